@@ -1,0 +1,217 @@
+package proc
+
+import (
+	"context"
+	"time"
+)
+
+// The mailbox is two queues. Senders append to incoming under the process
+// lock; the owner moves incoming into its private inbox in one step when the
+// inbox has nothing it wants, so a receiver that keeps up takes the lock
+// once per batch rather than once per message. Selective receive scans the
+// inbox in order and removes only the match, so the other messages keep
+// their order. Messages from one sender are appended in the order they were
+// sent, which keeps Erlang's per-pair ordering.
+
+// deliver puts msg in the mailbox of a living process.
+func (p *Process) deliver(msg any) {
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return
+	}
+	p.incoming = append(p.incoming, msg)
+	wake := p.waiting
+	p.waiting = false
+	start := p.style == styleHandler && !p.scheduled
+	if start {
+		p.scheduled = true
+		p.node.wg.Add(1) // the process holds a count while alive, so this never races Wait at zero
+	}
+	p.mu.Unlock()
+	if wake {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	if start {
+		go p.drain()
+	}
+}
+
+// Receive blocks until a message arrives and returns it. It returns early
+// with ctx.Err() when ctx is done (a nil ctx never is).
+func (p *Process) Receive(ctx context.Context) (any, error) {
+	return p.receive(ctx, nil, nil)
+}
+
+// ReceiveTimeout waits at most d for a message (Erlang's receive ... after d).
+// It returns ErrTimeout when none came; d <= 0 only looks.
+func (p *Process) ReceiveTimeout(d time.Duration) (any, error) {
+	return p.ReceiveMatchTimeout(d, nil)
+}
+
+// ReceiveMatch returns the first message, in mailbox order, for which match
+// returns true, leaving the others where they were. A nil match takes any.
+func (p *Process) ReceiveMatch(ctx context.Context, match func(any) bool) (any, error) {
+	return p.receive(ctx, nil, match)
+}
+
+// ReceiveMatchTimeout is ReceiveMatch with a timeout instead of a context.
+func (p *Process) ReceiveMatchTimeout(d time.Duration, match func(any) bool) (any, error) {
+	if d <= 0 {
+		return p.receive(nil, expired, match)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	return p.receive(nil, t.C, match)
+}
+
+// expired is a timer channel that has already fired.
+var expired = func() <-chan time.Time {
+	c := make(chan time.Time, 1)
+	c <- time.Time{}
+	return c
+}()
+
+// receive is every receive's loop. Only the owner calls it.
+func (p *Process) receive(ctx context.Context, timeout <-chan time.Time, match func(any) bool) (any, error) {
+	if p.style == styleHandler {
+		return nil, ErrNotHandlerStyle
+	}
+	if err := p.checkAlive(); err != nil {
+		return nil, err
+	}
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	skip := 0 // messages after head already refused by match
+	for {
+		if m, ok := p.take(&skip, match); ok {
+			return m, nil
+		}
+		p.mu.Lock()
+		if p.dead {
+			p.mu.Unlock()
+			return nil, p.checkAlive()
+		}
+		if len(p.incoming) > 0 {
+			p.pullLocked()
+			p.mu.Unlock()
+			continue
+		}
+		if timeout == expired {
+			p.mu.Unlock()
+			return nil, ErrTimeout
+		}
+		p.waiting = true
+		p.mu.Unlock()
+		select {
+		case <-p.wake:
+			continue
+		case <-done:
+		case <-timeout:
+		}
+		p.mu.Lock()
+		p.waiting = false
+		p.mu.Unlock()
+		if ctx != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, ErrTimeout
+	}
+}
+
+// take removes and returns the first inbox message after the *skip ones
+// (counted from head) that match already refused, and counts the newly
+// refused ones into *skip. Counting from head keeps *skip valid when
+// pullLocked moves or swaps the buffers.
+func (p *Process) take(skip *int, match func(any) bool) (any, bool) {
+	for i := p.head + *skip; i < len(p.inbox); i++ {
+		m := p.inbox[i]
+		if match != nil && !match(m) {
+			continue
+		}
+		if i == p.head {
+			p.inbox[i] = nil
+			p.head++
+		} else {
+			copy(p.inbox[i:], p.inbox[i+1:])
+			p.inbox[len(p.inbox)-1] = nil
+			p.inbox = p.inbox[:len(p.inbox)-1]
+			*skip = i - p.head
+		}
+		p.inboxLen.Store(int64(len(p.inbox) - p.head))
+		return m, true
+	}
+	*skip = len(p.inbox) - p.head
+	return nil, false
+}
+
+// pullLocked moves incoming into the inbox. Called with mu held.
+func (p *Process) pullLocked() {
+	if p.head == len(p.inbox) {
+		// The inbox is used up: swap the buffers instead of copying.
+		old := p.inbox[:0]
+		p.inbox, p.incoming = p.incoming, old
+		p.head = 0
+	} else {
+		if p.head > 0 && p.head >= len(p.inbox)/2 {
+			n := copy(p.inbox, p.inbox[p.head:])
+			clear(p.inbox[n:])
+			p.inbox = p.inbox[:n]
+			p.head = 0
+		}
+		p.inbox = append(p.inbox, p.incoming...)
+		clear(p.incoming)
+		p.incoming = p.incoming[:0]
+	}
+	p.inboxLen.Store(int64(len(p.inbox) - p.head))
+}
+
+// Flush empties the mailbox and returns what was in it, in order (iex's
+// flush()).
+func (p *Process) Flush() []any {
+	if p.style == styleHandler {
+		return nil
+	}
+	p.mu.Lock()
+	p.pullLocked()
+	p.mu.Unlock()
+	out := append([]any(nil), p.inbox[p.head:]...)
+	clear(p.inbox)
+	p.inbox = p.inbox[:0]
+	p.head = 0
+	p.inboxLen.Store(0)
+	return out
+}
+
+// removeMatching drops waiting messages that match (for demonitor's flush).
+// Only the owner calls it.
+func (p *Process) removeMatching(match func(any) bool) {
+	if p.style == styleHandler {
+		return
+	}
+	p.mu.Lock()
+	p.pullLocked()
+	p.mu.Unlock()
+	kept := p.inbox[:p.head]
+	for _, m := range p.inbox[p.head:] {
+		if !match(m) {
+			kept = append(kept, m)
+		}
+	}
+	clear(p.inbox[len(kept):])
+	p.inbox = kept
+	p.inboxLen.Store(int64(len(p.inbox) - p.head))
+}
+
+// MessageQueueLen returns the number of messages waiting.
+func (p *Process) MessageQueueLen() int {
+	p.mu.Lock()
+	n := len(p.incoming)
+	p.mu.Unlock()
+	return n + int(p.inboxLen.Load())
+}
