@@ -110,3 +110,59 @@ func (n *Node) PeerDown(node string) {
 		return true
 	})
 }
+
+// SpawnFor starts fn on behalf of a process parent of another node, which
+// asked for it (a remote spawn): with link, the new process is linked to
+// parent; with a non-zero monitor, parent monitors it under that
+// reference. Both are in place before fn runs.
+func (n *Node) SpawnFor(parent Pid, link bool, monitor Ref, fn Func, o SpawnOptions) (Pid, error) {
+	o.Link, o.Monitor = false, false
+	p, _, err := n.start(nil, styleGoroutine, fn, nil, o)
+	if err != nil {
+		return Pid{}, err
+	}
+	p.mu.Lock()
+	if link {
+		p.addLinkLocked(parent)
+	}
+	if !monitor.IsZero() {
+		if p.watchers == nil {
+			p.watchers = make(map[Ref]watcher)
+		}
+		p.watchers[monitor] = watcher{pid: parent}
+	}
+	p.mu.Unlock()
+	go p.run()
+	return p.pid, nil
+}
+
+// AdoptRemote records, on the spawning side, the link and monitor between
+// the local process parent and child, a process another node started for
+// it with SpawnFor. If parent has died meanwhile, the other side is told
+// to drop them.
+func (n *Node) AdoptRemote(parent, child Pid, link bool, monitor Ref) {
+	p := n.lookup(parent)
+	if p != nil {
+		p.mu.Lock()
+		if !p.dead {
+			if link {
+				p.addLinkLocked(child)
+			}
+			if !monitor.IsZero() {
+				if p.monitors == nil {
+					p.monitors = make(map[Ref]monitorTarget)
+				}
+				p.monitors[monitor] = monitorTarget{pid: child}
+			}
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
+	if link {
+		_ = n.forward(Signal{Kind: SigExit, From: parent, To: child, Msg: NoProc})
+	}
+	if !monitor.IsZero() {
+		_ = n.forward(Signal{Kind: SigDemonitor, From: parent, To: child, Ref: monitor})
+	}
+}
