@@ -107,8 +107,8 @@ const (
 // RemoteError is a failure that happened on another node: the reason a
 // Call or SpawnRequest failed, or a Go error value that crossed the wire
 // inside a payload (Kind RemoteGoError). It holds only strings so that it
-// survives any codec. errors.Is(err, proc.ErrTimeout) holds for Kind
-// RemoteTimeout and errors.Is(err, proc.ErrNoProc) for RemoteNoProc.
+// survives any codec. errors.Is matches the sentinel each kind stands for:
+// proc.ErrTimeout, proc.ErrNoProc, ErrUndef, ErrBadArgs, ErrPanic, ErrNodeDown.
 type RemoteError struct {
 	Kind    string
 	Message string
@@ -128,6 +128,14 @@ func (e *RemoteError) Is(target error) bool {
 		return target == proc.ErrTimeout
 	case RemoteNoProc:
 		return target == proc.ErrNoProc
+	case RemoteUndef:
+		return target == ErrUndef
+	case RemoteBadarg:
+		return target == ErrBadArgs
+	case RemotePanic:
+		return target == ErrPanic
+	case RemoteNodeDown:
+		return target == ErrNodeDown
 	}
 	return false
 }

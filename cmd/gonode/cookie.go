@@ -1,0 +1,70 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// cookieEnv names the environment variable that gives the cookie when
+// --cookie is not used.
+const cookieEnv = "GONODE_COOKIE"
+
+// resolveCookie picks the cookie as Erlang does: the flag, else the
+// environment, else ~/.erlang.cookie, created with a random value and mode
+// 0600 when missing. The file is shared with Erlang on purpose, so that
+// gonode and BEAM nodes of one user agree without configuration.
+func resolveCookie(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if v := os.Getenv(cookieEnv); v != "" {
+		return v, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --cookie, no $%s and no home directory for ~/.erlang.cookie: %w", cookieEnv, err)
+	}
+	return cookieFile(filepath.Join(home, ".erlang.cookie"))
+}
+
+func cookieFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		c := strings.TrimSpace(string(b))
+		if c == "" {
+			return "", fmt.Errorf("cookie file %s is empty", path)
+		}
+		return c, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("reading cookie file: %w", err)
+	}
+	c := randomCookie()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return cookieFile(path) // another node created it meanwhile
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating cookie file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(c); err != nil {
+		return "", fmt.Errorf("writing cookie file: %w", err)
+	}
+	return c, nil
+}
+
+// randomCookie makes 20 upper-case letters, as erl does.
+func randomCookie() string {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = 'A' + b[i]%26
+	}
+	return string(b)
+}

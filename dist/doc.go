@@ -1,0 +1,6 @@
+// Package dist connects gonode nodes: it registers a node's name with the
+// port mapper (dist/epmd), runs the cookie handshake (dist/wire), and then
+// carries process signals, rpc and remote spawns between nodes over one
+// connection per peer, in a neutral message model (Message) that the
+// native codec encodes and a later Erlang dialect can map to its own.
+package dist

@@ -1,0 +1,247 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gonode/gonode/dist/epmd"
+	"github.com/gonode/gonode/dist/wire"
+	"github.com/gonode/gonode/proc"
+)
+
+// Errors callers branch on.
+var (
+	ErrNodeDown    = errors.New("dist: node down")      // the peer is not connected, or went away during the request
+	ErrNotAllowed  = errors.New("dist: not allowed")    // the peer refused the connection
+	ErrBadNodeName = errors.New("dist: bad node name")  // not name@host
+	ErrClosed      = errors.New("dist: node is closed") // the local node has stopped
+)
+
+// Config describes a node to start.
+type Config struct {
+	Name     string        // full name, name@host (see ShortName and LongName)
+	Cookie   string        // the shared secret: peers must have the same one
+	Hidden   bool          // connect only where asked, and stay off peers' Nodes() lists
+	TickTime time.Duration // a silent peer is dropped after this long; ticks go every quarter (default 60 s)
+	MaxFrame int           // largest frame accepted or sent (default wire.DefaultMaxFrame)
+	// EPMDAddr is the port mapper's address (default 127.0.0.1:$ERL_EPMD_PORT or :4369).
+	EPMDAddr string
+	// ListenHost is the address to listen on (default: all interfaces for
+	// long names, 127.0.0.1 for names on localhost). The port is chosen by
+	// the system.
+	ListenHost string
+	// Functions resolves rpc and spawn requests by function name; nil
+	// refuses them all (undef).
+	Functions Resolver
+	// Sources compiles function-literal source sent by a peer's shell; nil
+	// refuses such spawns.
+	Sources SourceRunner
+	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
+}
+
+// Node is a running node: a process table (Proc) reachable by other nodes
+// under its name. All methods are safe for concurrent use.
+type Node struct {
+	cfg   Config
+	proc  *proc.Node
+	codec Codec
+	reg   *epmd.Registrar
+	ln    net.Listener
+	logf  func(string, ...any)
+
+	mu       sync.Mutex
+	peers    map[string]*peer // guarded by mu: connections up or being set up
+	closed   bool
+	watchers map[proc.Pid]bool // guarded by mu: processes subscribed to node events (value: include hidden)
+
+	rpc rpcState
+
+	ctx    context.Context // cancelled by Close; every goroutine of the node watches it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the node starts
+}
+
+// ShortName turns an --sname argument into a full name: "node1" gets this
+// machine's short host name (as Erlang does), "node1@host" stays as written.
+func ShortName(s string) (string, error) {
+	if !strings.Contains(s, "@") {
+		h, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("dist: host name for --sname %s: %w", s, err)
+		}
+		if i := strings.IndexByte(h, '.'); i > 0 {
+			h = h[:i]
+		}
+		s += "@" + h
+	}
+	if !wire.ValidName(s) {
+		return "", fmt.Errorf("%w: %q: want name@host", ErrBadNodeName, s)
+	}
+	return s, nil
+}
+
+// LongName checks a --name argument: name@host.domain or name@IP. A name
+// without a host gets this machine's full host name.
+func LongName(s string) (string, error) {
+	if !strings.Contains(s, "@") {
+		h, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("dist: host name for --name %s: %w", s, err)
+		}
+		s += "@" + h
+	}
+	if !wire.ValidName(s) {
+		return "", fmt.Errorf("%w: %q: want name@host", ErrBadNodeName, s)
+	}
+	return s, nil
+}
+
+// Start brings a node up: it listens, registers its name with the port
+// mapper (serving an embedded one if none answers), and accepts peers.
+// A name already registered gives an error wrapping epmd.ErrNameTaken.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if !wire.ValidName(cfg.Name) {
+		return nil, fmt.Errorf("%w: %q: want name@host", ErrBadNodeName, cfg.Name)
+	}
+	if cfg.Cookie == "" {
+		return nil, errors.New("dist: empty cookie")
+	}
+	if cfg.TickTime <= 0 {
+		cfg.TickTime = 60 * time.Second
+	}
+	if cfg.EPMDAddr == "" {
+		cfg.EPMDAddr = epmd.AddrFromEnv()
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
+	if cfg.ListenHost == "" {
+		cfg.ListenHost = defaultListenHost(cfg.Name)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, "0"))
+	if err != nil {
+		return nil, fmt.Errorf("dist: listen: %w", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	alive := cfg.Name[:strings.IndexByte(cfg.Name, '@')]
+	reg, err := epmd.StartRegistrar(ctx, epmd.Config{
+		Addr: cfg.EPMDAddr, Name: alive, Port: uint16(port), Hidden: cfg.Hidden, Logf: cfg.Logf,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("dist: registering %s with the port mapper at %s: %w", cfg.Name, cfg.EPMDAddr, err)
+	}
+	pn, err := proc.NewNode(cfg.Name, reg.Creation())
+	if err != nil {
+		reg.Close()
+		ln.Close()
+		return nil, err
+	}
+	n := &Node{
+		cfg: cfg, proc: pn, codec: NewNativeCodec(), reg: reg, ln: ln, logf: cfg.Logf,
+		peers: make(map[string]*peer), watchers: make(map[proc.Pid]bool),
+	}
+	n.rpc.init()
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	pn.SetForwarder(n)
+	n.wg.Add(1)
+	go n.acceptLoop()
+	return n, nil
+}
+
+func defaultListenHost(name string) string {
+	host := name[strings.IndexByte(name, '@')+1:]
+	if host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
+		return "127.0.0.1"
+	}
+	return ""
+}
+
+// Name returns the node's full name.
+func (n *Node) Name() string { return n.cfg.Name }
+
+// Proc returns the node's process table.
+func (n *Node) Proc() *proc.Node { return n.proc }
+
+// Hidden reports whether the node was started hidden.
+func (n *Node) Hidden() bool { return n.cfg.Hidden }
+
+// Port returns the port the node listens on for peers.
+func (n *Node) Port() int { return n.ln.Addr().(*net.TCPAddr).Port }
+
+// Close disconnects every peer, stops every process, unregisters from the
+// port mapper (handing the embedded one over to another node if this one
+// served it) and waits for all of the node's goroutines. Idempotent.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	peers := make([]*peer, 0, len(n.peers))
+	for _, p := range n.peers {
+		peers = append(peers, p)
+	}
+	n.mu.Unlock()
+
+	n.cancel()
+	n.ln.Close()
+	for _, p := range peers {
+		if p.conn != nil {
+			p.conn.close(errors.New("node stopping"))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stopErr := n.proc.Stop(ctx)
+	n.wg.Wait()
+	regErr := n.reg.Close()
+	return errors.Join(stopErr, regErr)
+}
+
+func (n *Node) acceptLoop() {
+	defer n.wg.Done()
+	for {
+		c, err := n.ln.Accept()
+		if err != nil {
+			if n.ctx.Err() == nil {
+				n.logf("dist: accept: %v", err)
+			}
+			return
+		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.accept(c)
+		}()
+	}
+}
+
+// peerHostPort splits a node name into the short name the port mapper knows
+// and the host to reach it on.
+func peerHostPort(name string) (alive, host string, err error) {
+	at := strings.IndexByte(name, '@')
+	if at <= 0 || !wire.ValidName(name) {
+		return "", "", fmt.Errorf("%w: %q", ErrBadNodeName, name)
+	}
+	return name[:at], name[at+1:], nil
+}
+
+// epmdAddrFor is the port mapper address of the host of a peer: the same
+// port as ours, on that host.
+func (n *Node) epmdAddrFor(host string) string {
+	_, port, err := net.SplitHostPort(n.cfg.EPMDAddr)
+	if err != nil {
+		port = strconv.Itoa(4369)
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,74 @@
+package dist
+
+import "github.com/gonode/gonode/proc"
+
+// NodeUp is the message a process subscribed with MonitorNodes gets when a
+// connection comes up (Erlang's {nodeup, Node}).
+type NodeUp struct {
+	Node   string
+	Hidden bool
+}
+
+func (e NodeUp) String() string { return "{:nodeup, :" + quoteAtom(e.Node) + "}" }
+
+// NodeDown is the message a subscribed process gets when a connection goes
+// away, with the reason: "connection_closed", "net_tick_timeout",
+// "disconnect" or the error text.
+type NodeDown struct {
+	Node   string
+	Hidden bool
+	Reason string
+}
+
+func (e NodeDown) String() string {
+	return "{:nodedown, :" + quoteAtom(e.Node) + ", " + e.Reason + "}"
+}
+
+func quoteAtom(s string) string { return `"` + s + `"` }
+
+// MonitorNodes subscribes (on) or unsubscribes the process pid to NodeUp
+// and NodeDown messages, as net_kernel:monitor_nodes does; with hidden,
+// events about hidden nodes are included.
+func (n *Node) MonitorNodes(pid proc.Pid, on, hidden bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if on {
+		n.watchers[pid] = hidden
+	} else {
+		delete(n.watchers, pid)
+	}
+}
+
+func (n *Node) notifyNodes(node string, hidden, up bool, reason error) {
+	var msg any = NodeUp{Node: node, Hidden: hidden}
+	if !up {
+		msg = NodeDown{Node: node, Hidden: hidden, Reason: downReason(reason)}
+	}
+	n.mu.Lock()
+	var to []proc.Pid
+	for pid, wantHidden := range n.watchers {
+		if !hidden || wantHidden {
+			to = append(to, pid)
+		}
+	}
+	n.mu.Unlock()
+	for _, pid := range to {
+		if !n.proc.Alive(pid) {
+			n.MonitorNodes(pid, false, false)
+			continue
+		}
+		_ = n.proc.Send(pid, msg)
+	}
+}
+
+func downReason(err error) string {
+	switch {
+	case err == nil:
+		return "connection_closed"
+	case err == errTickTimeout:
+		return "net_tick_timeout"
+	case err == errDisconnected:
+		return "disconnect"
+	}
+	return "connection_closed"
+}

@@ -1,0 +1,404 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/gonode/gonode/proc"
+)
+
+// Callable runs a function with arguments that came from another node. The
+// context is cancelled when the node stops; for a spawned process it also
+// carries the process (see ProcessFrom).
+type Callable func(ctx context.Context, args []any) (any, error)
+
+// Resolver turns a function name from a peer's rpc or spawn request into
+// something to run. The shell resolves the functions declared in its
+// session; Go programs register theirs in a Funcs.
+type Resolver interface {
+	Resolve(name string) (Callable, bool)
+}
+
+// SourceRunner compiles the source text of a function literal sent by a
+// peer's shell (spawn of a func literal); dist only carries it.
+type SourceRunner interface {
+	Compile(source string) (Callable, error)
+}
+
+// Errors of remote calls, matched with errors.Is against a *RemoteError.
+var (
+	ErrUndef   = errors.New("dist: no such function on the peer")
+	ErrBadArgs = errors.New("dist: arguments do not fit the function")
+	ErrPanic   = errors.New("dist: the function panicked")
+)
+
+type ctxKey struct{}
+
+type spawnCtx struct {
+	p           *proc.Process
+	groupLeader proc.Pid
+}
+
+// ProcessFrom returns the process a spawned Callable runs as, and the
+// group leader its output should go to (the spawning node's shell, or the
+// zero pid).
+func ProcessFrom(ctx context.Context) (*proc.Process, proc.Pid, bool) {
+	s, ok := ctx.Value(ctxKey{}).(spawnCtx)
+	return s.p, s.groupLeader, ok
+}
+
+// rpcState matches replies to the calls and spawn requests waiting for them.
+type rpcState struct {
+	mu      sync.Mutex
+	pending map[proc.Ref]*pendingReq // guarded by mu
+}
+
+type pendingReq struct {
+	node    string
+	reply   chan Message // buffered: one reply
+	parent  proc.Pid     // spawn: the process to link or monitor the child from
+	link    bool
+	monitor bool
+}
+
+func (r *rpcState) init() { r.pending = make(map[proc.Ref]*pendingReq) }
+
+func (r *rpcState) add(ref proc.Ref, p *pendingReq) {
+	r.mu.Lock()
+	r.pending[ref] = p
+	r.mu.Unlock()
+}
+
+func (r *rpcState) take(ref proc.Ref) *pendingReq {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.pending[ref]
+	delete(r.pending, ref)
+	return p
+}
+
+// failNode fails every request waiting on node, as net/rpc fails pending
+// calls with ErrShutdown when its connection breaks.
+func (r *rpcState) failNode(node string, reason error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ref, p := range r.pending {
+		if p.node == node {
+			delete(r.pending, ref)
+			p.reply <- Message{Err: &RemoteError{Kind: RemoteNodeDown, Message: fmt.Sprintf("%s: %v", node, reason)}}
+		}
+	}
+}
+
+// failRequest answers locally a request that could not be written.
+func (n *Node) failRequest(m *Message, err error) {
+	switch m.Kind {
+	case KindCall, KindSpawnRequest:
+		if p := n.rpc.take(m.Ref); p != nil {
+			p.reply <- Message{Err: &RemoteError{Kind: RemoteBadarg, Message: err.Error()}}
+		}
+	}
+}
+
+// RPC calls the function fn on node with args and returns its result
+// (Erlang's erpc:call). Errors: a *RemoteError for failures on the peer
+// (errors.Is with ErrUndef, ErrBadArgs, ErrPanic, ErrNodeDown), ctx.Err()
+// wrapped with proc.ErrTimeout semantics when ctx ends first.
+func (n *Node) RPC(ctx context.Context, node, fn string, args ...any) (any, error) {
+	return n.call(ctx, node, Message{Kind: KindCall, Fn: fn, Args: args})
+}
+
+// RPCSource is RPC with the source text of a function literal to run
+// instead of a named function.
+func (n *Node) RPCSource(ctx context.Context, node, source string, args ...any) (any, error) {
+	return n.call(ctx, node, Message{Kind: KindCall, Source: source, Args: args})
+}
+
+func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
+	if node == n.cfg.Name {
+		return n.callLocal(ctx, m)
+	}
+	if err := n.Connect(ctx, node); err != nil {
+		return nil, fmt.Errorf("rpc %s on %s: %w: %w", m.Fn, node, ErrNodeDown, err)
+	}
+	c := n.connFor(node)
+	if c == nil {
+		return nil, fmt.Errorf("rpc %s on %s: %w", m.Fn, node, ErrNodeDown)
+	}
+	m.Ref = n.proc.MakeRef()
+	p := &pendingReq{node: node, reply: make(chan Message, 1)}
+	n.rpc.add(m.Ref, p)
+	if err := c.send(m, true); err != nil {
+		n.rpc.take(m.Ref)
+		return nil, fmt.Errorf("rpc %s on %s: %w", m.Fn, node, err)
+	}
+	select {
+	case r := <-p.reply:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Payload, nil
+	case <-ctx.Done():
+		n.rpc.take(m.Ref) // a late reply is dropped
+		return nil, fmt.Errorf("rpc %s on %s: %w (%w)", m.Fn, node, proc.ErrTimeout, ctx.Err())
+	}
+}
+
+// callLocal runs a call addressed to this node, as erpc does for node().
+// Arguments and result go through the codec as they would between nodes,
+// so a call gives the same types whichever node it names.
+func (n *Node) callLocal(ctx context.Context, m Message) (any, error) {
+	m, err := n.roundTrip(m)
+	if err != nil {
+		return nil, err
+	}
+	fn, rerr := n.resolve(&m)
+	if rerr != nil {
+		return nil, rerr
+	}
+	v, rerr := invoke(ctx, fn, m.Args)
+	if rerr != nil {
+		return nil, rerr
+	}
+	r, err := n.roundTrip(Message{Kind: KindReply, Payload: v})
+	if err != nil {
+		return nil, err
+	}
+	return r.Payload, nil
+}
+
+func (n *Node) roundTrip(m Message) (Message, error) {
+	b, err := n.codec.Encode(nil, &m)
+	if err != nil {
+		return Message{}, &RemoteError{Kind: RemoteBadarg, Message: err.Error()}
+	}
+	return n.codec.Decode(b)
+}
+
+// Cast runs fn on node with args without waiting for, or getting, a result
+// (erpc:cast). It fails only if node cannot be reached.
+func (n *Node) Cast(ctx context.Context, node, fn string, args ...any) error {
+	if err := n.Connect(ctx, node); err != nil {
+		return fmt.Errorf("cast %s on %s: %w: %w", fn, node, ErrNodeDown, err)
+	}
+	c := n.connFor(node)
+	if c == nil {
+		return fmt.Errorf("cast %s on %s: %w", fn, node, ErrNodeDown)
+	}
+	return c.send(Message{Kind: KindCast, Fn: fn, Args: args}, true)
+}
+
+// Result is one node's answer to a Multicall.
+type Result struct {
+	Node  string
+	Value any
+	Err   error
+}
+
+// Multicall calls fn with args on every node in nodes at once and returns
+// their answers in the same order (erpc:multicall).
+func (n *Node) Multicall(ctx context.Context, nodes []string, fn string, args ...any) []Result {
+	out := make([]Result, len(nodes))
+	var wg sync.WaitGroup
+	for i, node := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := n.RPC(ctx, node, fn, args...)
+			out[i] = Result{Node: node, Value: v, Err: err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// resolve finds what a Call, Cast or SpawnRequest asks to run.
+func (n *Node) resolve(m *Message) (Callable, *RemoteError) {
+	if m.Source != "" {
+		if n.cfg.Sources == nil {
+			return nil, &RemoteError{Kind: RemoteUndef, Message: "this node does not run function literals sent by peers"}
+		}
+		fn, err := n.cfg.Sources.Compile(m.Source)
+		if err != nil {
+			return nil, &RemoteError{Kind: RemoteBadarg, Message: err.Error()}
+		}
+		return fn, nil
+	}
+	if n.cfg.Functions != nil {
+		if fn, ok := n.cfg.Functions.Resolve(m.Fn); ok {
+			return fn, nil
+		}
+	}
+	return nil, &RemoteError{Kind: RemoteUndef, Message: fmt.Sprintf("no function %s on %s", m.Fn, n.cfg.Name)}
+}
+
+// invoke runs fn, turning a panic into a RemoteError.
+func invoke(ctx context.Context, fn Callable, args []any) (v any, rerr *RemoteError) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, rerr = nil, &RemoteError{Kind: RemotePanic, Message: fmt.Sprintf("%v\n%s", r, debug.Stack())}
+		}
+	}()
+	v, err := fn(ctx, args)
+	if err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) {
+			return nil, re
+		}
+		if errors.Is(err, ErrBadArgs) {
+			return nil, &RemoteError{Kind: RemoteBadarg, Message: err.Error()}
+		}
+		return nil, AsRemoteError(err)
+	}
+	return v, nil
+}
+
+// handleCall runs a peer's Call or Cast on a goroutine of its own, so a slow
+// function never holds up the connection's other traffic.
+func (n *Node) handleCall(c *conn, m Message) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		fn, rerr := n.resolve(&m)
+		var v any
+		if rerr == nil {
+			v, rerr = invoke(n.ctx, fn, m.Args)
+		}
+		if n.ctx.Err() != nil {
+			return // stopping: a node that is going away does not answer
+		}
+		if m.Kind == KindCast {
+			if rerr != nil {
+				n.logf("dist: cast %s from %s failed: %v", m.Fn, c.peer.Name, rerr)
+			}
+			return
+		}
+		_ = c.send(Message{Kind: KindReply, To: m.From, Ref: m.Ref, Payload: v, Err: rerr}, false)
+	}()
+}
+
+// SpawnOptions for SpawnRemote.
+type SpawnOptions struct {
+	Link, Monitor bool
+	Source        string   // source of a function literal to run instead of a named function
+	GroupLeader   proc.Pid // where the new process's output goes (usually the caller's shell)
+}
+
+// SpawnRemote starts fn(args...) as a process on node and returns its pid
+// (Erlang's spawn_request). With Link or Monitor, the process parent (which
+// must be alive) is linked to it or monitors it; the link or monitor is in
+// place before the new process runs, and the monitor's Ref is returned.
+func (n *Node) SpawnRemote(ctx context.Context, parent *proc.Process, node, fn string, args []any, o SpawnOptions) (proc.Pid, proc.Ref, error) {
+	if (o.Link || o.Monitor) && parent == nil {
+		return proc.Pid{}, proc.Ref{}, errors.New("dist: link or monitor at spawn needs a spawning process")
+	}
+	if err := n.Connect(ctx, node); err != nil {
+		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w: %w", node, ErrNodeDown, err)
+	}
+	c := n.connFor(node)
+	if c == nil {
+		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w", node, ErrNodeDown)
+	}
+	m := Message{Kind: KindSpawnRequest, Ref: n.proc.MakeRef(), Fn: fn, Args: args, Source: o.Source,
+		Link: o.Link, Monitor: o.Monitor, Payload: o.GroupLeader}
+	p := &pendingReq{node: node, reply: make(chan Message, 1), link: o.Link, monitor: o.Monitor}
+	if parent != nil {
+		m.From, p.parent = parent.Pid(), parent.Pid()
+	}
+	n.rpc.add(m.Ref, p)
+	if err := c.send(m, true); err != nil {
+		n.rpc.take(m.Ref)
+		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w", node, err)
+	}
+	select {
+	case r := <-p.reply:
+		if r.Err != nil {
+			return proc.Pid{}, proc.Ref{}, r.Err
+		}
+		var ref proc.Ref
+		if o.Monitor {
+			ref = m.Ref
+		}
+		return r.From, ref, nil
+	case <-ctx.Done():
+		// The process may still start; without the reply we cannot link it.
+		n.rpc.take(m.Ref)
+		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w (%w)", node, proc.ErrTimeout, ctx.Err())
+	}
+}
+
+// spawnReplied completes a SpawnRemote. It runs on the connection's reader,
+// before any later frame, so the link or monitor is in place before any
+// exit signal of the new process is delivered.
+func (n *Node) spawnReplied(m Message) {
+	p := n.rpc.take(m.Ref)
+	if p == nil {
+		if m.Err == nil && !m.From.IsZero() {
+			// Nobody waits any more (timed out): the orphan is not ours to keep.
+			_ = n.Forward(proc.Signal{Kind: proc.SigExit2, To: m.From, Msg: proc.Kill})
+		}
+		return
+	}
+	if m.Err == nil && (p.link || p.monitor) {
+		var ref proc.Ref
+		if p.monitor {
+			ref = m.Ref
+		}
+		n.proc.AdoptRemote(p.parent, m.From, p.link, ref)
+	}
+	p.reply <- m
+}
+
+// handleSpawn starts the process a peer asked for. The new process sends
+// the reply itself before running, so the reply precedes on the wire any
+// signal the process causes.
+func (n *Node) handleSpawn(c *conn, m Message) {
+	fn, rerr := n.resolve(&m)
+	if rerr != nil {
+		_ = c.send(Message{Kind: KindSpawnReply, To: m.From, Ref: m.Ref, Err: rerr}, false)
+		return
+	}
+	gl, _ := m.Payload.(proc.Pid)
+	var monitor proc.Ref
+	if m.Monitor {
+		monitor = m.Ref
+	}
+	_, err := n.proc.SpawnFor(m.From, m.Link, monitor, func(p *proc.Process) {
+		_ = c.send(Message{Kind: KindSpawnReply, From: p.Pid(), To: m.From, Ref: m.Ref}, false)
+		ctx := context.WithValue(p.Context(), ctxKey{}, spawnCtx{p: p, groupLeader: gl})
+		if _, err := fn(ctx, m.Args); err != nil {
+			p.Exit(AsRemoteError(err))
+		}
+	}, proc.SpawnOptions{Label: "spawned by " + c.peer.Name})
+	if err != nil {
+		_ = c.send(Message{Kind: KindSpawnReply, To: m.From, Ref: m.Ref, Err: AsRemoteError(err)}, false)
+	}
+}
+
+// dispatch handles one message from a peer, on the connection's reader.
+func (n *Node) dispatch(c *conn, m Message) {
+	if sig, ok := m.Signal(); ok {
+		n.proc.Deliver(sig)
+		return
+	}
+	switch m.Kind {
+	case KindCall, KindCast:
+		n.handleCall(c, m)
+	case KindReply:
+		if p := n.rpc.take(m.Ref); p != nil {
+			p.reply <- m
+		}
+	case KindSpawnRequest:
+		n.handleSpawn(c, m)
+	case KindSpawnReply:
+		n.spawnReplied(m)
+	case KindPeers:
+		names, _ := m.Payload.([]any)
+		n.meshWith(names)
+	default:
+		n.logf("dist: ignoring %v message from %s", m.Kind, c.peer.Name)
+	}
+}
