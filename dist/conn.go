@@ -112,7 +112,12 @@ func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue = c.spare[:0]
+		if len(batch) > 0 {
+			// Swap only a non-empty queue: swapping an empty one would
+			// leave queue and spare on the same array, which senders would
+			// then fill while the writer reads the next batch from it.
+			c.queue = c.spare[:0]
+		}
 		if c.waiting > 0 {
 			c.room.Broadcast()
 		}
