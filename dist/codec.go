@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -1090,7 +1092,7 @@ func (d *decoder) extBody(id int8) (any, error) {
 		return d.refBody()
 	case extAtom:
 		p, _ := d.take(uint64(d.left()))
-		return atom(p), nil
+		return internAtom(p), nil
 	case extName:
 		return d.nameBody()
 	case extRemoteError:
@@ -1207,6 +1209,57 @@ func atom(p []byte) proc.Atom {
 		return proc.NoConnection
 	}
 	return proc.Atom(p)
+}
+
+// interned shares, across frames, the strings of node names and the boxed
+// values of atoms, so that a stream of messages between the same processes
+// decodes them without allocating. It is a fixed table indexed by a hash of
+// the bytes: a collision only replaces an entry, so a peer that sends many
+// different names costs misses, never memory. Entries are immutable.
+var interned [512]atomic.Pointer[internEntry]
+
+var internSeed = maphash.MakeSeed()
+
+type internEntry struct {
+	s    string
+	atom any // proc.Atom(s) boxed, for atoms; nil for node names
+}
+
+// maxInterned bounds the strings kept in interned (node names are at most
+// 255 bytes; longer atoms are rare).
+const maxInterned = 255
+
+func internLookup(p []byte, isAtom bool) *internEntry {
+	h := maphash.Bytes(internSeed, p)
+	if isAtom {
+		h = ^h
+	}
+	slot := &interned[h%uint64(len(interned))]
+	if e := slot.Load(); e != nil && (e.atom != nil) == isAtom && e.s == string(p) {
+		return e
+	}
+	e := &internEntry{s: string(p)}
+	if isAtom {
+		e.atom = atom(p)
+	}
+	slot.Store(e)
+	return e
+}
+
+// internNode returns p as a string, shared with earlier frames if it is there.
+func internNode(p []byte) string {
+	if len(p) > maxInterned {
+		return string(p)
+	}
+	return internLookup(p, false).s
+}
+
+// internAtom returns the atom named by p, boxed, shared with earlier frames.
+func internAtom(p []byte) any {
+	if len(p) > maxInterned {
+		return atom(p)
+	}
+	return internLookup(p, true).atom
 }
 
 // extHeader reads the header of an extension value of type want and opens
@@ -1344,7 +1397,7 @@ func (d *decoder) node() (string, error) {
 	if err := d.charge(len(p)); err != nil {
 		return "", err
 	}
-	s := string(p)
+	s := internNode(p)
 	if d.nn < len(d.nodes) {
 		d.nodes[d.nn] = s
 		d.nn++

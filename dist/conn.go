@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,10 +97,11 @@ func (c *conn) closeReason() error {
 }
 
 // writeLoop takes the whole queue at a time, encodes it into the buffered
-// writer and flushes only when the queue is empty, so a busy connection
-// makes one write system call per batch, not per message. It also sends a
-// tick every quarter of the tick time without writes, and closes the
-// connection after four quarters without reading anything.
+// writer and flushes only when the queue is empty (after yielding once to
+// the goroutines about to send), so a busy connection makes one write
+// system call per batch, not per message. It also sends a tick every
+// quarter of the tick time without writes, and closes the connection after
+// four quarters without reading anything.
 func (c *conn) writeLoop() {
 	defer c.n.wg.Done()
 	bw := bufio.NewWriterSize(c.nc, 64<<10)
@@ -108,6 +110,7 @@ func (c *conn) writeLoop() {
 	defer ticker.Stop()
 	var buf []byte
 	wrote := false
+	yielded := false // the writer has yielded once since the queue emptied
 	lastReads, silent := c.reads.Load(), 0
 	for {
 		c.mu.Lock()
@@ -124,6 +127,16 @@ func (c *conn) writeLoop() {
 		c.mu.Unlock()
 
 		if len(batch) == 0 {
+			if fw.Buffered() > 0 && !yielded {
+				// Before a flush, let the goroutines that are about to
+				// send (callers woken by replies, handlers finishing)
+				// run once, so that their messages share this write
+				// system call instead of each costing one.
+				yielded = true
+				runtime.Gosched()
+				continue
+			}
+			yielded = false
 			if fw.Buffered() > 0 {
 				if err := fw.Flush(); err != nil {
 					c.close(fmt.Errorf("write: %w", err))

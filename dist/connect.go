@@ -41,6 +41,9 @@ func (n *Node) Connect(ctx context.Context, name string) error {
 	if _, _, err := peerHostPort(name); err != nil {
 		return err
 	}
+	if n.connFor(name) != nil {
+		return nil // already up: the common case, with no timer to set
+	}
 	ctx, cancel := context.WithTimeout(ctx, setupTime)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
