@@ -1,0 +1,321 @@
+package repl
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"strings"
+)
+
+// Errors callers branch on.
+var (
+	// ErrIncomplete means the input is unfinished (an open brace, paren,
+	// composite literal or raw string): read another line and try again.
+	ErrIncomplete = errors.New("repl: incomplete input")
+	// ErrGoStatement rejects a go statement anywhere in a snippet.
+	ErrGoStatement = errors.New("go statements are not allowed in the shell: a panic in an interpreted goroutine would kill the whole node; run concurrent code with spawn(func() { ... }), which gives it a process and an interpreter of its own")
+	// ErrPackageClause rejects input that starts with a package clause.
+	ErrPackageClause = errors.New("the shell takes declarations and statements, not files with a package clause")
+)
+
+// Kind says what a snippet is made of (a value). yaegi decides the same way, from the
+// first token: func, type, var, const and import start declarations (a func
+// that does not parse as a declaration is retried as a statement, for
+// func-literal calls); anything else is statements.
+type Kind uint8
+
+const (
+	Empty Kind = iota // only blanks and comments
+	Decls             // top-level declarations
+	Stmts             // statements, run in the session's global scope
+)
+
+func (k Kind) String() string {
+	return [...]string{"empty", "declarations", "statements"}[k]
+}
+
+const (
+	declPrefix = "package main;"
+	stmtPrefix = "package main; func main() {"
+)
+
+// Snippet is one complete unit of shell input, parsed with go/parser. It is
+// immutable once made and may be shared.
+type Snippet struct {
+	Src  string
+	Kind Kind
+
+	fset  *token.FileSet
+	file  *ast.File
+	base  int        // offset of Src in the parsed text
+	stmts []ast.Stmt // Kind == Stmts
+}
+
+// Analyze parses src the way the shell evaluates it. It returns
+// ErrIncomplete when more input could complete it, and an error with a
+// line:column position (relative to src) for other syntax errors.
+func Analyze(src string) (*Snippet, error) {
+	tok := firstToken(src)
+	switch tok {
+	case token.EOF:
+		return &Snippet{Src: src, Kind: Empty}, nil
+	case token.PACKAGE:
+		return nil, ErrPackageClause
+	case token.CONST, token.FUNC, token.IMPORT, token.TYPE, token.VAR:
+		sn, err := parseAs(src, Decls)
+		if err == nil || incomplete(err, src, declPrefix) {
+			return sn, mapErr(err, src, declPrefix)
+		}
+		if tok != token.FUNC {
+			return nil, mapErr(err, src, declPrefix)
+		}
+		sn, err2 := parseAs(src, Stmts)
+		if err2 == nil || incomplete(err2, src, stmtPrefix) {
+			return sn, mapErr(err2, src, stmtPrefix)
+		}
+		return nil, mapErr(err, src, declPrefix)
+	default:
+		sn, err := parseAs(src, Stmts)
+		return sn, mapErr(err, src, stmtPrefix)
+	}
+}
+
+// NeedsMore reports whether src is unfinished input that a continuation line
+// could complete.
+func NeedsMore(src string) bool {
+	_, err := Analyze(src)
+	return errors.Is(err, ErrIncomplete)
+}
+
+func parseAs(src string, kind Kind) (*Snippet, error) {
+	sn := &Snippet{Src: src, Kind: kind, fset: token.NewFileSet()}
+	text := declPrefix + src
+	sn.base = len(declPrefix)
+	if kind == Stmts {
+		text = stmtPrefix + src + "\n}"
+		sn.base = len(stmtPrefix)
+	}
+	f, err := parser.ParseFile(sn.fset, "", text, parser.SkipObjectResolution|parser.DeclarationErrors)
+	if err != nil {
+		return nil, err
+	}
+	sn.file = f
+	if kind == Stmts {
+		sn.stmts = f.Decls[0].(*ast.FuncDecl).Body.List
+	}
+	return sn, nil
+}
+
+// incomplete applies the rule of yaegi's own REPL: keep reading while the
+// first error ends with "found 'EOF'", is an unterminated raw string, or is
+// an operand missing before the closing brace the wrapper added. One more
+// case: an error located after the end of the input, in the wrapper's
+// closing brace or beyond, as in "spawn(func() {" (which yaegi's rule
+// misses: "missing ',' before newline in argument list").
+func incomplete(err error, src, prefix string) bool {
+	var list scanner.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return false
+	}
+	msg := list[0].Msg
+	return strings.HasSuffix(msg, "found 'EOF'") ||
+		msg == "raw string literal not terminated" ||
+		(strings.HasPrefix(msg, "expected operand, found '}'") && !strings.HasSuffix(strings.TrimSpace(src), "}")) ||
+		list[0].Pos.Offset >= len(prefix)+len(strings.TrimRight(src, " \t\r\n"))
+}
+
+// mapErr turns a parse error into ErrIncomplete or into a message whose
+// position is relative to the user's input.
+func mapErr(err error, src, prefix string) error {
+	if err == nil {
+		return nil
+	}
+	if incomplete(err, src, prefix) {
+		return ErrIncomplete
+	}
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		p := list[0].Pos
+		if p.Line == 1 {
+			p.Column -= len(prefix)
+		}
+		if p.Column < 1 {
+			p.Column = 1
+		}
+		return fmt.Errorf("%d:%d: %s", p.Line, p.Column, list[0].Msg)
+	}
+	return err
+}
+
+func firstToken(src string) token.Token {
+	var s scanner.Scanner
+	fs := token.NewFileSet()
+	s.Init(fs.AddFile("", -1, len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, _ := s.Scan()
+		if tok != token.COMMENT && tok != token.SEMICOLON {
+			return tok
+		}
+	}
+}
+
+// off returns the offset in Src of p.
+func (sn *Snippet) off(p token.Pos) int { return sn.fset.Position(p).Offset - sn.base }
+
+// text returns the source of n as the user typed it.
+func (sn *Snippet) text(n ast.Node) string { return sn.Src[sn.off(n.Pos()):sn.off(n.End())] }
+
+// pos renders the position of p relative to Src, as line:column.
+func (sn *Snippet) pos(p token.Pos) string {
+	at := sn.fset.Position(p)
+	if at.Line == 1 {
+		at.Column -= sn.base
+	}
+	return fmt.Sprintf("%d:%d", at.Line, at.Column)
+}
+
+// roots returns the top-level nodes: declarations or statements.
+func (sn *Snippet) roots() []ast.Node {
+	var out []ast.Node
+	switch sn.Kind {
+	case Decls:
+		for _, d := range sn.file.Decls {
+			out = append(out, d)
+		}
+	case Stmts:
+		for _, s := range sn.stmts {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Final returns the expression of the snippet's last statement when that
+// statement is an expression statement: the only case that prints a value.
+func (sn *Snippet) Final() ast.Expr {
+	if sn.Kind != Stmts || len(sn.stmts) == 0 {
+		return nil
+	}
+	if es, ok := sn.stmts[len(sn.stmts)-1].(*ast.ExprStmt); ok {
+		return es.X
+	}
+	return nil
+}
+
+// checkGo rejects go statements anywhere in the snippet, function bodies
+// and literals included.
+func (sn *Snippet) checkGo() error {
+	var err error
+	for _, n := range sn.roots() {
+		ast.Inspect(n, func(n ast.Node) bool {
+			if g, ok := n.(*ast.GoStmt); ok && err == nil {
+				err = fmt.Errorf("%s: %w", sn.pos(g.Pos()), ErrGoStatement)
+			}
+			return err == nil
+		})
+	}
+	return err
+}
+
+// nameKind says what an identifier or a package member names, for deciding
+// how many values a call yields.
+type nameKind uint8
+
+const (
+	nameUnknown nameKind = iota // not known: evaluate the callee to find out
+	nameType                    // a type: the call is a conversion, one value
+	nameFunc                    // a function with a known number of results
+)
+
+// namer answers what names mean in the interpreter a snippet will run in.
+type namer interface {
+	ident(name string) (nameKind, int)
+	member(pkg, name string) (nameKind, int)
+}
+
+var builtinResults = map[string]int{
+	"append": 1, "cap": 1, "complex": 1, "copy": 1, "imag": 1, "len": 1, "make": 1,
+	"max": 1, "min": 1, "new": 1, "real": 1, "recover": 1,
+	"clear": 0, "close": 0, "delete": 0, "panic": 0, "print": 0, "println": 0,
+}
+
+var predeclaredTypes = map[string]bool{
+	"any": true, "bool": true, "byte": true, "comparable": true, "complex64": true,
+	"complex128": true, "error": true, "float32": true, "float64": true, "int": true,
+	"int8": true, "int16": true, "int32": true, "int64": true, "rune": true,
+	"string": true, "uint": true, "uint8": true, "uint16": true, "uint32": true,
+	"uint64": true, "uintptr": true,
+}
+
+// resultCount says how many values call yields, or -1 when only evaluating
+// its callee can tell (see callResults in run.go). Builtins come from a
+// table, conversions from the callee being a type, func literals from their
+// signature, declared functions from their declarations and host functions
+// from their reflect type.
+func resultCount(call *ast.CallExpr, nm namer) int {
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.ArrayType, *ast.MapType, *ast.ChanType, *ast.FuncType,
+		*ast.InterfaceType, *ast.StructType, *ast.StarExpr:
+		return 1
+	case *ast.FuncLit:
+		return fieldCount(f.Type.Results)
+	case *ast.Ident:
+		kind, n := nm.ident(f.Name)
+		switch {
+		case kind == nameType:
+			return 1
+		case kind == nameFunc:
+			return n
+		case kind == nameUnknown && predeclaredTypes[f.Name]:
+			return 1
+		}
+		if n, ok := builtinResults[f.Name]; ok && kind == nameUnknown {
+			return n
+		}
+	case *ast.SelectorExpr:
+		if pkg, ok := f.X.(*ast.Ident); ok {
+			switch kind, n := nm.member(pkg.Name, f.Sel.Name); kind {
+			case nameType:
+				return 1
+			case nameFunc:
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+func fieldCount(fl *ast.FieldList) int {
+	if fl == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range fl.List {
+		if len(f.Names) == 0 {
+			n++
+		}
+		n += len(f.Names)
+	}
+	return n
+}
+
+// sideEffects reports whether evaluating e may do more than read variables:
+// calls, receives and func literals. Such a callee is evaluated once, into a
+// temporary, before the call.
+func sideEffects(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr, *ast.FuncLit:
+			found = true
+		case *ast.UnaryExpr:
+			found = found || n.Op == token.ARROW
+		}
+		return !found
+	})
+	return found
+}

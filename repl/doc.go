@@ -1,0 +1,62 @@
+// Package repl is gonode's interactive shell: it reads Go snippets,
+// evaluates them with yaegi, and prints results the way iex does.
+//
+// # Interpreter model
+//
+// yaegi cancels interpreter-wide, races when two goroutines evaluate in one
+// interpreter, and dies with the whole OS process when an interpreted
+// goroutine panics. So:
+//
+//   - The shell evaluates snippets in one interpreter (Session.Eval), from
+//     one goroutine. go statements are rejected (ErrGoStatement) with a
+//     pointer to spawn.
+//   - Code that runs concurrently gets an interpreter of its own: a function
+//     handed to spawn (a host function listed in Options.ShipCalls) travels
+//     as a Bundle, and Session.Load evaluates it in a fresh interpreter, on
+//     this node or another. An rpc into a session function does the same
+//     (Session.Call). An interpreter costs about 5 ms and 1.3 MiB.
+//   - Cancelling a shell snippet (Ctrl-C) stops only the shell interpreter.
+//     A cancelled interpreter may still have a goroutine unwinding, so it is
+//     never used again: the session builds a new one from its declarations
+//     and the last snapshot of its variables (taken after every snippet).
+//     The same happens when a redefinition cannot take effect in place
+//     (yaegi ignores a redefined type or method, and functions already
+//     declared keep calling the old version of what they use): the latest
+//     definition wins, in the shell as in workers.
+//
+// # Shipping code
+//
+// In a snippet, the code argument of a ship call must be a func literal or
+// the name of a function declared in the session. The shell rewrites it into
+// a Bundle made when the call runs: the literal's source, the session
+// declarations it uses (transitively: a type brings its methods), and the
+// values of the variables it uses:
+//
+//   - variables the literal names that are local to the surrounding code or
+//     package-level in the session are captured by value at the call, as
+//     the literal sees them (a loop variable gets its current value);
+//   - session variables used only by the declarations it calls come from
+//     the last snapshot;
+//   - a captured value must be copyable into another interpreter: numbers,
+//     strings, booleans, host types (proc.Pid ...), and slices, maps and
+//     pointers of those. Functions and values of types declared in the shell
+//     (yaegi hands those to the host as unnamed structs without methods) are
+//     refused with a *ShipError saying which variable holds what;
+//   - captured variables become the worker's own: assigning to one changes
+//     the worker's copy, as processes share nothing.
+//
+// Between nodes, Session.Source flattens a Bundle into one Go source text
+// (captured values written as Go literals) and Session.Compile runs it.
+//
+// # What is printed
+//
+// Only an input that ends with an expression statement prints, and only the
+// values that expression yields, decided from the parsed input: yaegi's
+// returned value is stale after void calls, if and for. A call's result
+// count comes from the builtin table, a func literal's signature, a session
+// declaration, or the reflect type of a host function; failing those, the
+// callee (a variable, a method value) is evaluated first, into a temporary
+// when evaluating it has side effects, and its reflect type says. The
+// results of fmt.Print, Printf and Println are not printed. See Format for
+// the notation.
+package repl

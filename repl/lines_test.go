@@ -1,0 +1,180 @@
+package repl
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+func TestPipeReader(t *testing.T) {
+	var out strings.Builder
+	lr := NewPipeReader(strings.NewReader("x := 1\r\nfunc f() {\n}\nlast"), &out)
+	lr.SetPrompt("ignored> ")
+	var got []string
+	for {
+		line, err := lr.ReadLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, line)
+	}
+	want := []string{"x := 1", "func f() {", "}", "last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.WriteString(lr.Stdout(), "async\n")
+		}()
+	}
+	wg.Wait()
+	if out.String() != strings.Repeat("async\n", 4) {
+		t.Errorf("output %q: prompts or echo leaked", out.String())
+	}
+	if err := lr.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// term drives a LineReader through a pseudo-terminal and collects what it
+// draws, with ANSI escapes and carriage returns stripped.
+type term struct {
+	ptmx *os.File
+	mu   sync.Mutex // guards out
+	out  strings.Builder
+	more chan struct{} // signalled after each read
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\r`)
+
+func newTerm(t *testing.T) (*term, *os.File) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close(); tty.Close() })
+	tm := &term{ptmx: ptmx, more: make(chan struct{}, 1)}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			tm.mu.Lock()
+			tm.out.Write(buf[:n])
+			tm.mu.Unlock()
+			select {
+			case tm.more <- struct{}{}:
+			default:
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return tm, tty
+}
+
+// waitFor blocks until the screen output contains s.
+func (tm *term) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second) // a failsafe, not a sleep
+	for {
+		tm.mu.Lock()
+		text := ansi.ReplaceAllString(tm.out.String(), "")
+		tm.mu.Unlock()
+		if strings.Contains(text, s) {
+			return
+		}
+		select {
+		case <-tm.more:
+		case <-deadline:
+			t.Fatalf("terminal never showed %q; it shows:\n%s", s, text)
+		}
+	}
+}
+
+func (tm *term) reset() {
+	tm.mu.Lock()
+	tm.out.Reset()
+	tm.mu.Unlock()
+}
+
+func TestTTYReader(t *testing.T) {
+	tm, tty := newTerm(t)
+	hist := filepath.Join(t.TempDir(), "history")
+	s := newTestSession(t, newHost())
+	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: s.Complete})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type read struct {
+		line string
+		err  error
+	}
+	// next starts a ReadLine and waits for its prompt: readline enters raw
+	// mode before drawing it, and keys typed earlier would be cooked.
+	next := func(prompt string) chan read {
+		tm.reset()
+		ch := make(chan read, 1)
+		go func() {
+			line, err := lr.ReadLine()
+			ch <- read{line, err}
+		}()
+		tm.waitFor(t, prompt)
+		return ch
+	}
+	expect := func(ch chan read, line string, want error) {
+		t.Helper()
+		r := <-ch
+		if r.line != line || !errors.Is(r.err, want) {
+			t.Fatalf("ReadLine = %q, %v; want %q, %v", r.line, r.err, line, want)
+		}
+	}
+
+	ch := next("iex(n1)1> ")
+	tm.ptmx.WriteString("x := 1 +\r")
+	expect(ch, "x := 1 +", nil)
+
+	lr.SetPrompt("...(n1)1> ") // continuation
+	ch = next("...(n1)1> ")
+	tm.ptmx.WriteString("2\r")
+	expect(ch, "2", nil)
+
+	lr.SetPrompt("iex(n1)2> ")
+	ch = next("iex(n1)2> ")
+	io.WriteString(lr.Stdout(), "node n2@h up\n") // asynchronous notice
+	tm.waitFor(t, "node n2@h up")
+	tm.ptmx.WriteString("strings.ToUp\t") // a single candidate: inserted
+	tm.waitFor(t, "strings.ToUpper")
+	tm.ptmx.WriteString("\r")
+	expect(ch, "strings.ToUpper", nil)
+
+	ch = next("iex(n1)2> ")
+	tm.ptmx.WriteString("half typed\x03") // Ctrl-C at the prompt
+	expect(ch, "half typed", ErrInterrupt)
+
+	ch = next("iex(n1)2> ")
+	tm.ptmx.WriteString("\x04") // Ctrl-D on an empty line
+	expect(ch, "", io.EOF)
+
+	if err := lr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil || !strings.Contains(string(data), "x := 1 +\n") || !strings.Contains(string(data), "strings.ToUpper\n") {
+		t.Errorf("history file %q, %v", data, err)
+	}
+}

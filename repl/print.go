@@ -1,0 +1,267 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Limits of Format.
+const (
+	MaxElems = 50 // elements of a slice, array or map shown before "..."
+	maxDepth = 8  // nesting shown before "..."
+)
+
+// Format renders the values of an expression the way the shell prints them,
+// in iex's notation where Go has no literal of its own:
+//
+//	nil                       nil (nil pointers, interfaces, errors)
+//	"a\tb"                    strings, quoted
+//	1, 2.5, 1.0, true         numbers and booleans; integral floats keep ".0"
+//	[1, 2, 3, ...]            slices and arrays, cut after MaxElems elements
+//	%{"a" => 1}               maps, keys sorted, cut after MaxElems entries
+//	%main.T{Name: "x"}        structs of named types; %{n: 1} for a type
+//	                          declared in the shell (yaegi loses its name)
+//	&%T{...}                  pointers
+//	<node1@host.42.0>         anything with a String method uses it
+//	** (error) boom           an error value at top level
+//	#Error<boom>              an error inside another value
+//	#Function<func(int) int>  functions; #Chan<chan int> channels
+//	(1, nil)                  several results; when the last is a non-nil
+//	                          error only "** (error) ..." is shown
+func Format(vals ...any) string {
+	switch {
+	case len(vals) == 0:
+		return ""
+	case len(vals) == 1:
+		return formatTop(vals[0])
+	}
+	if err, ok := vals[len(vals)-1].(error); ok && !isNil(err) {
+		return formatTop(err)
+	}
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = formatValue(v)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func formatTop(v any) string {
+	if err, ok := v.(error); ok && !isNil(err) {
+		return "** (error) " + safeString(err.Error)
+	}
+	return formatValue(v)
+}
+
+// FormatError renders an evaluation error as the shell prints it:
+// "** (panic) value" for panics, "** (interrupted)" for a cancelled
+// evaluation, "** (error) message" for the rest.
+func FormatError(err error) string {
+	var pe *PanicError
+	switch {
+	case errors.As(err, &pe):
+		return "** (panic) " + formatPanic(pe.Value)
+	case errors.Is(err, context.Canceled):
+		return "** (interrupted)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "** (timeout)"
+	}
+	return "** (error) " + err.Error()
+}
+
+func formatPanic(v any) string {
+	switch x := v.(type) {
+	case error:
+		return safeString(x.Error)
+	case string:
+		return x
+	}
+	return formatValue(v)
+}
+
+func formatValue(v any) string {
+	var b strings.Builder
+	p := printer{b: &b, seen: map[uintptr]bool{}}
+	p.value(reflect.ValueOf(v), 0)
+	return b.String()
+}
+
+func isNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return true
+	case reflect.Ptr, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// safeString calls a String or Error method, turning a panic into text.
+func safeString(f func() string) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("#Panic<%v>", r)
+		}
+	}()
+	return f()
+}
+
+type printer struct {
+	b    *strings.Builder
+	seen map[uintptr]bool // pointers being printed, against cycles
+}
+
+func (p *printer) str(s string) { p.b.WriteString(s) }
+
+func (p *printer) value(v reflect.Value, depth int) {
+	if !v.IsValid() {
+		p.str("nil")
+		return
+	}
+	if depth > maxDepth {
+		p.str("...")
+		return
+	}
+	switch v.Kind() {
+	case reflect.Interface, reflect.Ptr:
+		if v.IsNil() {
+			p.str("nil")
+			return
+		}
+	}
+	if v.CanInterface() {
+		switch x := v.Interface().(type) {
+		case error:
+			p.str("#Error<" + safeString(x.Error) + ">")
+			return
+		case fmt.Stringer:
+			p.str(safeString(x.String))
+			return
+		}
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		p.value(v.Elem(), depth)
+	case reflect.Ptr:
+		if p.seen[v.Pointer()] {
+			p.str("&...")
+			return
+		}
+		p.seen[v.Pointer()] = true
+		p.str("&")
+		p.value(v.Elem(), depth+1)
+		delete(p.seen, v.Pointer())
+	case reflect.String:
+		p.str(strconv.Quote(v.String()))
+	case reflect.Float32, reflect.Float64:
+		f := v.Float()
+		s := strconv.FormatFloat(f, 'g', -1, v.Type().Bits())
+		if f == math.Trunc(f) && !math.IsInf(f, 0) && !strings.ContainsAny(s, "e.") {
+			s += ".0"
+		}
+		p.str(s)
+	case reflect.Slice, reflect.Array:
+		p.str("[")
+		for i := 0; i < v.Len(); i++ {
+			if i > 0 {
+				p.str(", ")
+			}
+			if i == MaxElems {
+				p.str("...")
+				break
+			}
+			p.value(v.Index(i), depth+1)
+		}
+		p.str("]")
+	case reflect.Map:
+		p.mapValue(v, depth)
+	case reflect.Struct:
+		p.structValue(v, depth)
+	case reflect.Func:
+		p.str("#Function<" + v.Type().String() + ">")
+	case reflect.Chan:
+		p.str("#Chan<" + v.Type().String() + ">")
+	default:
+		p.str(fmt.Sprint(valueOf(v)))
+	}
+}
+
+// valueOf reads a basic value, even from an unexported field.
+func valueOf(v reflect.Value) any {
+	switch {
+	case v.CanInt():
+		return v.Int()
+	case v.CanUint():
+		return v.Uint()
+	case v.Kind() == reflect.Bool:
+		return v.Bool()
+	case v.CanComplex():
+		return v.Complex()
+	case v.CanInterface():
+		return v.Interface()
+	}
+	return v.Type().String()
+}
+
+func (p *printer) mapValue(v reflect.Value, depth int) {
+	type entry struct{ k, v string }
+	var es []entry
+	it := v.MapRange()
+	for it.Next() {
+		var kb, vb strings.Builder
+		(&printer{b: &kb, seen: p.seen}).value(it.Key(), depth+1)
+		(&printer{b: &vb, seen: p.seen}).value(it.Value(), depth+1)
+		es = append(es, entry{kb.String(), vb.String()})
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
+	p.str("%{")
+	for i, e := range es {
+		if i > 0 {
+			p.str(", ")
+		}
+		if i == MaxElems {
+			p.str("...")
+			break
+		}
+		p.str(e.k + " => " + e.v)
+	}
+	p.str("}")
+}
+
+func (p *printer) structValue(v reflect.Value, depth int) {
+	t := v.Type()
+	if t.Name() == "" {
+		p.str("%{")
+	} else {
+		p.str("%" + t.String() + "{")
+	}
+	for i := 0; i < v.NumField(); i++ {
+		if i > 0 {
+			p.str(", ")
+		}
+		name := t.Field(i).Name
+		if t.Name() == "" {
+			name = unmangle(name)
+		}
+		p.str(name + ": ")
+		p.value(v.Field(i), depth+1)
+	}
+	p.str("}")
+}
+
+// unmangle undoes yaegi's renaming of an unexported field f to Xf.
+func unmangle(name string) string {
+	if len(name) > 1 && name[0] == 'X' {
+		if r := rune(name[1]); unicode.IsLower(r) || r == '_' {
+			return name[1:]
+		}
+	}
+	return name
+}

@@ -1,0 +1,354 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Result is what evaluating one snippet produced: a value, not modified
+// after Eval returns it.
+type Result struct {
+	// Values are the values of the final expression statement.
+	Values []any
+	// Show says the input ended with an expression that yields values: the
+	// shell prints Values (see Format). It is false for declarations,
+	// assignments, if/for and calls of functions without results.
+	Show bool
+	// Declared lists the names the input declared or redefined: functions,
+	// types, constants, methods (as T.M) and package-level variables.
+	Declared []string
+	// Notice is something the shell should tell the user, such as the
+	// interpreter having been rebuilt.
+	Notice string
+
+	stale []string // redefinitions the shell interpreter cannot take in place
+}
+
+// String renders the values to print, or "" when nothing is printed.
+func (r Result) String() string {
+	if !r.Show {
+		return ""
+	}
+	return Format(r.Values...)
+}
+
+// Eval evaluates one snippet of shell input: declarations or statements.
+// It records the declarations in the interpreter's table, so that code
+// shipped from here can carry them along. Errors: ErrIncomplete,
+// ErrGoStatement, syntax and compile errors, *PanicError, *ShipError,
+// ctx.Err() (after which the Interp is abandoned) and ErrAbandoned.
+func (in *Interp) Eval(ctx context.Context, src string) (Result, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.run(ctx, src, true)
+}
+
+// edit replaces Src[start:end] with text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// rewrite is a snippet with the edits the shell makes before evaluating it.
+type rewrite struct {
+	sn      *Snippet
+	edits   []edit       // non-overlapping, sorted by start
+	imports []*declEntry // evaluated one by one, before the rest
+}
+
+// apply returns Src[start:end] with the edits inside it applied.
+func (rw *rewrite) apply(start, end int) string {
+	var b strings.Builder
+	at := start
+	for _, e := range rw.edits {
+		if e.start < start || e.end > end {
+			continue
+		}
+		b.WriteString(rw.sn.Src[at:e.start])
+		b.WriteString(e.text)
+		at = e.end
+	}
+	b.WriteString(rw.sn.Src[at:end])
+	return b.String()
+}
+
+func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, error) {
+	sn, err := Analyze(src)
+	if err != nil || sn.Kind == Empty {
+		return Result{}, err
+	}
+	if err := sn.checkGo(); err != nil {
+		return Result{}, err
+	}
+	entries, vars := extract(sn)
+	rw, err := in.rewrite(sn, vars)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, imp := range rw.imports {
+		if err := in.evalRaw(ctx, imp.src); err != nil {
+			return Result{}, err
+		}
+		in.imported[imp.key] = true
+	}
+	var res Result
+	if final := sn.Final(); final != nil {
+		res, err = in.runFinal(ctx, sn, rw, final)
+	} else if text := rw.apply(0, len(sn.Src)); strings.TrimSpace(text) != "" {
+		err = in.evalRaw(ctx, text)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	for _, e := range entries {
+		if e.kind == declImport {
+			in.imported[e.key] = true
+		}
+		if e.kind == declMethod {
+			res.Declared = append(res.Declared, e.key)
+		}
+		res.Declared = append(res.Declared, e.names...)
+	}
+	res.Declared = append(res.Declared, vars...)
+	if commit {
+		res.stale = in.tab.commit(entries, vars)
+	}
+	return res, nil
+}
+
+// rewrite computes the edits: import declarations are taken out and
+// evaluated one by one first, skipping those already evaluated here (yaegi
+// refuses an import twice), and the code arguments of ship calls become
+// __gonode.Ship calls (see rewriteShip).
+func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
+	rw := &rewrite{sn: sn}
+	if sn.Kind == Decls {
+		for _, d := range sn.file.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.IMPORT {
+				continue
+			}
+			for _, e := range extractImports(sn, gd) {
+				if !in.imported[e.key] {
+					rw.imports = append(rw.imports, e)
+				}
+			}
+			text := sn.text(gd)
+			rw.edits = append(rw.edits, edit{sn.off(gd.Pos()), sn.off(gd.End()), strings.Repeat("\n", strings.Count(text, "\n"))})
+		}
+	}
+	if err := in.rewriteShip(rw, vars); err != nil {
+		return nil, err
+	}
+	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+	// yaegi runs a top-level func(){...}() again at every later evaluation
+	// (not when the literal is parenthesized): add the parentheses.
+	for _, s := range sn.stmts {
+		es, ok := s.(*ast.ExprStmt)
+		if !ok {
+			continue
+		}
+		if call, ok := es.X.(*ast.CallExpr); ok {
+			if lit, ok := call.Fun.(*ast.FuncLit); ok {
+				start, end := sn.off(lit.Pos()), sn.off(lit.End())
+				text := "(" + rw.apply(start, end) + ")"
+				kept := rw.edits[:0]
+				for _, e := range rw.edits {
+					if e.start < start || e.end > end {
+						kept = append(kept, e)
+					}
+				}
+				rw.edits = append(kept, edit{start, end, text})
+				sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+			}
+		}
+	}
+	return rw, nil
+}
+
+func extractImports(sn *Snippet, gd *ast.GenDecl) []*declEntry {
+	one := &Snippet{Src: sn.Src, Kind: Decls, fset: sn.fset, base: sn.base, file: &ast.File{Decls: []ast.Decl{gd}}}
+	es, _ := extract(one)
+	return es
+}
+
+// runFinal evaluates a statement snippet whose last statement is an
+// expression, wrapping that expression in __gonode.Result when it yields
+// values. When the number of values is not known from the syntax, the
+// statements before it run first, then the callee is evaluated (into a
+// temporary if evaluating it has side effects) and its reflect type says.
+func (in *Interp) runFinal(ctx context.Context, sn *Snippet, rw *rewrite, final ast.Expr) (Result, error) {
+	start, end := sn.off(final.Pos()), sn.off(final.End())
+	pad := strings.Repeat("\n", sn.fset.Position(final.Pos()).Line-1)
+	prefix := rw.apply(0, start)
+	n, err := in.finalCount(sn, final)
+	if err != nil {
+		return Result{}, err
+	}
+	if n < 0 {
+		call := final.(*ast.CallExpr)
+		if strings.TrimSpace(prefix) != "" {
+			if err := in.evalRaw(ctx, prefix); err != nil {
+				return Result{}, err
+			}
+		}
+		prefix = pad
+		callee := rw.apply(sn.off(call.Fun.Pos()), sn.off(call.Fun.End()))
+		args := rw.apply(sn.off(call.Fun.End()), end)
+		if sideEffects(call.Fun) {
+			if err := in.evalRaw(ctx, pad+"__gonode_callee := "+callee); err != nil {
+				return Result{}, err
+			}
+			callee = "__gonode_callee"
+		}
+		if n, err = in.funcResults(ctx, pad+callee); err != nil {
+			return Result{}, err
+		}
+		rw = &rewrite{sn: &Snippet{Src: callee + args}}
+		start, end = 0, len(rw.sn.Src)
+	}
+	text := rw.apply(start, end)
+	if n > 0 {
+		text = rtName + ".Result(" + text + ")"
+	}
+	in.takeResult()
+	if err := in.evalRaw(ctx, prefix+text); err != nil {
+		return Result{}, err
+	}
+	vals := in.takeResult()
+	if n > 0 && len(vals) != n {
+		return Result{}, fmt.Errorf("repl: expected %d values, got %d", n, len(vals))
+	}
+	return Result{Values: vals, Show: n > 0}, nil
+}
+
+// funcResults evaluates a callee and returns how many results calling it
+// yields: NumOut for a function, 1 for anything else (a conversion).
+func (in *Interp) funcResults(ctx context.Context, callee string) (int, error) {
+	in.takeResult()
+	if err := in.evalRaw(ctx, rtName+".Result("+callee+")"); err != nil {
+		return 0, err
+	}
+	vals := in.takeResult()
+	if len(vals) == 1 {
+		if v := reflect.ValueOf(vals[0]); v.Kind() == reflect.Func {
+			return v.Type().NumOut(), nil
+		}
+	}
+	return 1, nil
+}
+
+// finalCount returns how many values the final expression yields, -1 when
+// only evaluating its callee can tell, and an error for a bare type name.
+func (in *Interp) finalCount(sn *Snippet, final ast.Expr) (int, error) {
+	nm := &snippetNamer{in: in, local: map[string]nameKind{}}
+	for _, s := range sn.stmts[:len(sn.stmts)-1] {
+		es, vars := extract(&Snippet{Src: sn.Src, Kind: Stmts, fset: sn.fset, base: sn.base, stmts: []ast.Stmt{s}})
+		for _, v := range vars {
+			nm.local[v] = nameUnknown
+		}
+		for _, e := range es {
+			k, _ := entryKind(e)
+			for _, n := range e.names {
+				nm.local[n] = k
+			}
+		}
+	}
+	switch x := ast.Unparen(final).(type) {
+	case *ast.CallExpr:
+		return resultCount(x, nm), nil
+	case *ast.Ident:
+		if k, _ := nm.ident(x.Name); k == nameType || (k == nameUnknown && predeclaredTypes[x.Name] && nm.unbound(x.Name)) {
+			return 0, fmt.Errorf("%s (type) is not an expression", x.Name)
+		}
+	case *ast.SelectorExpr:
+		if pkg, ok := x.X.(*ast.Ident); ok {
+			if k, _ := nm.member(pkg.Name, x.Sel.Name); k == nameType {
+				return 0, fmt.Errorf("%s.%s (type) is not an expression", pkg.Name, x.Sel.Name)
+			}
+		}
+	}
+	return 1, nil
+}
+
+// snippetNamer answers what names mean for one snippet: names declared by
+// its earlier statements first, then the interpreter's.
+type snippetNamer struct {
+	in    *Interp
+	local map[string]nameKind
+}
+
+func (nm *snippetNamer) unbound(name string) bool {
+	_, ok := nm.local[name]
+	return !ok && nm.in.tab.lookup(name) == nil && !nm.in.tab.isVar(name)
+}
+
+func (nm *snippetNamer) ident(name string) (nameKind, int) {
+	if k, ok := nm.local[name]; ok {
+		return k, 0
+	}
+	for _, t := range []*declTable{nm.in.tab, nm.in.env.prelude} {
+		if t.isVar(name) {
+			return nameUnknown, 0
+		}
+		if e := t.lookup(name); e != nil {
+			return entryKind(e)
+		}
+	}
+	for _, k := range nm.in.env.dots {
+		if v, ok := nm.in.env.exportsOf(k)[name]; ok {
+			return valueKind(v)
+		}
+	}
+	return nameUnknown, 0
+}
+
+func (nm *snippetNamer) member(pkg, name string) (nameKind, int) {
+	if _, ok := nm.local[pkg]; ok || nm.in.tab.isVar(pkg) {
+		return nameUnknown, 0
+	}
+	key := nm.in.env.pkgs[pkg]
+	if e := nm.in.tab.lookup(pkg); e != nil {
+		if e.kind != declImport {
+			return nameUnknown, 0
+		}
+		key = nm.in.env.keyOf(strings.Fields(e.key)[2])
+	}
+	if key == "fmt/fmt" && quietPrints[name] {
+		return nameFunc, 0
+	}
+	if v, ok := nm.in.env.exportsOf(key)[name]; ok && key != "" {
+		return valueKind(v)
+	}
+	return nameUnknown, 0
+}
+
+// quietPrints are the fmt functions whose results (bytes written, error) the
+// shell does not print: like iex's IO.puts, printing is their point.
+var quietPrints = map[string]bool{"Print": true, "Printf": true, "Println": true}
+
+func entryKind(e *declEntry) (nameKind, int) {
+	switch e.kind {
+	case declType:
+		return nameType, 0
+	case declFunc:
+		return nameFunc, e.results
+	}
+	return nameUnknown, 0
+}
+
+// valueKind classifies a yaegi export: a nil pointer stands for a type.
+func valueKind(v reflect.Value) (nameKind, int) {
+	switch {
+	case v.Kind() == reflect.Ptr && v.IsNil():
+		return nameType, 0
+	case v.Kind() == reflect.Func:
+		return nameFunc, v.Type().NumOut()
+	}
+	return nameUnknown, 0
+}

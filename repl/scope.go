@@ -1,0 +1,268 @@
+package repl
+
+import (
+	"go/ast"
+	"go/token"
+	"sort"
+)
+
+// resolver finds the free identifiers of Go syntax: the names a piece of code
+// uses without declaring them itself. It tracks Go's block scopes (function
+// parameters, blocks, if/for/switch/select clauses, type switches, short
+// variable declarations) syntactically, without type information.
+//
+// Two approximations, both on the safe side for shipping code: the key of a
+// key: value element of a composite literal is counted as a use when it is an
+// identifier (it is one in a map literal, a field name in a struct literal),
+// and the field and method names of struct and interface types are never
+// uses. A resolver is used by one goroutine.
+type resolver struct {
+	scopes []map[string]bool
+	free   map[string]bool
+	// onCall, when set, is called for every call expression with the scopes
+	// open at that point; the argument at the index it returns (if any) is
+	// not walked.
+	onCall func(call *ast.CallExpr) (skipArg int)
+}
+
+func newResolver() *resolver {
+	return &resolver{free: map[string]bool{}}
+}
+
+// freeNames returns the sorted free identifiers of n. A type or constant
+// that n itself declares at top level is not free; a function's own name is
+// (recursion).
+func freeNames(n ast.Node) []string {
+	r := newResolver()
+	r.push()
+	r.walk(n)
+	return r.sorted()
+}
+
+func (r *resolver) sorted() []string {
+	out := make([]string, 0, len(r.free))
+	for name := range r.free {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *resolver) push()     { r.scopes = append(r.scopes, map[string]bool{}) }
+func (r *resolver) pop()      { r.scopes = r.scopes[:len(r.scopes)-1] }
+func (r *resolver) top() bool { return len(r.scopes) == 0 }
+
+func (r *resolver) declare(id *ast.Ident) {
+	if id == nil || id.Name == "_" || len(r.scopes) == 0 {
+		return
+	}
+	r.scopes[len(r.scopes)-1][id.Name] = true
+}
+
+// declared reports whether name is declared in one of the open scopes.
+func (r *resolver) declared(name string) bool {
+	for i := len(r.scopes) - 1; i >= 0; i-- {
+		if r.scopes[i][name] {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *resolver) use(id *ast.Ident) {
+	if id.Name != "_" && !r.declared(id.Name) {
+		r.free[id.Name] = true
+	}
+}
+
+// children calls f for each direct child of n.
+func children(n ast.Node, f func(ast.Node)) {
+	first := true
+	ast.Inspect(n, func(c ast.Node) bool {
+		if first {
+			first = false
+			return true
+		}
+		if c != nil {
+			f(c)
+		}
+		return false
+	})
+}
+
+func (r *resolver) walkAll(list any) {
+	switch l := list.(type) {
+	case []ast.Stmt:
+		for _, s := range l {
+			r.walk(s)
+		}
+	case []ast.Expr:
+		for _, e := range l {
+			r.walk(e)
+		}
+	}
+}
+
+// fields walks the types of a field list and, when decl is set, declares
+// its names in the current scope.
+func (r *resolver) fields(fl *ast.FieldList, decl bool) {
+	if fl == nil {
+		return
+	}
+	for _, f := range fl.List {
+		r.walk(f.Type)
+		if decl {
+			for _, n := range f.Names {
+				r.declare(n)
+			}
+		}
+	}
+}
+
+func (r *resolver) walk(n ast.Node) {
+	if n == nil {
+		return
+	}
+	switch n := n.(type) {
+	case *ast.Ident:
+		r.use(n)
+	case *ast.SelectorExpr:
+		r.walk(n.X)
+	case *ast.FuncDecl:
+		r.push()
+		r.fields(n.Recv, true)
+		r.fields(n.Type.TypeParams, true)
+		r.fields(n.Type.Params, true)
+		r.fields(n.Type.Results, true)
+		if n.Body != nil {
+			r.walkAll(n.Body.List)
+		}
+		r.pop()
+	case *ast.FuncLit:
+		r.push()
+		r.fields(n.Type.Params, true)
+		r.fields(n.Type.Results, true)
+		r.walkAll(n.Body.List)
+		r.pop()
+	case *ast.FuncType:
+		r.fields(n.TypeParams, false)
+		r.fields(n.Params, false)
+		r.fields(n.Results, false)
+	case *ast.StructType:
+		r.fields(n.Fields, false)
+	case *ast.InterfaceType:
+		r.fields(n.Methods, false)
+	case *ast.BlockStmt:
+		r.push()
+		r.walkAll(n.List)
+		r.pop()
+	case *ast.IfStmt:
+		r.push()
+		r.walk(n.Init)
+		r.walk(n.Cond)
+		r.walk(n.Body)
+		r.walk(n.Else)
+		r.pop()
+	case *ast.ForStmt:
+		r.push()
+		r.walk(n.Init)
+		r.walk(n.Cond)
+		r.walk(n.Post)
+		r.walk(n.Body)
+		r.pop()
+	case *ast.RangeStmt:
+		r.walk(n.X)
+		r.push()
+		if n.Tok == token.DEFINE {
+			for _, e := range []ast.Expr{n.Key, n.Value} {
+				if id, ok := e.(*ast.Ident); ok {
+					r.declare(id)
+				}
+			}
+		} else {
+			r.walk(n.Key)
+			r.walk(n.Value)
+		}
+		r.walk(n.Body)
+		r.pop()
+	case *ast.SwitchStmt:
+		r.push()
+		r.walk(n.Init)
+		r.walk(n.Tag)
+		r.walk(n.Body)
+		r.pop()
+	case *ast.TypeSwitchStmt:
+		r.push()
+		r.walk(n.Init)
+		var bound *ast.Ident
+		switch a := n.Assign.(type) {
+		case *ast.AssignStmt:
+			r.walkAll(a.Rhs)
+			if len(a.Lhs) == 1 {
+				bound, _ = a.Lhs[0].(*ast.Ident)
+			}
+		default:
+			r.walk(a)
+		}
+		for _, c := range n.Body.List {
+			cc := c.(*ast.CaseClause)
+			r.push()
+			r.walkAll(cc.List)
+			r.declare(bound)
+			r.walkAll(cc.Body)
+			r.pop()
+		}
+		r.pop()
+	case *ast.CaseClause:
+		r.push()
+		r.walkAll(n.List)
+		r.walkAll(n.Body)
+		r.pop()
+	case *ast.CommClause:
+		r.push()
+		r.walk(n.Comm)
+		r.walkAll(n.Body)
+		r.pop()
+	case *ast.AssignStmt:
+		r.walkAll(n.Rhs)
+		for _, l := range n.Lhs {
+			if id, ok := l.(*ast.Ident); ok && n.Tok == token.DEFINE {
+				r.declare(id)
+			} else {
+				r.walk(l)
+			}
+		}
+	case *ast.GenDecl:
+		for _, s := range n.Specs {
+			r.walk(s)
+		}
+	case *ast.ValueSpec:
+		r.walk(n.Type)
+		r.walkAll(n.Values)
+		for _, id := range n.Names {
+			r.declare(id)
+		}
+	case *ast.TypeSpec:
+		r.declare(n.Name)
+		r.push()
+		r.fields(n.TypeParams, true)
+		r.walk(n.Type)
+		r.pop()
+	case *ast.LabeledStmt:
+		r.walk(n.Stmt)
+	case *ast.BranchStmt, *ast.ImportSpec, *ast.BasicLit, *ast.BadExpr, *ast.BadStmt, *ast.BadDecl:
+	case *ast.CallExpr:
+		skip := -1
+		if r.onCall != nil {
+			skip = r.onCall(n)
+		}
+		r.walk(n.Fun)
+		for i, a := range n.Args {
+			if i != skip {
+				r.walk(a)
+			}
+		}
+	default:
+		children(n, r.walk)
+	}
+}

@@ -1,0 +1,254 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// Session is the state of one shell: the shell interpreter, the
+// declarations accepted so far (latest definition wins) and the last
+// snapshot of the session's package-level variables.
+//
+// Eval is meant for the shell loop, one goroutine; concurrent Evals are
+// serialized. Every other method is safe for concurrent use with Eval and
+// with each other: they never touch the shell interpreter, and each builds
+// interpreters of its own from the declarations.
+type Session struct {
+	env *env
+	tab *declTable // shared with the shell interpreter; has its own lock
+
+	evalMu sync.Mutex // serializes Eval; guards shell
+	shell  *Interp
+}
+
+// NewSession starts a session with a fresh shell interpreter.
+func NewSession(opts Options) (*Session, error) {
+	e, err := newEnv(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{env: e, tab: newDeclTable()}
+	if s.shell, err = newInterp(e, s.tab, nil); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Eval evaluates one snippet in the shell interpreter (see Interp.Eval) and
+// then snapshots the session's variables. When ctx is cancelled during the
+// evaluation, Eval returns ctx.Err() and replaces the shell interpreter by
+// one rebuilt from the declarations and the last snapshot; Result.Notice
+// names the variables whose values could not be carried over. A snippet
+// that redefines a type or a method, or something that earlier
+// declarations use, also rebuilds the interpreter: yaegi would ignore the
+// new type or method, and earlier functions would keep using the old
+// definition. So the latest definition wins in the shell as in workers.
+func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
+	s.evalMu.Lock()
+	defer s.evalMu.Unlock()
+	res, err := s.shell.Eval(ctx, src)
+	if s.shell.Abandoned() {
+		return Result{Notice: s.rebuild("interrupted")}, err
+	}
+	if err != nil {
+		return res, err
+	}
+	s.shell.snapshot()
+	if len(res.stale) > 0 {
+		res.Notice = s.rebuild(strings.Join(res.stale, ", ") + " redefined")
+	}
+	return res, nil
+}
+
+// snapshot stores the current values of the session's variables, which
+// rebuilt interpreters and shipped code start from.
+func (in *Interp) snapshot() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.snapshotLocked()
+}
+
+func (in *Interp) snapshotLocked() {
+	_, vars := in.tab.all()
+	if len(vars) == 0 || in.abandoned {
+		return
+	}
+	ctx := context.Background()
+	in.takeResult()
+	if in.evalRaw(ctx, rtName+".Result("+strings.Join(vars, ", ")+")") == nil {
+		in.tab.setValues(vars, in.takeResult())
+		return
+	}
+	var gone []string // one failed: take them one by one
+	for _, v := range vars {
+		if in.evalRaw(ctx, rtName+".Result("+v+")") != nil {
+			gone = append(gone, v)
+			continue
+		}
+		in.tab.setValues([]string{v}, in.takeResult())
+	}
+	in.tab.dropVars(gone)
+}
+
+// fullBundle holds every declaration and every variable whose snapshot
+// value can be carried to another interpreter; lost lists the others.
+func (s *Session) fullBundle() (b Bundle, entries []*declEntry, lost []string) {
+	entries, vars := s.tab.all()
+	b.Decls = source(entries)
+	for _, v := range vars {
+		val, ok := s.tab.value(v)
+		if !ok {
+			lost = append(lost, v)
+			continue
+		}
+		c, err := capture(v, val)
+		if err != nil {
+			lost = append(lost, v)
+			continue
+		}
+		b.Captures = append(b.Captures, c)
+	}
+	return b, entries, lost
+}
+
+// rebuild replaces the shell interpreter (s.evalMu held) and returns the
+// notice for the user.
+func (s *Session) rebuild(why string) string {
+	b, entries, lost := s.fullBundle()
+	ctx := context.Background()
+	in, err := newInterp(s.env, s.tab, nil)
+	if err != nil {
+		return why + ": cannot start a new interpreter: " + err.Error()
+	}
+	if err := in.load(ctx, b, false); err != nil {
+		// Declarations that only loaded in their original order: one by one.
+		if in, err = newInterp(s.env, s.tab, nil); err != nil {
+			return why + ": cannot start a new interpreter: " + err.Error()
+		}
+		if err := in.load(ctx, Bundle{Captures: b.Captures}, false); err != nil {
+			lost = append(lost, names(b.Captures)...)
+		}
+		var broken []*declEntry
+		for _, e := range entries {
+			if _, err := in.run(ctx, e.src, false); err != nil {
+				broken = append(broken, e)
+				lost = append(lost, e.names...)
+			}
+		}
+		s.tab.dropEntries(broken)
+	}
+	s.tab.dropVars(lost)
+	s.shell = in
+	msg := why + ": shell interpreter rebuilt"
+	if len(lost) > 0 {
+		msg += "; lost: " + strings.Join(lost, ", ")
+	}
+	return msg
+}
+
+func names(cs []Capture) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// NewWorker returns a fresh interpreter with every declaration of the
+// session and the variables of the last snapshot loaded (variables whose
+// values cannot be copied are left out). It is the caller's: nothing else
+// uses it.
+func (s *Session) NewWorker() (*Interp, error) {
+	b, _, _ := s.fullBundle()
+	in, err := newInterp(s.env, newDeclTable(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.load(context.Background(), b, true); err != nil {
+		return nil, fmt.Errorf("repl: loading the session into a worker: %w", err)
+	}
+	return in, nil
+}
+
+// Bundle makes the Bundle of a function expression (a func literal, or the
+// name of a session function) as it stands now: the declarations it uses
+// and the snapshot values of the session variables it uses.
+func (s *Session) Bundle(src string) (Bundle, error) {
+	return s.tab.bundle(src, nil, nil)
+}
+
+// Load evaluates a Bundle in a fresh interpreter (its output going to
+// stdout, or to Options.Stdout when nil) and returns its function, ready to
+// Call. The interpreter is the Func's alone.
+func (s *Session) Load(ctx context.Context, b Bundle, stdout io.Writer) (*Func, error) {
+	in, err := newInterp(s.env, newDeclTable(), stdout)
+	if err != nil {
+		return nil, err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if err := in.load(ctx, b, true); err != nil {
+		return nil, err
+	}
+	in.snapshotLocked() // values for what the function ships in turn
+	return in.bindFunc(ctx, b.Func)
+}
+
+// Resolve returns the function a name stands for: a function declared in
+// the session, loaded with what it uses into a fresh interpreter of its own
+// (so every call of Resolve sees the latest definition), or a qualified
+// host or standard library function such as "strings.ToUpper".
+func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
+	if pkg, member, ok := strings.Cut(name, "."); ok {
+		key := s.packageKey(pkg)
+		if v, ok := s.env.exportsOf(key)[member]; ok && key != "" && v.Kind() == reflect.Func {
+			return &Func{name: name, typ: v.Type(), fn: v}, nil
+		}
+		return nil, fmt.Errorf("%w: %s", ErrUndefined, name)
+	}
+	if e := s.tab.lookup(name); e == nil || e.kind != declFunc {
+		return nil, fmt.Errorf("%w: %s is not a function declared in the shell", ErrUndefined, name)
+	}
+	b, err := s.tab.bundle(name, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Load(ctx, b, nil)
+}
+
+// HasFunc reports, cheaply, whether Resolve would find name: a function
+// declared in the session or a qualified host or standard library function.
+func (s *Session) HasFunc(name string) bool {
+	if pkg, member, ok := strings.Cut(name, "."); ok {
+		key := s.packageKey(pkg)
+		v, ok := s.env.exportsOf(key)[member]
+		return ok && key != "" && v.Kind() == reflect.Func
+	}
+	e := s.tab.lookup(name)
+	return e != nil && e.kind == declFunc
+}
+
+// Lookup is Resolve for callers that want the function value: for a
+// session function it is bound to an interpreter of its own, so call it
+// from one goroutine at a time; its panics are Go panics.
+func (s *Session) Lookup(name string) (reflect.Value, bool) {
+	f, err := s.Resolve(context.Background(), name)
+	if err != nil {
+		return reflect.Value{}, false
+	}
+	return f.fn, true
+}
+
+// Call resolves name and calls it with args (see Resolve and Func.Call):
+// what an rpc from another node into this shell does.
+func (s *Session) Call(ctx context.Context, name string, args ...any) ([]any, error) {
+	f, err := s.Resolve(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return f.Call(ctx, args...)
+}
