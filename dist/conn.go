@@ -110,7 +110,12 @@ func (c *conn) writeLoop() {
 	defer ticker.Stop()
 	var buf []byte
 	wrote := false
-	yielded := false // the writer has yielded once since the queue emptied
+	// Yielding before a flush (below) pays under concurrent senders and
+	// costs a few microseconds of latency otherwise, so the writer does it
+	// while it pays: gain counts recent yields after which more messages
+	// were waiting (0..4), and every 16th flush yields to find out again.
+	yielded, probe := false, false // yielded since the queue emptied; the batch just taken follows a yield
+	gain, flushes := 0, 0
 	lastReads, silent := c.reads.Load(), 0
 	for {
 		c.mu.Lock()
@@ -125,19 +130,28 @@ func (c *conn) writeLoop() {
 			c.room.Broadcast()
 		}
 		c.mu.Unlock()
+		if probe {
+			probe = false
+			if len(batch) > 0 {
+				gain = min(gain+1, 4)
+			} else if gain > 0 {
+				gain--
+			}
+		}
 
 		if len(batch) == 0 {
-			if fw.Buffered() > 0 && !yielded {
+			if fw.Buffered() > 0 && !yielded && (gain > 0 || flushes%16 == 0) {
 				// Before a flush, let the goroutines that are about to
 				// send (callers woken by replies, handlers finishing)
 				// run once, so that their messages share this write
 				// system call instead of each costing one.
-				yielded = true
+				yielded, probe = true, true
 				runtime.Gosched()
 				continue
 			}
 			yielded = false
 			if fw.Buffered() > 0 {
+				flushes++
 				if err := fw.Flush(); err != nil {
 					c.close(fmt.Errorf("write: %w", err))
 					return
