@@ -47,6 +47,7 @@ type Options struct {
 	// interpreter of its own. In a snippet that argument must be a func
 	// literal or the name of a function declared in the session; the shell
 	// rewrites it into a Bundle value, so the host function takes a Bundle.
+	// A negative index counts from the end: -1 is the last argument.
 	ShipCalls map[string]int
 }
 
@@ -67,6 +68,13 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap gives the panic value when it is an error, so that errors.Is and
+// errors.As see through a panic to what was thrown.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // env is what the interpreters of one configuration share: immutable,
 // apart from the type-name index built once on first use.

@@ -64,7 +64,10 @@ func formatTop(v any) string {
 // evaluation, "** (error) message" for the rest.
 func FormatError(err error) string {
 	var pe *PanicError
+	var se shellError
 	switch {
+	case errors.As(err, &se):
+		return "** (error) " + se.Error()
 	case errors.As(err, &pe):
 		return "** (panic) " + formatPanic(pe.Value)
 	case errors.Is(err, context.Canceled):

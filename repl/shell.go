@@ -35,6 +35,13 @@ type Shell struct {
 	// StopOnError makes Run return at the first error, as a script runner
 	// does; otherwise errors are printed and the loop goes on, as iex does.
 	StopOnError bool
+	// BeforeEval, if set, is called with each snippet's context just before
+	// it is evaluated, and AfterEval with its outcome.
+	BeforeEval func(ctx context.Context)
+	AfterEval  func(res Result, err error)
+	// Failed counts the snippets that failed (incomplete input at the end
+	// included).
+	Failed int
 }
 
 // Run loops until the input ends (returning nil), ctx is done (returning
@@ -67,6 +74,7 @@ func (sh *Shell) Run(ctx context.Context) error {
 			continue
 		case errors.Is(err, io.EOF):
 			if strings.TrimSpace(buf.String()) != "" {
+				sh.Failed++
 				fmt.Fprintln(errw, FormatError(ErrUnfinished))
 				if sh.StopOnError {
 					return ErrUnfinished
@@ -91,7 +99,11 @@ func (sh *Shell) Run(ctx context.Context) error {
 		}
 		n++
 		res, err := sh.eval(ctx, src)
+		if sh.AfterEval != nil {
+			sh.AfterEval(res, err)
+		}
 		if err != nil {
+			sh.Failed++
 			fmt.Fprintln(errw, FormatError(err))
 		} else if s := res.String(); s != "" {
 			fmt.Fprintln(out, s)
@@ -123,6 +135,9 @@ func (sh *Shell) eval(ctx context.Context, src string) (Result, error) {
 		}()
 		defer wg.Wait()
 		defer close(done)
+	}
+	if sh.BeforeEval != nil {
+		sh.BeforeEval(ectx)
 	}
 	return sh.Session.Eval(ectx, src)
 }

@@ -95,7 +95,10 @@ func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
 	r.onCall = func(call *ast.CallExpr) int {
 		name := calleeName(call.Fun)
 		idx, ok := calls[name]
-		if !ok || idx >= len(call.Args) || err != nil {
+		if ok && idx < 0 {
+			idx += len(call.Args) // counted from the end: -1 is the last argument
+		}
+		if !ok || idx < 0 || idx >= len(call.Args) || err != nil {
 			return -1
 		}
 		arg := call.Args[idx]

@@ -227,7 +227,9 @@ func (r *Registrar) startServer() error {
 			srv.Close()
 		}
 	}()
-	r.logf("epmd: no port mapper answered at %s; serving one", r.cfg.Addr)
+	if r.creation != 0 { // at start-up, serving the port mapper is the quiet default
+		r.logf("epmd: no port mapper answered at %s; this node serves it now", r.cfg.Addr)
+	}
 	return nil
 }
 

@@ -1,0 +1,149 @@
+// Command gonode boots an Erlang-style node (a process table and a
+// distribution listener) and drops into a shell of Go snippets, as
+// `iex --sname node1 --cookie secret` does for Elixir. This package only
+// parses flags and wires the pieces; the shell is package repl.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gonode/gonode/repl"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// exitError carries an exit code out of cobra.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		// cobra has printed the usage error already.
+		return 2
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	var (
+		sname, name, cookie, eval string
+		hidden, noHalt, quiet     bool
+		tickTime                  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "gonode [flags] [FILE.go]",
+		Short: "An Erlang-style node with a Go shell",
+		Long: `gonode starts a node: a table of lightweight processes (mailboxes, links,
+monitors, registered names) reachable by other nodes under its name, and
+a shell where Go snippets call connect, list, spawn, send, rpc and more.
+Type help() in the shell for the list of helpers.
+
+Nodes find each other through the port mapper on 127.0.0.1:4369, or the
+port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
+		Example: `  # two terminals, two nodes
+  gonode --sname node1@localhost --cookie secret
+  gonode --sname node2@localhost --cookie secret
+  node1@localhost> connect("node2@localhost")
+  true
+
+  # evaluate and exit (exit code 1 if the snippet fails)
+  gonode --sname n@localhost --cookie secret -e 'ping("node2@localhost")'
+
+  # run a script, then keep serving (a peer for CI)
+  gonode --sname node2@localhost --cookie secret --no-halt setup.go &`,
+		Args:          cobra.MaximumNArgs(1),
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sname != "" && name != "" {
+				return usageErr(cmd, "use either --sname or --name, not both")
+			}
+			cfg := repl.Config{
+				Hidden: hidden, TickTime: tickTime, Eval: eval, NoHalt: noHalt, Quiet: quiet,
+				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
+			}
+			if len(args) == 1 {
+				cfg.Script = args[0]
+			}
+			if eval != "" && cfg.Script != "" {
+				return usageErr(cmd, "use either -e or a script file, not both")
+			}
+			var err error
+			switch {
+			case sname != "":
+				cfg.NodeName, err = repl.ShortName(sname)
+			case name != "":
+				cfg.NodeName, err = repl.LongName(name)
+			}
+			if err != nil {
+				return usageErr(cmd, err.Error())
+			}
+			if cfg.NodeName != "" {
+				if cfg.Cookie, err = resolveCookie(cookie); err != nil {
+					fmt.Fprintln(os.Stderr, "gonode:", err)
+					return exitError{2}
+				}
+			} else if hidden || cookie != "" {
+				return usageErr(cmd, "--cookie and --hidden need --sname or --name")
+			}
+			return exitError{repl.Main(cmd.Context(), cfg)}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&sname, "sname", "", "short node name, `NAME[@HOST]` (HOST defaults to this machine's short host name)")
+	f.StringVar(&name, "name", "", "long node name, `NAME@HOST.DOMAIN` or NAME@IP")
+	f.StringVar(&cookie, "cookie", "", "the shared secret (default: $"+cookieEnv+", else ~/.erlang.cookie, created if missing)")
+	f.StringVarP(&eval, "eval", "e", "", "evaluate `CODE`, print its value, and exit")
+	f.BoolVar(&hidden, "hidden", false, "start a hidden node: it connects only where asked and is not listed by peers")
+	f.BoolVar(&noHalt, "no-halt", false, "keep the node running after the script or piped input ends, until killed")
+	f.BoolVarP(&quiet, "quiet", "q", false, "keep asynchronous notices (node up/down, remote output) off stdout")
+	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
+	cmd.AddCommand(&cobra.Command{
+		Use:       "completion bash|zsh|fish",
+		Short:     "Print a shell completion script",
+		Example:   "  source <(gonode completion bash)",
+		ValidArgs: []string{"bash", "zsh", "fish"},
+		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		RunE: func(c *cobra.Command, args []string) error {
+			out := c.OutOrStdout()
+			switch args[0] {
+			case "bash":
+				return cmd.GenBashCompletionV2(out, true)
+			case "zsh":
+				return cmd.GenZshCompletion(out)
+			default:
+				return cmd.GenFishCompletion(out, true)
+			}
+		},
+	})
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetVersionTemplate("gonode {{.Version}}\n")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr(c, err.Error()) })
+	return cmd
+}
+
+// usageErr prints a one-line reason and the hint to --help; exit code 2.
+func usageErr(cmd *cobra.Command, msg string) error {
+	fmt.Fprintf(cmd.ErrOrStderr(), "gonode: %s\nRun 'gonode --help' for usage.\n", msg)
+	return exitError{2}
+}

@@ -1,0 +1,240 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/traefik/yaegi/interp"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/proc"
+)
+
+// The shell's API is a host package, node, that every interpreter sees
+// without an import, and a prelude of lowercase helpers (connect, spawn,
+// send, ...) that call it. Helpers that act as a process (self, receive,
+// spawn with a link) go through __self, the *node.Proc bound to each
+// interpreter: the shell's process in the shell interpreter, the spawned
+// process in a worker.
+const (
+	apiPath = "github.com/gonode/gonode/repl/node"
+	apiKey  = apiPath + "/node"
+)
+
+// shipCalls are the helpers whose last argument is code to run in an
+// interpreter of its own (see Options.ShipCalls).
+var shipCalls = map[string]int{
+	"spawn": -1, "spawnLink": -1, "spawnMonitor": -1,
+}
+
+// prelude declares the lowercase helpers. Each is a thin call into node, so
+// that help() and the README describe one API.
+const prelude = `
+var __self *node.Proc
+
+func self() node.Pid                                  { return __self.Self() }
+func nodeName() string                                { return __self.NodeName() }
+func connect(name string) bool                        { return __self.Connect(name) }
+func disconnect(name string) bool                     { return __self.Disconnect(name) }
+func list() []string                                  { return __self.List() }
+func ping(name string) string                         { return __self.Ping(name) }
+func spawn(args ...any) node.Pid                      { return __self.Spawn(false, args...) }
+func spawnLink(args ...any) node.Pid                  { return __self.Spawn(true, args...) }
+func spawnMonitor(args ...any) (node.Pid, node.Ref)   { return __self.SpawnMonitor(args...) }
+func send(to any, msg any) any                        { return __self.Send(to, msg) }
+func receive(timeout ...time.Duration) any            { return __self.Receive(timeout...) }
+func flush()                                          { __self.Flush() }
+func register(name string, pid node.Pid) bool         { return __self.Register(name, pid) }
+func unregister(name string) bool                     { return __self.Unregister(name) }
+func whereis(name string) any                         { return __self.Whereis(name) }
+func registered() []string                            { return __self.Registered() }
+func link(pid node.Pid) bool                          { return __self.Link(pid) }
+func unlink(pid node.Pid) bool                        { return __self.Unlink(pid) }
+func monitor(to any) node.Ref                         { return __self.Monitor(to) }
+func demonitor(ref node.Ref) bool                     { return __self.Demonitor(ref) }
+func trapExit(on bool) bool                           { return __self.TrapExit(on) }
+func exit(args ...any) bool                           { return __self.Exit(args...) }
+func at(name, nodeName string) node.Name              { return node.Name{Name: name, Node: nodeName} }
+func pid(s string) node.Pid                           { return __self.ParsePid(s) }
+func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeName, fn, args...) }
+func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
+func async(nodeName, fn string, args ...any) *node.Task { return __self.Async(nodeName, fn, args...) }
+func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
+func multicall(nodes []string, fn string, args ...any) []any { return __self.Multicall(nodes, fn, args...) }
+func processes() node.Table                           { return __self.Processes() }
+func i(pid node.Pid) any                              { return __self.Info(pid) }
+func monitorNodes(on bool) bool                       { return __self.MonitorNodes(on) }
+func nodeNotices(on bool) bool                        { return __self.NodeNotices(on) }
+func v(n ...int) any                                  { return __self.History(n...) }
+func help()                                           { __self.Help() }
+func quit()                                           { __self.Quit() }
+`
+
+// helpText is what help() prints, one line per helper; README's list is
+// the same text.
+const helpText = `Helpers (the full API is also available as node.X, for example node.Connect):
+  connect(node) bool            connect to a node (idempotent); true on success
+  disconnect(node) bool         drop the connection to a node
+  list() []string               connected nodes (Node.list)
+  ping(node) string             "pong" if the node answers, "pang" if not
+  nodeName() string             this node's name
+  self() Pid                    the shell's own pid (a process with a mailbox)
+  spawn(func() {...}) Pid       start a process running the function
+  spawn(node, func() {...}) Pid start it on another node; its output comes back here
+  spawnLink(...), spawnMonitor(...)  the same, linked to / monitored by the caller
+  send(to, msg)                 send to a Pid, a registered name, or at(name, node)
+  receive() / receive(d) any    take the next message; after d, the atom :timeout
+  flush() []any                 print and empty the mailbox
+  register(name, pid), unregister(name), whereis(name), registered()
+  link(pid), unlink(pid), monitor(pid or name), demonitor(ref), trapExit(bool)
+  exit(reason) / exit(pid, reason)   end the caller / send an exit signal
+  at(name, node) Name           a registered name on another node, for send and monitor
+  pid("<node@host.1.0>") Pid    parse a printed pid
+  rpc(node, "Fn", args...) any  call a function by name there; its result or an error
+  cast(node, "Fn", args...)     call without waiting for a result
+  async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await
+  multicall(nodes, "Fn", args...) []any   rpc on several nodes at once
+  processes()                   the process table
+  i(pid)                        what one process is doing
+  monitorNodes(bool)            get {:nodeup, n} / {:nodedown, n, reason} messages
+  nodeNotices(bool)             print node up/down notices above the prompt
+  v() / v(n)                    the last result / result n (negative: from the end)
+  help(), quit()
+Functions declared in the shell (func Compute(v int) int {...}) can be called by other
+nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
+
+// shellError is a helper's failure: it ends the snippet and prints as
+// "** (error) ...", not as a panic.
+type shellError struct{ err error }
+
+func (e shellError) Error() string { return e.err.Error() }
+func (e shellError) Unwrap() error { return e.err }
+
+func fail(format string, args ...any) {
+	panic(shellError{fmt.Errorf(format, args...)})
+}
+
+// Table is what processes() returns: it prints as a table.
+type Table []proc.Info
+
+func (t Table) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-28s %-14s %-8s %5s  %s\n", "PID", "NAME", "STATUS", "MSGS", "DOING")
+	for _, in := range t {
+		doing := in.Label
+		if doing == "" {
+			doing = in.Function
+		}
+		fmt.Fprintf(&b, "%-28s %-14s %-8s %5d  %s\n", in.Pid, in.Name, in.Status, in.MessageQueueLen, doing)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Info is what i(pid) returns: it prints one field a line.
+type Info proc.Info
+
+func (in Info) String() string {
+	var b strings.Builder
+	row := func(k string, v any) { fmt.Fprintf(&b, "  %-18s %v\n", k, v) }
+	fmt.Fprintf(&b, "%v\n", in.Pid)
+	row("registered name", orDash(in.Name))
+	row("status", in.Status)
+	row("style", in.Style)
+	row("message queue", in.MessageQueueLen)
+	row("links", in.Links)
+	row("monitors", in.Monitors)
+	row("monitored by", in.MonitoredBy)
+	row("trap exit", in.TrapExit)
+	row("label", orDash(in.Label))
+	row("function", orDash(in.Function))
+	row("memory (bytes)", in.Memory)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Task is a call started by async and finished by await.
+type Task struct {
+	Node, Fn string
+	done     chan struct{}
+	value    any
+	err      error
+	cancel   context.CancelFunc
+	awaited  atomic.Bool
+}
+
+func (t *Task) String() string { return fmt.Sprintf("%%Task{%s %s}", t.Node, t.Fn) }
+
+// exports builds the node package for one runtime.
+func (rt *Runtime) exports() interp.Exports {
+	withShell := func(f any) reflect.Value { return reflect.ValueOf(f) }
+	sym := map[string]reflect.Value{
+		// Types.
+		"Pid": reflect.ValueOf((*proc.Pid)(nil)), "Ref": reflect.ValueOf((*proc.Ref)(nil)),
+		"Atom": reflect.ValueOf((*proc.Atom)(nil)), "Name": reflect.ValueOf((*proc.Name)(nil)),
+		"ExitMsg": reflect.ValueOf((*proc.ExitMsg)(nil)), "DownMsg": reflect.ValueOf((*proc.DownMsg)(nil)),
+		"CallRequest": reflect.ValueOf((*proc.CallRequest)(nil)),
+		"PanicReason": reflect.ValueOf((*proc.PanicReason)(nil)),
+		"NodeUp":      reflect.ValueOf((*dist.NodeUp)(nil)), "NodeDown": reflect.ValueOf((*dist.NodeDown)(nil)),
+		"Proc": reflect.ValueOf((*Proc)(nil)), "Task": reflect.ValueOf((*Task)(nil)),
+		"Table": reflect.ValueOf((*Table)(nil)), "Info": reflect.ValueOf((*Info)(nil)),
+		// Reasons.
+		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),
+		"Killed": reflect.ValueOf(proc.Killed), "Shutdown": reflect.ValueOf(proc.Shutdown),
+		"NoProc": reflect.ValueOf(proc.NoProc), "NoConnection": reflect.ValueOf(proc.NoConnection),
+		// The process bindings: Bind hands a worker its process.
+		"Bind": withShell(rt.bind),
+		// Node-level calls, for node.X use from any interpreter.
+		"Connect":    withShell(func(name string) bool { return rt.shellProc().Connect(name) }),
+		"Disconnect": withShell(func(name string) bool { return rt.shellProc().Disconnect(name) }),
+		"List":       withShell(func() []string { return rt.shellProc().List() }),
+		"Ping":       withShell(func(name string) string { return rt.shellProc().Ping(name) }),
+		"NodeName":   withShell(func() string { return rt.node.Name() }),
+		"RPC": withShell(func(node, fn string, args ...any) any {
+			return rt.shellProc().RPC(node, fn, args...)
+		}),
+		"Processes": withShell(func() Table { return rt.shellProc().Processes() }),
+		"Halt":      withShell(func() { rt.halt() }),
+		"Help":      withShell(func() { rt.shellProc().Help() }),
+	}
+	return interp.Exports{apiKey: sym}
+}
+
+// bindings hands processes to the interpreters that run them: the runtime
+// stores a Proc under a number and the worker's first statement takes it.
+type bindings struct {
+	mu   sync.Mutex
+	next int64
+	m    map[int64]*Proc
+}
+
+func (b *bindings) put(p *Proc) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = make(map[int64]*Proc)
+	}
+	b.next++
+	b.m[b.next] = p
+	return b.next
+}
+
+func (rt *Runtime) bind(id int64) *Proc {
+	rt.binds.mu.Lock()
+	defer rt.binds.mu.Unlock()
+	p := rt.binds.m[id]
+	delete(rt.binds.m, id)
+	return p
+}
+
+var errNoNode = errors.New("this node is not distributed: start gonode with --sname or --name")

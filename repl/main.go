@@ -1,0 +1,260 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/dist/epmd"
+	"github.com/gonode/gonode/proc"
+)
+
+// Config is what the command line decided.
+type Config struct {
+	NodeName string // full name; "" for a node without distribution
+	Cookie   string
+	Hidden   bool
+	TickTime time.Duration
+	Eval     string // -e: evaluate this and exit
+	Script   string // a file of shell input to run and exit
+	NoHalt   bool   // keep serving after the input ends
+	Quiet    bool   // asynchronous notices and remote output go to stderr
+	Version  string
+
+	Stdin          *os.File
+	Stdout, Stderr io.Writer
+}
+
+// ShortName resolves an --sname argument (see dist.ShortName).
+func ShortName(s string) (string, error) { return dist.ShortName(s) }
+
+// LongName resolves a --name argument (see dist.LongName).
+func LongName(s string) (string, error) { return dist.LongName(s) }
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // a snippet failed in a script, -e or piped input
+	ExitStartup = 2 // the node could not start
+)
+
+// Main starts the node, runs the shell in the mode cfg asks for, stops the
+// node and returns the exit code.
+func Main(ctx context.Context, cfg Config) int {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	interactive := cfg.Eval == "" && cfg.Script == "" && IsTerminal(cfg.Stdin)
+	rt, err := start(ctx, cfg, interactive)
+	if err != nil {
+		fmt.Fprintf(cfg.Stderr, "gonode: %v\n", err)
+		return ExitStartup
+	}
+	defer rt.close()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	interrupts := make(chan struct{}, 1)
+	var evaluating atomic.Bool
+	done := make(chan int, 1)
+
+	go func() { done <- rt.runShell(cfg, interactive, interrupts, &evaluating) }()
+
+	code := -1
+	for code < 0 {
+		select {
+		case code = <-done:
+			if cfg.NoHalt && code == ExitOK {
+				code = -1
+				done = nil // the input ended; serve until told to stop
+			}
+		case <-rt.quit:
+			code = ExitOK
+		case s := <-sigs:
+			switch {
+			case s == os.Interrupt && evaluating.Load():
+				select {
+				case interrupts <- struct{}{}:
+				default:
+				}
+			case s == os.Interrupt:
+				code = 130
+			default:
+				code = ExitOK
+			}
+		}
+	}
+	return code
+}
+
+func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) {
+	rt := &Runtime{out: cfg.Stdout, errw: cfg.Stderr, async: cfg.Stdout, quit: make(chan struct{})}
+	if cfg.Quiet {
+		rt.async = cfg.Stderr
+	}
+	rt.notices.Store(interactive && !cfg.Quiet)
+	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	if cfg.NodeName != "" {
+		d, err := dist.Start(ctx, dist.Config{
+			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime,
+			Functions: sessionFuncs{rt}, Sources: sessionSources{rt},
+			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
+		})
+		if err != nil {
+			rt.cancel()
+			if errors.Is(err, epmd.ErrNameTaken) {
+				return nil, fmt.Errorf("cannot start %s: the name is already in use on this host", cfg.NodeName)
+			}
+			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
+		}
+		rt.dist, rt.node = d, d.Proc()
+	} else {
+		n, err := proc.NewNode("nonode@nohost", 1)
+		if err != nil {
+			rt.cancel()
+			return nil, err
+		}
+		rt.node = n
+	}
+	s, err := NewSession(Options{
+		Exports: rt.exports(), Prelude: prelude, ShipCalls: shipCalls,
+		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
+	})
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	rt.session = s
+	if err := rt.bindShell(ctx); err != nil {
+		rt.close()
+		return nil, fmt.Errorf("binding the shell: %w", err)
+	}
+	if rt.groupLeader, err = rt.node.SpawnHandler(rt.printOutput, proc.SpawnOptions{Label: "group leader: prints remote output"}); err != nil {
+		rt.close()
+		return nil, err
+	}
+	if rt.dist != nil {
+		notices, err := rt.node.SpawnHandler(rt.printNotice, proc.SpawnOptions{Label: "prints node up/down notices"})
+		if err != nil {
+			rt.close()
+			return nil, err
+		}
+		rt.dist.MonitorNodes(notices, true, true)
+	}
+	return rt, nil
+}
+
+// asyncWriter sends what interpreted code prints to the runtime's current
+// asynchronous output (above the prompt once the terminal is set up).
+type asyncWriter struct{ rt *Runtime }
+
+func (w asyncWriter) Write(b []byte) (int, error) { return w.rt.async.Write(b) }
+
+// traceFilter drops the trace lines yaegi prints when a host function
+// panics ("10:64: panic: main.spawn(...)"): the shell reports the failure
+// itself, once, as an error.
+type traceFilter struct{ w io.Writer }
+
+var yaegiTrace = regexp.MustCompile(`^(\d+:\d+: panic: [\w.]+\(\.\.\.\)\n)+$`)
+
+func (f traceFilter) Write(b []byte) (int, error) {
+	if yaegiTrace.Match(b) {
+		return len(b), nil
+	}
+	return f.w.Write(b)
+}
+
+// runShell reads and evaluates the input in the mode cfg asks for and
+// returns the exit code.
+func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct{}, evaluating *atomic.Bool) int {
+	sh := &Shell{
+		Session: rt.session, Out: rt.out, Err: rt.errw, Interrupts: interrupts,
+		BeforeEval: func(ctx context.Context) {
+			rt.evalCtx.Store(&ctx)
+			evaluating.Store(true)
+		},
+		AfterEval: func(res Result, err error) {
+			evaluating.Store(false)
+			rt.evalCtx.Store(nil)
+			if err == nil {
+				rt.record(res)
+			}
+		},
+		Prompt: func(int, bool) string { return "" },
+	}
+	switch {
+	case cfg.Eval != "":
+		sh.Lines, sh.StopOnError = NewPipeReader(strings.NewReader(cfg.Eval+"\n"), rt.out), true
+	case cfg.Script != "":
+		f, err := os.Open(cfg.Script)
+		if err != nil {
+			fmt.Fprintf(rt.errw, "gonode: %v\n", err)
+			return ExitStartup
+		}
+		defer f.Close()
+		sh.Lines, sh.StopOnError = NewPipeReader(f, rt.out), true
+	case interactive:
+		home, _ := os.UserHomeDir()
+		hist := ""
+		if home != "" {
+			hist = filepath.Join(home, ".gonode_history")
+		}
+		lr, err := NewTTYReader(TTYConfig{
+			HistoryFile: hist, Complete: rt.session.Complete, TTY: cfg.Stdin,
+		})
+		if err != nil {
+			fmt.Fprintf(rt.errw, "gonode: terminal: %v\n", err)
+			return ExitStartup
+		}
+		defer lr.Close()
+		sh.Lines = lr
+		sh.Out, sh.Err = lr.Stdout(), lr.Stdout()
+		if !cfg.Quiet {
+			rt.async = lr.Stdout()
+		}
+		rt.out, rt.errw = lr.Stdout(), lr.Stdout()
+		name := rt.node.Name()
+		sh.Prompt = func(_ int, cont bool) string {
+			if cont {
+				return strings.Repeat(" ", max(0, len(name)-3)) + "...> "
+			}
+			return name + "> "
+		}
+		fmt.Fprintf(sh.Out, "gonode %s on %s. help() lists the helpers; Ctrl-D or quit() leaves.\n", cfg.Version, name)
+	default:
+		sh.Lines = NewPipeReader(cfg.Stdin, rt.out)
+	}
+	err := sh.Run(rt.ctx)
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled) && sh.Failed == 0:
+		fmt.Fprintf(rt.errw, "gonode: %v\n", err)
+		return ExitFailed
+	case sh.Failed > 0:
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// close stops the node and waits for the runtime's goroutines.
+func (rt *Runtime) close() {
+	rt.cancel()
+	if rt.dist != nil {
+		_ = rt.dist.Close()
+	} else if rt.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = rt.node.Stop(ctx)
+		cancel()
+	}
+	rt.wg.Wait()
+}

@@ -1,0 +1,323 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/proc"
+)
+
+// Runtime joins a node to a shell session: it owns the node, the session,
+// the shell's process, the group leader that prints what remote processes
+// write, and the goroutines of async tasks.
+type Runtime struct {
+	node    *proc.Node
+	dist    *dist.Node // nil when the node is not distributed
+	session *Session
+
+	out   io.Writer // results
+	errw  io.Writer // errors
+	async io.Writer // what processes print, notices: above the prompt
+
+	shellMu     sync.Mutex
+	shellP      *proc.Process // guarded by shellMu: the shell's current process
+	evalCtx     atomic.Pointer[context.Context] // the running snippet's context
+	groupLeader proc.Pid
+	binds       bindings
+	notices     atomic.Bool
+
+	histMu  sync.Mutex
+	history []any // guarded by histMu: results of earlier inputs, v(n)
+
+	ctx      context.Context // the runtime's life
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // async tasks
+	quitOnce sync.Once
+	quit     chan struct{} // closed by halt
+}
+
+// shellProcess returns the shell's process, replacing it first if it died
+// (killed through a link, or exit(reason) typed at the prompt), as iex
+// starts a new shell process.
+func (rt *Runtime) shellProcess() *proc.Process {
+	rt.shellMu.Lock()
+	defer rt.shellMu.Unlock()
+	old := rt.shellP
+	if old != nil && old.Alive() {
+		return old
+	}
+	p, err := rt.node.Attach(proc.SpawnOptions{Label: "shell"})
+	if err != nil {
+		fail("the node has stopped: %w", err)
+	}
+	rt.shellP = p
+	if old != nil {
+		fmt.Fprintf(rt.errw, "** (EXIT) the shell process %v exited: %s; new shell process %v\n",
+			old.Pid(), proc.FormatReason(old.Reason()), p.Pid())
+	}
+	return p
+}
+
+// shellProc is the Proc the shell interpreter acts as.
+func (rt *Runtime) shellProc() *Proc { return &Proc{rt: rt, ctx: rt.shellCtx} }
+
+func (rt *Runtime) shellCtx() context.Context {
+	if c := rt.evalCtx.Load(); c != nil {
+		return *c
+	}
+	return rt.ctx
+}
+
+// bindShell points the shell interpreter's __self at the shell.
+func (rt *Runtime) bindShell(ctx context.Context) error {
+	_, err := rt.session.Eval(ctx, fmt.Sprintf("__self = node.Bind(%d)", rt.binds.put(rt.shellProc())))
+	return err
+}
+
+// bindWorker points a worker interpreter's __self at its process.
+func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
+	if in == nil {
+		return nil // a host function: it has no interpreter
+	}
+	_, err := in.Eval(ctx, fmt.Sprintf("__self = node.Bind(%d)", rt.binds.put(x)))
+	return err
+}
+
+// spawnLocal starts a process running a shipped function in an
+// interpreter of its own.
+func (rt *Runtime) spawnLocal(parent *Proc, b Bundle, link, monitor bool) (proc.Pid, proc.Ref, error) {
+	return parent.proc().SpawnOpt(func(p *proc.Process) {
+		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil)
+	}, proc.SpawnOptions{Link: link, Monitor: monitor, Label: "spawned from the shell"})
+}
+
+// runShipped loads a function into a fresh interpreter and runs it as the
+// process p. A panic ends the process with a PanicReason; an error result
+// ends it with the error's text.
+func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func, error), args []any) {
+	ctx := p.Context()
+	fn, err := load(ctx)
+	if err == nil {
+		err = rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: p.Context})
+	}
+	if err == nil {
+		var res []any
+		res, err = fn.Call(ctx, args...)
+		if err == nil {
+			_, err = collapse(fn, res)
+		}
+	}
+	if err != nil {
+		p.Exit(exitReason(err))
+	}
+}
+
+// exitReason turns what a shipped function failed with into an exit
+// reason that crosses nodes intact.
+func exitReason(err error) any {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		var se shellError
+		if e, ok := pe.Value.(error); ok && errors.As(e, &se) {
+			return se.Error()
+		}
+		v := pe.Value
+		switch v.(type) {
+		case string, proc.Atom, int, int64, float64:
+		default:
+			v = fmt.Sprint(v)
+		}
+		return proc.PanicReason{Value: v, Stack: string(pe.Stack)}
+	}
+	return err.Error()
+}
+
+// collapse turns a function's results into one value or error: a trailing
+// non-nil error is the error; one other result is the value; several are
+// a []any.
+func collapse(fn *Func, res []any) (any, error) {
+	t := fn.Type()
+	if t != nil && t.Kind() == reflect.Func && t.NumOut() > 0 && t.Out(t.NumOut()-1) == reflect.TypeFor[error]() && len(res) > 0 {
+		if err, _ := res[len(res)-1].(error); err != nil {
+			return nil, err
+		}
+		res = res[:len(res)-1]
+	}
+	switch len(res) {
+	case 0:
+		return nil, nil
+	case 1:
+		return res[0], nil
+	}
+	return res, nil
+}
+
+// sessionFuncs lets peers call the functions declared in the shell, and
+// standard library functions, by name (rpc, async, multicall). Each call
+// runs in a fresh interpreter holding the latest definitions, as a process
+// of its own (erpc runs calls in a new process too).
+type sessionFuncs struct{ rt *Runtime }
+
+func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
+	rt := f.rt
+	if !rt.session.HasFunc(name) {
+		return nil, false
+	}
+	return func(ctx context.Context, args []any) (any, error) {
+		fn, err := rt.session.Resolve(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		p, err := rt.node.Attach(proc.SpawnOptions{Label: "rpc " + name})
+		if err != nil {
+			return nil, err
+		}
+		defer p.Exit(proc.Normal)
+		if err := rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: func() context.Context { return ctx }}); err != nil {
+			return nil, err
+		}
+		res, err := fn.Call(ctx, args...)
+		if err != nil {
+			var pe *PanicError
+			if errors.As(err, &pe) {
+				return nil, &dist.RemoteError{Kind: dist.RemotePanic, Message: fmt.Sprint(pe.Value)}
+			}
+			if errors.Is(err, ErrBadArgument) {
+				return nil, &dist.RemoteError{Kind: dist.RemoteBadarg, Message: err.Error()}
+			}
+			return nil, err
+		}
+		return collapse(fn, res)
+	}, true
+}
+
+// sessionSources runs function literals that a peer's shell spawns here.
+type sessionSources struct{ rt *Runtime }
+
+func (s sessionSources) Compile(source string) (dist.Callable, error) {
+	rt := s.rt
+	return func(ctx context.Context, args []any) (any, error) {
+		p, gl, ok := dist.ProcessFrom(ctx)
+		if !ok {
+			return nil, errors.New("repl: function literals from peers run only as spawned processes")
+		}
+		var w io.Writer = rt.async
+		if !gl.IsZero() {
+			w = &groupLeaderWriter{node: rt.node, gl: gl}
+		}
+		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Compile(ctx, source, w) }, args)
+		return nil, nil
+	}, nil
+}
+
+// outputTag marks the messages that carry a remote process's output to the
+// group leader of the node that spawned it: [outputTag, node, text].
+const outputTag = proc.Atom("gonode_output")
+
+// groupLeaderWriter sends what a process writes to its group leader on
+// the spawning node, as Erlang's group leader does.
+type groupLeaderWriter struct {
+	node *proc.Node
+	gl   proc.Pid
+}
+
+func (w *groupLeaderWriter) Write(b []byte) (int, error) {
+	_ = w.node.Send(w.gl, []any{outputTag, w.node.Name(), string(b)})
+	return len(b), nil
+}
+
+// printOutput is the group leader: it prints the output of processes
+// spawned from this shell on other nodes, each line marked with the node.
+func (rt *Runtime) printOutput(_ *proc.Process, msg any) {
+	m, ok := msg.([]any)
+	if !ok || len(m) != 3 || m[0] != outputTag {
+		return
+	}
+	node, _ := m[1].(string)
+	text, _ := m[2].(string)
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if line != "" {
+			b.WriteString("[" + node + "] " + line)
+		}
+	}
+	if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
+		b.WriteString("\n")
+	}
+	io.WriteString(rt.async, b.String())
+}
+
+// printNotice prints node up and down notices when they are turned on.
+func (rt *Runtime) printNotice(_ *proc.Process, msg any) {
+	if !rt.notices.Load() {
+		return
+	}
+	switch m := msg.(type) {
+	case dist.NodeUp:
+		fmt.Fprintf(rt.async, "** node %s up\n", m.Node)
+	case dist.NodeDown:
+		fmt.Fprintf(rt.async, "** node %s down: %s\n", m.Node, m.Reason)
+	}
+}
+
+// startTask runs an rpc on a goroutine owned by the runtime.
+func (rt *Runtime) startTask(d *dist.Node, node, fn string, args []any) *Task {
+	ctx, cancel := context.WithCancel(rt.ctx)
+	t := &Task{Node: node, Fn: fn, done: make(chan struct{}), cancel: cancel}
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		defer cancel()
+		t.value, t.err = d.RPC(ctx, node, fn, args...)
+		close(t.done)
+	}()
+	return t
+}
+
+// record keeps a shown result for v(n).
+func (rt *Runtime) record(res Result) {
+	if !res.Show {
+		return
+	}
+	var v any
+	switch len(res.Values) {
+	case 0:
+	case 1:
+		v = res.Values[0]
+	default:
+		v = res.Values
+	}
+	rt.histMu.Lock()
+	rt.history = append(rt.history, v)
+	rt.histMu.Unlock()
+}
+
+func (rt *Runtime) result(n ...int) (any, error) {
+	rt.histMu.Lock()
+	defer rt.histMu.Unlock()
+	i := len(rt.history)
+	if len(n) > 0 {
+		switch {
+		case n[0] < 0:
+			i = len(rt.history) + n[0] + 1
+		default:
+			i = n[0]
+		}
+	}
+	if i < 1 || i > len(rt.history) {
+		return nil, fmt.Errorf("no result %d (there are %d)", i, len(rt.history))
+	}
+	return rt.history[i-1], nil
+}
+
+// halt asks the shell to stop the node and exit.
+func (rt *Runtime) halt() {
+	rt.quitOnce.Do(func() { close(rt.quit) })
+}

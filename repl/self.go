@@ -1,0 +1,352 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/proc"
+)
+
+// Proc is the process an interpreter acts as: the shell's own process, or
+// a spawned one. The prelude's helpers call its methods. A failing helper
+// panics with a shellError, which ends the snippet (or the process) with
+// a clear message. Used by the one goroutine that runs its interpreter.
+type Proc struct {
+	rt  *Runtime
+	p   *proc.Process          // the process; nil for the shell, whose process can be replaced
+	ctx func() context.Context // cancelled when the caller should stop waiting: Ctrl-C, or the process's death
+}
+
+// proc returns the process the caller acts as.
+func (x *Proc) proc() *proc.Process {
+	if x.p != nil {
+		return x.p
+	}
+	return x.rt.shellProcess()
+}
+
+func (x *Proc) check(err error, what string) {
+	if err != nil {
+		fail("%s: %w", what, err)
+	}
+}
+
+func (x *Proc) needDist() *dist.Node {
+	if x.rt.dist == nil {
+		fail("%w", errNoNode)
+	}
+	return x.rt.dist
+}
+
+// Self returns the process's pid.
+func (x *Proc) Self() proc.Pid { return x.proc().Pid() }
+
+// NodeName returns this node's name.
+func (x *Proc) NodeName() string { return x.rt.node.Name() }
+
+// Connect connects to a node; false if it cannot be reached or refuses.
+func (x *Proc) Connect(name string) bool {
+	d := x.needDist()
+	if err := d.Connect(x.ctx(), name); err != nil {
+		if errors.Is(err, dist.ErrBadNodeName) {
+			fail("connect: %w", err)
+		}
+		return false
+	}
+	return true
+}
+
+// Disconnect drops the connection to a node.
+func (x *Proc) Disconnect(name string) bool { return x.needDist().Disconnect(name) }
+
+// List returns the connected visible nodes.
+func (x *Proc) List() []string {
+	if x.rt.dist == nil {
+		return []string{}
+	}
+	return x.rt.dist.Nodes()
+}
+
+// Ping answers "pong" or "pang".
+func (x *Proc) Ping(name string) string {
+	if x.rt.dist == nil {
+		return "pang"
+	}
+	return x.rt.dist.Ping(x.ctx(), name)
+}
+
+// Spawn starts a process from a shipped function: spawn(fn) here,
+// spawn(node, fn) on another node.
+func (x *Proc) Spawn(link bool, args ...any) proc.Pid {
+	pid, _ := x.spawn("spawn", link, false, args)
+	return pid
+}
+
+// SpawnMonitor is Spawn with a monitor from the caller.
+func (x *Proc) SpawnMonitor(args ...any) (proc.Pid, proc.Ref) {
+	return x.spawn("spawnMonitor", false, true, args)
+}
+
+func (x *Proc) spawn(what string, link, monitor bool, args []any) (proc.Pid, proc.Ref) {
+	var node string
+	switch len(args) {
+	case 1:
+	case 2:
+		s, ok := args[0].(string)
+		if !ok {
+			fail("%s(node, func() {...}): the node must be a string, got %T", what, args[0])
+		}
+		node = s
+	default:
+		fail("%s takes a function, or a node and a function", what)
+	}
+	b, ok := args[len(args)-1].(Bundle)
+	if !ok {
+		fail("%s: the last argument must be a func literal or a function declared in this shell", what)
+	}
+	if node == "" || node == x.rt.node.Name() {
+		pid, ref, err := x.rt.spawnLocal(x, b, link, monitor)
+		x.check(err, what)
+		return pid, ref
+	}
+	d := x.needDist()
+	src, err := x.rt.session.Source(b)
+	x.check(err, what)
+	pid, ref, err := d.SpawnRemote(x.ctx(), x.proc(), node, "", nil, dist.SpawnOptions{
+		Link: link, Monitor: monitor, Source: src, GroupLeader: x.rt.groupLeader,
+	})
+	x.check(err, what+" on "+node)
+	return pid, ref
+}
+
+// Send sends msg to a pid, a local registered name, or at(name, node), and
+// returns msg, as Erlang's send does.
+func (x *Proc) Send(to any, msg any) any {
+	var err error
+	switch t := to.(type) {
+	case proc.Pid:
+		err = x.proc().Send(x.rt.node.Resolve(t), msg)
+	case string:
+		err = x.proc().SendName(proc.Name{Name: t}, msg)
+	case proc.Name:
+		err = x.proc().SendName(t, msg)
+	default:
+		fail("send: the destination must be a pid, a registered name or at(name, node), got %T", to)
+	}
+	x.check(err, "send")
+	return msg
+}
+
+// Receive takes the next message, waiting at most the timeout if one is
+// given (then it returns the atom :timeout, as receive ... after does).
+func (x *Proc) Receive(timeout ...time.Duration) any {
+	ctx := x.ctx()
+	if len(timeout) > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout[0])
+		defer cancel()
+	}
+	m, err := x.proc().Receive(ctx)
+	if errors.Is(err, context.DeadlineExceeded) && len(timeout) > 0 {
+		return proc.Atom("timeout")
+	}
+	x.check(err, "receive")
+	return m
+}
+
+// Flush prints the messages in the mailbox and empties it.
+func (x *Proc) Flush() {
+	for _, m := range x.proc().Flush() {
+		fmt.Fprintln(x.rt.out, Format(m))
+	}
+}
+
+// Register names a process.
+func (x *Proc) Register(name string, pid proc.Pid) bool {
+	x.check(x.rt.node.Register(name, x.rt.node.Resolve(pid)), "register")
+	return true
+}
+
+// Unregister drops a name.
+func (x *Proc) Unregister(name string) bool {
+	x.check(x.rt.node.Unregister(name), "unregister")
+	return true
+}
+
+// Whereis returns the pid registered under name, or nil.
+func (x *Proc) Whereis(name string) any {
+	if pid, ok := x.rt.node.Whereis(name); ok {
+		return pid
+	}
+	return nil
+}
+
+// Registered lists the registered names.
+func (x *Proc) Registered() []string { return x.rt.node.Registered() }
+
+// Link links the caller to pid.
+func (x *Proc) Link(pid proc.Pid) bool {
+	x.check(x.proc().Link(x.rt.node.Resolve(pid)), "link")
+	return true
+}
+
+// Unlink removes a link.
+func (x *Proc) Unlink(pid proc.Pid) bool {
+	x.check(x.proc().Unlink(x.rt.node.Resolve(pid)), "unlink")
+	return true
+}
+
+// Monitor monitors a pid, a local registered name, or at(name, node).
+func (x *Proc) Monitor(to any) proc.Ref {
+	switch t := to.(type) {
+	case proc.Pid:
+		return x.proc().Monitor(x.rt.node.Resolve(t))
+	case string:
+		return x.proc().MonitorName(proc.Name{Name: t})
+	case proc.Name:
+		return x.proc().MonitorName(t)
+	}
+	fail("monitor: want a pid, a registered name or at(name, node), got %T", to)
+	return proc.Ref{}
+}
+
+// Demonitor drops a monitor, and its DOWN message if it already came.
+func (x *Proc) Demonitor(ref proc.Ref) bool { return x.proc().Demonitor(ref, true) }
+
+// TrapExit turns exit signals into messages; it returns the old setting.
+func (x *Proc) TrapExit(on bool) bool { return x.proc().TrapExit(on) }
+
+// Exit ends the caller with a reason (exit(reason)), or sends an exit
+// signal to another process (exit(pid, reason)). In the shell, exit(reason)
+// ends the shell's process; a new one takes its place, as in iex.
+func (x *Proc) Exit(args ...any) bool {
+	switch len(args) {
+	case 1:
+		x.proc().Exit(args[0]) // does not return in a spawned process
+		fail("exit: %s", proc.FormatReason(args[0]))
+	case 2:
+		pid, ok := args[0].(proc.Pid)
+		if !ok {
+			fail("exit(pid, reason): the first argument must be a pid, got %T", args[0])
+		}
+		x.check(x.proc().SendExit(x.rt.node.Resolve(pid), args[1]), "exit")
+		return true
+	}
+	fail("exit takes a reason, or a pid and a reason")
+	return false
+}
+
+// ParsePid parses a printed pid.
+func (x *Proc) ParsePid(s string) proc.Pid {
+	pid, err := proc.ParsePid(s)
+	x.check(err, "pid")
+	return x.rt.node.Resolve(pid)
+}
+
+// RPC calls fn on node and returns its result, or the error as a value.
+func (x *Proc) RPC(node, fn string, args ...any) any {
+	v, err := x.needDist().RPC(x.ctx(), node, fn, args...)
+	if err != nil {
+		return err
+	}
+	return v
+}
+
+// Cast runs fn on node without waiting.
+func (x *Proc) Cast(node, fn string, args ...any) bool {
+	x.check(x.needDist().Cast(x.ctx(), node, fn, args...), "cast")
+	return true
+}
+
+// Async starts an rpc and returns at once; Await gets its result.
+func (x *Proc) Async(node, fn string, args ...any) *Task {
+	d := x.needDist()
+	return x.rt.startTask(d, node, fn, args)
+}
+
+// Await waits for a Task's result, 5 s by default as Elixir's Task.await;
+// after the timeout it returns an error and cancels the task.
+func (x *Proc) Await(t *Task, timeout ...time.Duration) any {
+	if t == nil {
+		fail("await: nil task")
+	}
+	if t.awaited.Swap(true) {
+		fail("await: %v was already awaited", t)
+	}
+	d := 5 * time.Second
+	if len(timeout) > 0 {
+		d = timeout[0]
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-t.done:
+		if t.err != nil {
+			return t.err
+		}
+		return t.value
+	case <-timer.C:
+		t.cancel()
+		return fmt.Errorf("await %v: %w after %v", t, proc.ErrTimeout, d)
+	case <-x.ctx().Done():
+		t.cancel()
+		fail("await: %w", x.ctx().Err())
+	}
+	return nil
+}
+
+// Multicall calls fn on every node at once; each result is a value or an
+// error.
+func (x *Proc) Multicall(nodes []string, fn string, args ...any) []any {
+	rs := x.needDist().Multicall(x.ctx(), nodes, fn, args...)
+	out := make([]any, len(rs))
+	for i, r := range rs {
+		out[i] = r.Value
+		if r.Err != nil {
+			out[i] = r.Err
+		}
+	}
+	return out
+}
+
+// Processes returns the process table.
+func (x *Proc) Processes() Table { return Table(x.rt.node.Processes()) }
+
+// Info describes one local process, or returns nil if it is not alive.
+func (x *Proc) Info(pid proc.Pid) any {
+	pid = x.rt.node.Resolve(pid)
+	if !x.rt.node.IsLocal(pid) {
+		fail("i: %v is a process of %s: ask there, rpc(%q, ...)", pid, pid.Node, pid.Node)
+	}
+	in, ok := x.rt.node.Info(pid)
+	if !ok {
+		return nil
+	}
+	return Info(in)
+}
+
+// MonitorNodes subscribes the caller to NodeUp and NodeDown messages.
+func (x *Proc) MonitorNodes(on bool) bool {
+	x.needDist().MonitorNodes(x.proc().Pid(), on, false)
+	return true
+}
+
+// NodeNotices turns the node up/down lines above the prompt on or off.
+func (x *Proc) NodeNotices(on bool) bool { return x.rt.notices.Swap(on) }
+
+// History returns an earlier result: v() the last, v(n) result n, v(-k)
+// the k-th from the end.
+func (x *Proc) History(n ...int) any {
+	v, err := x.rt.result(n...)
+	x.check(err, "v")
+	return v
+}
+
+// Help prints the helpers.
+func (x *Proc) Help() { fmt.Fprintln(x.rt.out, helpText) }
+
+// Quit stops the node and leaves the shell.
+func (x *Proc) Quit() { x.rt.halt() }
