@@ -27,7 +27,7 @@ type Runtime struct {
 	async io.Writer // what processes print, notices: above the prompt
 
 	shellMu     sync.Mutex
-	shellP      *proc.Process // guarded by shellMu: the shell's current process
+	shellP      *proc.Process                   // guarded by shellMu: the shell's current process
 	evalCtx     atomic.Pointer[context.Context] // the running snippet's context
 	groupLeader proc.Pid
 	binds       bindings
