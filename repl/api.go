@@ -35,7 +35,7 @@ var shipCalls = map[string]int{
 // prelude declares the lowercase helpers. Each is a thin call into node, so
 // that help() and the README describe one API.
 const prelude = `
-var __self *node.Proc
+var __self = node.Bind(0) // the shell; workers are bound to their process before they run
 
 func self() node.Pid                                  { return __self.Self() }
 func nodeName() string                                { return __self.NodeName() }
@@ -230,6 +230,9 @@ func (b *bindings) put(p *Proc) int64 {
 }
 
 func (rt *Runtime) bind(id int64) *Proc {
+	if id == 0 {
+		return rt.shellProc()
+	}
 	rt.binds.mu.Lock()
 	defer rt.binds.mu.Unlock()
 	p := rt.binds.m[id]

@@ -136,10 +136,6 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		return nil, err
 	}
 	rt.session = s
-	if err := rt.bindShell(ctx); err != nil {
-		rt.close()
-		return nil, fmt.Errorf("binding the shell: %w", err)
-	}
 	if rt.groupLeader, err = rt.node.SpawnHandler(rt.printOutput, proc.SpawnOptions{Label: "group leader: prints remote output"}); err != nil {
 		rt.close()
 		return nil, err

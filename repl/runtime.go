@@ -75,12 +75,6 @@ func (rt *Runtime) shellCtx() context.Context {
 	return rt.ctx
 }
 
-// bindShell points the shell interpreter's __self at the shell.
-func (rt *Runtime) bindShell(ctx context.Context) error {
-	_, err := rt.session.Eval(ctx, fmt.Sprintf("__self = node.Bind(%d)", rt.binds.put(rt.shellProc())))
-	return err
-}
-
 // bindWorker points a worker interpreter's __self at its process.
 func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
 	if in == nil {

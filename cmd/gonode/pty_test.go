@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// The interactive shell is tested through a pseudo-terminal, as a person
+// uses it: testscript's stdin is never a terminal, so readline would not
+// be interactive there.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// gonodeBinary builds the command once per test run.
+func gonodeBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gonode-pty")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "gonode")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building gonode: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// term is a gonode shell running on a pseudo-terminal.
+type term struct {
+	t    *testing.T
+	f    *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	buf  bytes.Buffer // everything the shell wrote, guarded by mu
+	done chan struct{}
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\r`)
+
+func startTerm(t *testing.T, home string, args ...string) *term {
+	t.Helper()
+	cmd := exec.Command(gonodeBinary(t), args...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+freePort(t), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &term{t: t, f: f, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		defer close(tm.done)
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			tm.mu.Lock()
+			tm.buf.Write(b[:n])
+			tm.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		f.Close()
+		<-tm.done
+	})
+	return tm
+}
+
+// screen returns what the shell printed, without escape sequences.
+func (tm *term) screen() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return ansi.ReplaceAllString(tm.buf.String(), "")
+}
+
+// waitFor waits until the output matches pattern, counting from offset
+// from: it returns the offset after the match.
+func (tm *term) waitFor(from int, pattern string) int {
+	tm.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := tm.screen()
+		if from <= len(s) {
+			if loc := re.FindStringIndex(s[from:]); loc != nil {
+				return from + loc[1]
+			}
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("timed out waiting for %q; the screen after offset %d:\n%s", pattern, from, s[min(from, len(s)):])
+		}
+		time.Sleep(10 * time.Millisecond) // polling the screen under a deadline
+	}
+}
+
+func (tm *term) send(s string) {
+	tm.t.Helper()
+	if _, err := tm.f.Write([]byte(s)); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := netListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := strings.Cut(l.Addr().String(), ":")
+	return port
+}
+
+func TestInteractiveShell(t *testing.T) {
+	home := t.TempDir()
+	tm := startTerm(t, home, "--sname", "tty@localhost", "--cookie", "c")
+	at := tm.waitFor(0, `tty@localhost> `)
+
+	// A value, printed as iex prints it.
+	tm.send("1 + 2\r")
+	at = tm.waitFor(at, `\n3\n`)
+	at = tm.waitFor(at, `tty@localhost> `)
+
+	// An open func gives the continuation prompt until it is closed.
+	tm.send("func Sq(v int) int {\r")
+	at = tm.waitFor(at, `\.\.\.> `)
+	tm.send("return v * v }\r")
+	at = tm.waitFor(at, `tty@localhost> `)
+	tm.send("Sq(9)\r")
+	at = tm.waitFor(at, `\n81\n`)
+	at = tm.waitFor(at, `tty@localhost> `)
+
+	// Ctrl-C at the prompt clears the line.
+	tm.send("this is not go")
+	tm.send("\x03")
+	at = tm.waitFor(at, `tty@localhost> `)
+	tm.send("\"after\"\r")
+	at = tm.waitFor(at, `"after"\n`)
+
+	// Ctrl-C while a snippet runs cancels that snippet only: the process
+	// spawned before keeps running.
+	tm.send(`register("keeper", spawn(func() { for { m := receive(); send(m.(node.Pid), "alive") } }))` + "\r")
+	at = tm.waitFor(at, `true\n`)
+	tm.send("for {}\r")
+	time.Sleep(300 * time.Millisecond) // let the loop start; the outcome is checked below either way
+	tm.send("\x03")
+	at = tm.waitFor(at, `\*\* \(interrupted\)`)
+	tm.send(`send("keeper", self()); receive(5*time.Second)` + "\r")
+	at = tm.waitFor(at, `"alive"\n`)
+
+	// Ctrl-D leaves and stops the node; the history file has the inputs.
+	tm.send("\x04")
+	select {
+	case <-tm.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Ctrl-D did not end the shell:\n%s", tm.screen())
+	}
+	hist, err := os.ReadFile(filepath.Join(home, ".gonode_history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(hist), "Sq(9)") || !strings.Contains(string(hist), "1 + 2") {
+		t.Fatalf("history file:\n%s", hist)
+	}
+}
+
+func TestInteractiveQuit(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), "--sname", "q@localhost", "--cookie", "c")
+	at := tm.waitFor(0, `q@localhost> `)
+	tm.send("quit()\r")
+	select {
+	case <-tm.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("quit() did not end the shell:\n%s", tm.screen()[at:])
+	}
+	if err := tm.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+}
+
+func netListen() (interface {
+	Close() error
+	Addr() net.Addr
+}, error) {
+	return net.Listen("tcp", "127.0.0.1:0")
+}
