@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -207,4 +208,45 @@ func netListen() (interface {
 	Addr() net.Addr
 }, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+// BenchmarkStartToPrompt measures the time from starting the binary to
+// its first prompt on a terminal: node start, port-mapper registration,
+// interpreter and prelude.
+func BenchmarkStartToPrompt(b *testing.B) {
+	t := &testing.T{}
+	bin := gonodeBinary(t)
+	port := freePortB(b)
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(bin, "--sname", fmt.Sprintf("bench%d@localhost", i), "--cookie", "c")
+		cmd.Env = append(os.Environ(), "HOME="+b.TempDir(), "ERL_EPMD_PORT="+port, "TERM=xterm")
+		f, err := pty.Start(cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(out, []byte("@localhost> ")) {
+			n, err := f.Read(buf)
+			if err != nil {
+				b.Fatalf("no prompt: %v\n%s", err, out)
+			}
+			out = append(out, buf[:n]...)
+		}
+		b.StopTimer()
+		_, _ = f.Write([]byte{4}) // Ctrl-D
+		_ = cmd.Wait()
+		f.Close()
+		b.StartTimer()
+	}
+}
+
+func freePortB(b *testing.B) string {
+	l, err := netListen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := strings.Cut(l.Addr().String(), ":")
+	return port
 }
