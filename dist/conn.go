@@ -240,5 +240,12 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.n.dispatch(c, m)
+		if c.br.Buffered() == 0 {
+			// The next read goes to the socket and, with nothing there
+			// yet, costs a system call before this goroutine parks: let
+			// the process the message woke run first, since it is
+			// waiting on this node's critical path.
+			runtime.Gosched()
+		}
 	}
 }
