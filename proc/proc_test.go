@@ -341,7 +341,13 @@ func TestLinkPropagation(t *testing.T) {
 func TestKillCannotBeTrapped(t *testing.T) {
 	n := newNode(t)
 	me := attach(t, n)
-	pid, ref, _ := me.SpawnOpt(blockForever, SpawnOptions{TrapExit: true, Monitor: true})
+	// It takes the ExitMsg its trapping turns the signals into, and waits on.
+	drain := func(p *Process) {
+		for {
+			_, _ = p.Receive(nil)
+		}
+	}
+	pid, ref, _ := me.SpawnOpt(drain, SpawnOptions{TrapExit: true, Monitor: true})
 	_ = n.Exit(pid, "please")
 	if _, err := me.ReceiveTimeout(0); !errors.Is(err, ErrTimeout) {
 		t.Fatal("a trapping process died of a plain exit signal")
