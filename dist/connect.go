@@ -132,7 +132,7 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	deadline, _ := ctx.Deadline()
 	_ = nc.SetDeadline(deadline)
 	br := bufio.NewReaderSize(nc, 64<<10)
-	info, err := wire.Initiate(nc, br, n.handshakeConfig(), name)
+	info, err := n.cfg.Protocol.Handshake.Initiate(nc, br, n.handshakeConfig(), name)
 	if err != nil {
 		nc.Close()
 		if errors.Is(err, wire.ErrBadCookie) {
@@ -153,7 +153,7 @@ func (n *Node) accept(nc net.Conn) {
 	_ = nc.SetDeadline(time.Now().Add(setupTime))
 	br := bufio.NewReaderSize(nc, 64<<10)
 	var p *peer
-	info, err := wire.Accept(nc, br, n.handshakeConfig(), func(peer wire.PeerInfo) wire.Status {
+	info, err := n.cfg.Protocol.Handshake.Accept(nc, br, n.handshakeConfig(), func(peer wire.PeerInfo) wire.Status {
 		var st wire.Status
 		p, st = n.decide(peer)
 		return st

@@ -45,6 +45,8 @@ type Config struct {
 	// refuses such spawns.
 	Sources SourceRunner
 	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
+	// Protocol is what the node speaks to peers (default NativeProtocol).
+	Protocol Protocol
 }
 
 // Node is a running node: a process table (Proc) reachable by other nodes
@@ -126,6 +128,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.ListenHost == "" {
 		cfg.ListenHost = defaultListenHost(cfg.Name)
 	}
+	if cfg.Protocol.Handshake == nil || cfg.Protocol.Codec == nil {
+		cfg.Protocol = NativeProtocol()
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("dist: listen: %w", err)
@@ -146,7 +151,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg: cfg, proc: pn, codec: NewNativeCodec(), reg: reg, ln: ln, logf: cfg.Logf,
+		cfg: cfg, proc: pn, codec: cfg.Protocol.Codec, reg: reg, ln: ln, logf: cfg.Logf,
 		peers: make(map[string]*peer), watchers: make(map[proc.Pid]bool),
 	}
 	n.rpc.init()
