@@ -73,6 +73,10 @@ func (p *Process) info() Info {
 	for r := range p.monitors {
 		in.Monitors = append(in.Monitors, r)
 	}
+	if p.hasWatcher1 {
+		_, w := p.watcher1.expand(p.node)
+		in.MonitoredBy = append(in.MonitoredBy, w.pid)
+	}
 	for _, w := range p.watchers {
 		in.MonitoredBy = append(in.MonitoredBy, w.pid)
 	}

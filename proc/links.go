@@ -115,16 +115,24 @@ func (n *Node) Exit(to Pid, reason any) error {
 // breaking (a process died) rather than from exit/2.
 func (n *Node) exitSignal(from, to Pid, reason any, link bool) error {
 	if to.Node != n.name {
-		kind := SigExit2
-		if link {
-			kind = SigExit
-		}
-		return n.forward(Signal{Kind: kind, From: from, To: to, Msg: reason})
+		return n.exitSignalRemote(from, to, reason, link)
 	}
 	if q := n.lookup(to); q != nil {
 		q.handleExit(from, reason, link)
 	}
 	return nil
+}
+
+// exitSignalRemote is exitSignal's remote case, kept out of the local
+// path's stack frame (see notifyDeath).
+//
+//go:noinline
+func (n *Node) exitSignalRemote(from, to Pid, reason any, link bool) error {
+	kind := SigExit2
+	if link {
+		kind = SigExit
+	}
+	return n.forward(Signal{Kind: kind, From: from, To: to, Msg: reason})
 }
 
 // handleExit applies an exit signal to this process, Erlang's rules.
@@ -159,21 +167,10 @@ func (p *Process) handleExit(from Pid, reason any, link bool) {
 	}
 }
 
-// enqueueLocked adds a message with mu held, waking or scheduling the owner.
+// enqueueLocked adds a message with mu held, waking or scheduling the
+// owner. Hot paths use pushLocked and kick instead, to wake after unlocking.
 func (p *Process) enqueueLocked(msg any) {
-	p.incoming = append(p.incoming, msg)
-	if p.waiting {
-		p.waiting = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	}
-	if p.style == styleHandler && !p.scheduled {
-		p.scheduled = true
-		p.node.wg.Add(1)
-		go p.drain()
-	}
+	p.kick(p.pushLocked(msg))
 }
 
 // die ends the process with reason, once: it frees the name, leaves the
@@ -189,10 +186,16 @@ func (p *Process) die(reason any) {
 	p.reason = reason
 	links, watchers, monitors := p.links, p.watchers, p.monitors
 	p.links, p.watchers, p.monitors = nil, nil, nil
+	var w1 *localWatcher
+	var w1v localWatcher
+	if p.hasWatcher1 {
+		w1v, w1 = p.watcher1, &w1v
+		p.watcher1, p.hasWatcher1 = localWatcher{}, false
+	}
 	name := p.name
 	p.name = ""
 	p.incoming = nil
-	cancel := p.cancel
+	ctx := p.ctx
 	wake := p.waiting
 	p.waiting = false
 	p.mu.Unlock()
@@ -203,27 +206,73 @@ func (p *Process) die(reason any) {
 		default:
 		}
 	}
-	if cancel != nil {
-		cancel()
+	if ctx != nil {
+		ctx.cancel()
 	}
 	n := p.node
 	if name != "" {
 		n.unregisterProc(p, name)
 	}
-	n.procs.Delete(p.pid.ID)
+	n.procs.delete(p)
 	n.count.Add(-1)
-
-	for l := range links {
-		_ = n.exitSignal(p.pid, l, reason, true)
-	}
-	for ref, w := range watchers {
-		n.sendDown(p.pid, w, ref, reason)
-	}
-	for ref, t := range monitors {
-		n.dropWatcher(p.pid, ref, t)
+	if w1 != nil || len(links)+len(watchers)+len(monitors) > 0 {
+		p.notifyDeath(reason, links, watchers, monitors, w1)
 	}
 	if p.style != styleGoroutine {
 		p.release()
+	}
+}
+
+// notifyDeath tells links and monitors that p died. It runs at the bottom
+// of the dead process's goroutine, often on its first 2 KB stack: the
+// frames on this path are kept small (remote cases are split off, each
+// map is walked by a function of its own so that one map iterator at a
+// time is on the stack), since growing the stack here costs as much as
+// the rest of a spawn.
+func (p *Process) notifyDeath(reason any, links map[Pid]struct{}, watchers map[Ref]watcher, monitors map[Ref]monitorTarget, w1 *localWatcher) {
+	if len(links) > 0 {
+		p.notifyLinks(reason, links)
+	}
+	if w1 != nil {
+		p.notifyWatcher1(reason, w1)
+	}
+	if len(watchers) > 0 {
+		p.notifyWatchers(reason, watchers)
+	}
+	if len(monitors) > 0 {
+		p.dropMonitors(monitors)
+	}
+}
+
+//go:noinline
+func (p *Process) notifyLinks(reason any, links map[Pid]struct{}) {
+	for l := range links {
+		_ = p.node.exitSignal(p.pid, l, reason, true)
+	}
+}
+
+// notifyWatcher1 delivers the DownMsg for p.watcher1, a local monitor.
+//
+//go:noinline
+func (p *Process) notifyWatcher1(reason any, w1 *localWatcher) {
+	q := p.node.procs.load(w1.id)
+	if q == nil || q.pid.Serial != w1.serial {
+		return
+	}
+	q.kick(q.downLocal(w1, p, reason))
+}
+
+//go:noinline
+func (p *Process) notifyWatchers(reason any, watchers map[Ref]watcher) {
+	for ref, w := range watchers {
+		p.node.sendDown(&p.pid, &w, &ref, reason)
+	}
+}
+
+//go:noinline
+func (p *Process) dropMonitors(monitors map[Ref]monitorTarget) {
+	for ref, t := range monitors {
+		p.node.dropWatcher(p.pid, ref, t)
 	}
 }
 

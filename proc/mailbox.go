@@ -20,22 +20,49 @@ func (p *Process) deliver(msg any) {
 		p.mu.Unlock()
 		return
 	}
+	k := p.pushLocked(msg)
+	p.mu.Unlock()
+	p.kick(k)
+}
+
+// kick says what must follow a message put in a mailbox, once the lock is
+// released: wake the owner blocked in receive, or (handler style) start a
+// goroutine to drain the mailbox.
+type kick uint8
+
+const (
+	kickWake kick = 1 << iota
+	kickDrain
+)
+
+// pushLocked appends msg to the mailbox with mu held and returns what the
+// caller must do after unlocking (p.kick). Doing that outside the lock keeps
+// lock hold times short and the stack of the caller shallow.
+func (p *Process) pushLocked(msg any) kick {
 	p.incoming = append(p.incoming, msg)
-	wake := p.waiting
-	p.waiting = false
-	start := p.style == styleHandler && !p.scheduled
-	if start {
+	var k kick
+	if p.waiting {
+		p.waiting = false
+		k |= kickWake
+	}
+	if p.style == styleHandler && !p.scheduled {
 		p.scheduled = true
 		p.node.wg.Add(1) // the process holds a count while alive, so this never races Wait at zero
+		k |= kickDrain
 	}
-	p.mu.Unlock()
-	if wake {
+	return k
+}
+
+// kick wakes or schedules the owner as pushLocked asked. p.wake is set
+// whenever kickWake is: the owner made it before it set waiting.
+func (p *Process) kick(k kick) {
+	if k&kickWake != 0 {
 		select {
 		case p.wake <- struct{}{}:
 		default:
 		}
 	}
-	if start {
+	if k&kickDrain != 0 {
 		go p.drain()
 	}
 }
@@ -60,10 +87,18 @@ func (p *Process) ReceiveMatch(ctx context.Context, match func(any) bool) (any, 
 
 // ReceiveMatchTimeout is ReceiveMatch with a timeout instead of a context.
 func (p *Process) ReceiveMatchTimeout(d time.Duration, match func(any) bool) (any, error) {
-	if d <= 0 {
+	if d <= 0 || p.style == styleHandler {
 		return p.receive(nil, expired, match)
 	}
-	t := time.NewTimer(d)
+	// One timer per process, reset for each wait: since Go 1.23 a Reset or
+	// Stop timer delivers nothing stale on its channel.
+	t := p.timer
+	if t == nil {
+		t = time.NewTimer(d)
+		p.timer = t
+	} else {
+		t.Reset(d)
+	}
 	defer t.Stop()
 	return p.receive(nil, t.C, match)
 }
@@ -106,8 +141,17 @@ func (p *Process) receive(ctx context.Context, timeout <-chan time.Time, match f
 			p.mu.Unlock()
 			return nil, ErrTimeout
 		}
+		if p.wake == nil {
+			p.wake = make(chan struct{}, 1)
+		}
 		p.waiting = true
 		p.mu.Unlock()
+		if done == nil && timeout == nil {
+			// Nothing else to wait for: a plain receive is cheaper than a
+			// select, and keeps an idle process's stack short.
+			<-p.wake
+			continue
+		}
 		select {
 		case <-p.wake:
 			continue

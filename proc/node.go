@@ -20,7 +20,7 @@ type Node struct {
 	nextRef atomic.Uint64
 	refSalt uint32 // distinguishes refs of different runs of a node with the same creation
 
-	procs sync.Map // uint32 (Pid.ID) -> *Process
+	procs procTable // Pid.ID -> living *Process
 	count atomic.Int64
 
 	namesMu sync.RWMutex
@@ -105,12 +105,8 @@ func (n *Node) lookup(p Pid) *Process {
 	if p.Node != n.name || (p.Creation != n.creation && p.Creation != 0) {
 		return nil
 	}
-	v, ok := n.procs.Load(p.ID)
-	if !ok {
-		return nil
-	}
-	proc := v.(*Process)
-	if proc.pid.Serial != p.Serial {
+	proc := n.procs.load(p.ID)
+	if proc == nil || proc.pid.Serial != p.Serial {
 		return nil
 	}
 	return proc
@@ -131,8 +127,8 @@ func (n *Node) Count() int { return int(n.count.Load()) }
 // Pids returns the pids of all living processes, in id order.
 func (n *Node) Pids() []Pid {
 	var out []Pid
-	n.procs.Range(func(_, v any) bool {
-		out = append(out, v.(*Process).pid)
+	n.procs.each(func(p *Process) bool {
+		out = append(out, p.pid)
 		return true
 	})
 	sort.Slice(out, func(i, j int) bool {
@@ -235,8 +231,8 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.gate.Lock()
 	n.stopped.Store(true)
 	n.gate.Unlock()
-	n.procs.Range(func(_, v any) bool {
-		v.(*Process).die(Shutdown)
+	n.procs.each(func(p *Process) bool {
+		p.die(Shutdown)
 		return true
 	})
 	done := make(chan struct{})

@@ -2,11 +2,12 @@ package proc
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Func is the body of a goroutine-style process: it runs on a goroutine of
@@ -51,38 +52,55 @@ type SpawnOptions struct {
 // type. Code that never calls back into proc cannot be stopped: Go has no
 // way to kill a goroutine. Long-running work should watch Context().
 type Process struct {
-	node  *Node
-	pid   Pid
-	style style
-	fn    Func
-	hand  Handler
-	wake  chan struct{} // one token wakes the owner blocked in receive
+	node *Node
+	pid  Pid
+	fn   Func
+	hand Handler
+	// wake carries the token that wakes the owner blocked in receive. The
+	// owner makes it, under mu, the first time it blocks; others touch it
+	// only after seeing waiting set.
+	wake chan struct{}
 
-	// dying is set with dead, and read without the lock on hot paths.
-	dying atomic.Bool
 	// inboxLen mirrors len(inbox)-head for Info; written only by the owner.
 	inboxLen atomic.Int64
 
+	// The fields are ordered by alignment to keep the struct, which every
+	// process costs, in the 288-byte size class.
+
 	mu sync.Mutex // guards every field below up to the owner-only ones
 	// incoming holds messages delivered since the owner last looked.
-	incoming  []any
-	waiting   bool // the owner is blocked on wake
-	scheduled bool // handler style: a drain goroutine is running
-	dead      bool
-	reason    any
-	trapExit  bool
-	name      string
-	label     string
-	links     map[Pid]struct{}
-	monitors  map[Ref]monitorTarget // monitors this process holds on others
-	watchers  map[Ref]watcher       // monitors others hold on this process
-	ctx       context.Context
-	cancel    context.CancelFunc
-	released  bool // the node's count for this process's life was returned
+	incoming []any
+	reason   any
+	name     string
+	label    string
+	links    map[Pid]struct{}
+	monitors map[Ref]monitorTarget // monitors this process holds on others
+	watchers map[Ref]watcher       // monitors others hold on this process, but watcher1
+	watcher1 localWatcher          // one more, held by a local process; set when hasWatcher1
+	ctx      *procContext          // made by the first Context call
+
+	hasWatcher1 bool
+	waiting     bool // the owner is blocked on wake
+	scheduled   bool // handler style: a drain goroutine is running
+	dead        bool
+	trapExit    bool
+	released    bool // the node's count for this process's life was returned
+
+	// Set at start, then read-only.
+	style style
+	// dying is set with dead, and read without the lock on hot paths.
+	dying atomic.Bool
 
 	// Owner-only: touched by the process's own goroutine, never under mu.
 	inbox []any
 	head  int
+	timer *time.Timer // reused by every receive with a timeout
+}
+
+// procContext is a process's Context, cancelled when it dies.
+type procContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // monitorTarget is what a monitor held by a process points at.
@@ -115,12 +133,13 @@ func (p *Process) Context() context.Context {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ctx == nil {
-		p.ctx, p.cancel = context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
+		p.ctx = &procContext{ctx, cancel}
 		if p.dead {
-			p.cancel()
+			cancel()
 		}
 	}
-	return p.ctx
+	return p.ctx.ctx
 }
 
 // SetLabel says what the process is doing; Info shows it.
@@ -189,7 +208,7 @@ func (p *Process) SpawnHandler(h Handler, o SpawnOptions) (Pid, Ref, error) {
 
 func (n *Node) spawn(parent *Process, fn Func, h Handler, o SpawnOptions) (Pid, Ref, error) {
 	if fn == nil && h == nil {
-		return Pid{}, Ref{}, fmt.Errorf("proc: spawn of a nil function")
+		return Pid{}, Ref{}, errNilFunc
 	}
 	if parent != nil {
 		if err := parent.checkAlive(); err != nil {
@@ -211,63 +230,92 @@ func (n *Node) spawn(parent *Process, fn Func, h Handler, o SpawnOptions) (Pid, 
 }
 
 // start builds and publishes a process; the caller starts its goroutine.
+// A process spawning another often runs near the bottom of its first
+// 2 KB stack: this frame is kept small, the rarer cases in functions of
+// their own.
 func (n *Node) start(parent *Process, st style, fn Func, h Handler, o SpawnOptions) (*Process, Ref, error) {
-	if (o.Link || o.Monitor) && parent == nil {
-		return nil, Ref{}, fmt.Errorf("proc: link or monitor at spawn needs a spawning process")
+	linkOrMonitor := o.Link || o.Monitor
+	if linkOrMonitor && parent == nil {
+		return nil, Ref{}, errSpawnNeedsParent
 	}
-	p := &Process{node: n, pid: n.newPid(), style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label}
-	if st != styleHandler {
-		p.wake = make(chan struct{}, 1)
-	}
+	p := &Process{node: n, style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label}
 	var ref Ref
-	if o.Link {
+	if linkOrMonitor {
+		p.startWith(parent, o.Link, o.Monitor, &ref)
+	}
+	if !n.publish(p) {
+		return nil, Ref{}, ErrNodeStopped
+	}
+	if o.Name != "" {
+		if err := n.Register(o.Name, p.pid); err != nil {
+			p.die(Normal) // the parent has not recorded its side of a link or monitor yet: it hears nothing
+			p.release()   // its goroutine never started
+			return nil, Ref{}, err
+		}
+	}
+	if linkOrMonitor {
+		parent.adopt(p.pid, o.Link, o.Monitor, &ref)
+	}
+	return p, ref, nil
+}
+
+var (
+	errSpawnNeedsParent = errors.New("proc: link or monitor at spawn needs a spawning process")
+	errNilFunc          = errors.New("proc: spawn of a nil function")
+)
+
+// startWith sets up, on a process not yet published, its link to parent
+// and parent's monitor on it (whose reference it stores in *ref).
+//
+//go:noinline
+func (p *Process) startWith(parent *Process, link, monitor bool, ref *Ref) {
+	if link {
 		p.links = map[Pid]struct{}{parent.pid: {}}
 	}
-	if o.Monitor {
-		ref = n.MakeRef()
-		p.watchers = map[Ref]watcher{ref: {pid: parent.pid}}
+	if monitor {
+		*ref = p.node.MakeRef()
+		p.addWatcherLocked(*ref, watcher{pid: parent.pid}) // p is not published yet: no lock needed
 	}
+}
 
+// publish gives p its pid and puts it in the table; false once the node
+// has stopped.
+func (n *Node) publish(p *Process) bool {
 	n.gate.RLock()
 	if n.stopped.Load() {
 		n.gate.RUnlock()
-		return nil, Ref{}, ErrNodeStopped
+		return false
 	}
 	n.wg.Add(1) // returned by release when the process has died and its goroutines are done
 	n.gate.RUnlock()
 
-	n.procs.Store(p.pid.ID, p)
+	// The pid is taken only now, so that every ID handed out is stored in
+	// the table (which frees its pages by counting deletions).
+	p.pid = n.newPid()
+	n.procs.store(p)
 	n.count.Add(1)
-	if o.Name != "" {
-		if err := n.Register(o.Name, p.pid); err != nil {
-			p.die(Normal) // nothing links to it yet but the parent, which must not die of this
-			p.release()   // its goroutine never started
-			if o.Link || o.Monitor {
-				parent.mu.Lock()
-				delete(parent.links, p.pid)
-				delete(parent.monitors, ref)
-				parent.mu.Unlock()
-			}
-			return nil, Ref{}, err
+	return true
+}
+
+// adopt records, on the spawning side, the link to and the monitor (*ref)
+// on the new local process child.
+//
+//go:noinline
+func (parent *Process) adopt(child Pid, link, monitor bool, ref *Ref) {
+	parent.mu.Lock()
+	if link {
+		if parent.links == nil {
+			parent.links = make(map[Pid]struct{})
 		}
+		parent.links[child] = struct{}{}
 	}
-	if o.Link || o.Monitor {
-		parent.mu.Lock()
-		if o.Link {
-			if parent.links == nil {
-				parent.links = make(map[Pid]struct{})
-			}
-			parent.links[p.pid] = struct{}{}
+	if monitor {
+		if parent.monitors == nil {
+			parent.monitors = make(map[Ref]monitorTarget)
 		}
-		if o.Monitor {
-			if parent.monitors == nil {
-				parent.monitors = make(map[Ref]monitorTarget)
-			}
-			parent.monitors[ref] = monitorTarget{pid: p.pid}
-		}
-		parent.mu.Unlock()
+		parent.monitors[*ref] = monitorTarget{pid: child}
 	}
-	return p, ref, nil
+	parent.mu.Unlock()
 }
 
 // run is the goroutine of a goroutine-style process.
@@ -283,7 +331,7 @@ func (p *Process) run() {
 func (p *Process) finish() {
 	if r := recover(); r != nil {
 		p.die(PanicReason{Value: r, Stack: string(debug.Stack())})
-	} else {
+	} else if !p.dying.Load() {
 		p.die(Killed) // Goexit without a reason: only user code calling runtime.Goexit
 	}
 	p.release()
