@@ -179,7 +179,7 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	yi := interp.New(interp.Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Args: []string{"gonode"}})
+	yi := interp.New(interp.Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Args: []string{"gonode"}, Env: os.Environ()})
 	in := &Interp{env: e, tab: tab, yi: yi, imported: map[string]bool{}}
 	if err := yi.Use(stdlib.Symbols); err != nil {
 		return nil, err

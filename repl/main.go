@@ -80,7 +80,14 @@ func Main(ctx context.Context, cfg Config) int {
 				done = nil // the input ended; serve until told to stop
 			}
 		case <-rt.quit:
-			code = ExitOK
+			// The shell loop ends at its next read; take its verdict (a
+			// snippet that failed before quit() makes it 1) unless it is
+			// blocked reading, which a peer's node.Halt does not end.
+			select {
+			case code = <-done:
+			case <-time.After(500 * time.Millisecond):
+				code = ExitOK
+			}
 		case s := <-sigs:
 			switch {
 			case s == os.Interrupt && evaluating.Load():
@@ -105,6 +112,17 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	}
 	rt.notices.Store(interactive && !cfg.Quiet)
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	// The session comes first: once distribution starts, peers can call
+	// into it (rpc, spawn).
+	s, err := NewSession(Options{
+		Exports: rt.exports(), Prelude: prelude, ShipCalls: shipCalls,
+		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
+	})
+	if err != nil {
+		rt.cancel()
+		return nil, err
+	}
+	rt.session = s
 	if cfg.NodeName != "" {
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime,
@@ -127,15 +145,6 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		}
 		rt.node = n
 	}
-	s, err := NewSession(Options{
-		Exports: rt.exports(), Prelude: prelude, ShipCalls: shipCalls,
-		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
-	})
-	if err != nil {
-		rt.close()
-		return nil, err
-	}
-	rt.session = s
 	if rt.groupLeader, err = rt.node.SpawnHandler(rt.printOutput, proc.SpawnOptions{Label: "group leader: prints remote output"}); err != nil {
 		rt.close()
 		return nil, err
@@ -231,6 +240,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 	default:
 		sh.Lines = NewPipeReader(cfg.Stdin, rt.out)
 	}
+	sh.Lines = haltReader{sh.Lines, rt.quit}
 	err := sh.Run(rt.ctx)
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled) && sh.Failed == 0:
@@ -242,8 +252,25 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 	return ExitOK
 }
 
+// haltReader ends the input once quit() was called: the snippets after it
+// must not run while the node stops.
+type haltReader struct {
+	LineReader
+	quit <-chan struct{}
+}
+
+func (r haltReader) ReadLine() (string, error) {
+	select {
+	case <-r.quit:
+		return "", context.Canceled
+	default:
+		return r.LineReader.ReadLine()
+	}
+}
+
 // close stops the node and waits for the runtime's goroutines.
 func (rt *Runtime) close() {
+	rt.flushOutput()
 	rt.cancel()
 	if rt.dist != nil {
 		_ = rt.dist.Close()

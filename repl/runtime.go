@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
@@ -230,6 +231,10 @@ func (w *groupLeaderWriter) Write(b []byte) (int, error) {
 // printOutput is the group leader: it prints the output of processes
 // spawned from this shell on other nodes, each line marked with the node.
 func (rt *Runtime) printOutput(_ *proc.Process, msg any) {
+	if f, ok := msg.(outputFlush); ok {
+		close(f)
+		return
+	}
 	m, ok := msg.([]any)
 	if !ok || len(m) != 3 || m[0] != outputTag {
 		return
@@ -246,6 +251,25 @@ func (rt *Runtime) printOutput(_ *proc.Process, msg any) {
 		b.WriteString("\n")
 	}
 	io.WriteString(rt.async, b.String())
+}
+
+// outputFlush is the message flushOutput sends the group leader: closed
+// once what came before it has been printed.
+type outputFlush chan struct{}
+
+// flushOutput waits (a second at most) until the group leader has printed
+// the remote output already in its mailbox, so that a node that stops right
+// after a remote process ended (its DOWN came after its output) still
+// prints that process's last lines.
+func (rt *Runtime) flushOutput() {
+	done := make(outputFlush)
+	if rt.groupLeader.IsZero() || rt.node.Send(rt.groupLeader, done) != nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
 }
 
 // printNotice prints node up and down notices when they are turned on.

@@ -38,7 +38,9 @@ func run(args []string) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		// cobra has printed the usage error already.
+		// An argument error (cobra's Args checks): errors are silenced, so
+		// print it here.
+		fmt.Fprintf(cmd.ErrOrStderr(), "gonode: %v\nRun 'gonode --help' for usage.\n", err)
 		return 2
 	}
 }
