@@ -187,7 +187,7 @@ func (c *conn) writeLoop() {
 			if errors.Is(err, wire.ErrFrameTooLarge) || (err != nil && !isNetErr(err)) {
 				// One message that cannot be sent loses only itself.
 				c.n.logf("dist: dropping %v message to %s: %v", batch[i].Kind, c.peer.Name, err)
-				c.n.failRequest(&batch[i], err)
+				c.n.failRequest(c, &batch[i], err)
 			} else if err != nil {
 				c.close(fmt.Errorf("write: %w", err))
 				return

@@ -83,6 +83,7 @@ func testFuncs() *Funcs {
 		return "done"
 	}))
 	must(f.Register("node", func(ctx context.Context) string { return "called" }))
+	must(f.Register("big", func(n int) string { return strings.Repeat("x", n) }))
 	return f
 }
 
@@ -498,5 +499,23 @@ func TestGarbageOnListener(t *testing.T) {
 	}
 	if v, err := a.RPC(ctx(t), "b@localhost", "square", 7); err != nil || v != int64(49) {
 		t.Fatalf("b after garbage: %v %v", v, err)
+	}
+}
+
+func TestFrameLimit(t *testing.T) {
+	c := newCluster(t)
+	small := func(cfg *Config) { cfg.MaxFrame = 4096 }
+	a, _ := c.start("a@localhost", small), c.start("b@localhost", small)
+	if _, err := a.RPC(ctx(t), "b@localhost", "square", strings.Repeat("y", 10000)); !errors.Is(err, ErrBadArgs) || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("a request over the frame limit: %v", err)
+	}
+	if _, err := a.RPC(ctx(t), "b@localhost", "big", 10000); !errors.Is(err, ErrBadArgs) || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("a reply over the frame limit: %v", err)
+	}
+	if v, err := a.RPC(ctx(t), "b@localhost", "big", 10); err != nil || v != "xxxxxxxxxx" {
+		t.Fatalf("the connection after refused frames: %v %v", v, err)
+	}
+	if !strings.Contains(c.logs.text(), "too large") {
+		t.Fatalf("no log line for the refused frames:\n%s", c.logs.text())
 	}
 }
