@@ -250,3 +250,27 @@ func freePortB(b *testing.B) string {
 	_, port, _ := strings.Cut(l.Addr().String(), ":")
 	return port
 }
+
+func TestInteractiveAsyncOutputAndCompletion(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), "--sname", "async@localhost", "--cookie", "c")
+	at := tm.waitFor(0, `async@localhost> `)
+
+	// Output of a process arrives while a line is half typed: it is printed
+	// above the prompt, and the half-typed line survives.
+	tm.send(`spawn(func() { time.Sleep(300 * time.Millisecond); fmt.Println("async hello") })` + "\r")
+	at = tm.waitFor(at, `<async@localhost\.\d+\.0>\n`)
+	tm.send(`"12`)
+	at = tm.waitFor(at, `async hello\n`)
+	tm.send(`34"` + "\r")
+	at = tm.waitFor(at, `"1234"\n`)
+
+	// Tab completes helpers and names declared in the session.
+	tm.send("func Pythagoras(a, b int) int { return a*a + b*b }\r")
+	at = tm.waitFor(at, `async@localhost> `)
+	tm.send("Pyth\t")
+	tm.send("(3, 4)\r")
+	at = tm.waitFor(at, `\n25\n`)
+	tm.send("registe\t")
+	tm.send("ed()\r") // two candidates: Tab completes their common prefix
+	tm.waitFor(at, `\[\]\n`)
+}
