@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -517,5 +518,55 @@ func TestFrameLimit(t *testing.T) {
 	}
 	if !strings.Contains(c.logs.text(), "too large") {
 		t.Fatalf("no log line for the refused frames:\n%s", c.logs.text())
+	}
+}
+
+func TestLongNamesByAddress(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.start("a@127.0.0.1"), c.start("b@127.0.0.1")
+	if err := a.Connect(ctx(t), "b@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.RPC(ctx(t), "b@127.0.0.1", "square", 3); err != nil || v != int64(9) {
+		t.Fatalf("rpc between long names: %v %v", v, err)
+	}
+	eventually(t, "b lists a", func() bool { return len(b.Nodes()) == 1 && b.Nodes()[0] == "a@127.0.0.1" })
+	// The name must match as dialled: the node is not a@localhost.
+	if err := a.Connect(ctx(t), "b@localhost"); err == nil {
+		t.Fatal("connected to b@localhost, a name nobody has")
+	}
+}
+
+func TestNameForms(t *testing.T) {
+	host, _ := os.Hostname()
+	short, _, _ := strings.Cut(host, ".")
+	cases := []struct {
+		long    bool
+		in, out string
+		bad     bool
+	}{
+		{false, "node1", "node1@" + short, false},
+		{false, "node1@localhost", "node1@localhost", false},
+		{true, "node1@host.example", "node1@host.example", false},
+		{true, "node1@10.0.0.5", "node1@10.0.0.5", false},
+		{false, "a b@localhost", "", true},
+		{false, "@localhost", "", true},
+		{true, "x@y@z", "", true},
+	}
+	for _, tc := range cases {
+		f := ShortName
+		if tc.long {
+			f = LongName
+		}
+		got, err := f(tc.in)
+		if tc.bad {
+			if !errors.Is(err, ErrBadNodeName) {
+				t.Errorf("%q: %v, want ErrBadNodeName", tc.in, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.out {
+			t.Errorf("%q: %q %v, want %q", tc.in, got, err, tc.out)
+		}
 	}
 }
