@@ -89,7 +89,7 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   spawnLink(...), spawnMonitor(...)  the same, linked to / monitored by the caller
   send(to, msg)                 send to a Pid, a registered name, or at(name, node)
   receive() / receive(d) any    take the next message; after d, the atom :timeout
-  flush() []any                 print and empty the mailbox
+  flush()                       print and empty the mailbox
   register(name, pid), unregister(name), whereis(name), registered()
   link(pid), unlink(pid), monitor(pid or name), demonitor(ref), trapExit(bool)
   exit(reason) / exit(pid, reason)   end the caller / send an exit signal
