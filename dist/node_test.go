@@ -452,7 +452,7 @@ func TestSimultaneousConnect(t *testing.T) {
 
 func TestTickTimeoutKeepsIdleLinkUp(t *testing.T) {
 	c := newCluster(t)
-	tick := func(cfg *Config) { cfg.TickTime = 400 * time.Millisecond }
+	tick := func(cfg *Config) { cfg.TickTime = 800 * time.Millisecond }
 	a, b := c.start("a@localhost", tick), c.start("b@localhost", tick)
 	me := attach(t, a)
 	a.MonitorNodes(me.Pid(), true, false)
@@ -463,7 +463,7 @@ func TestTickTimeoutKeepsIdleLinkUp(t *testing.T) {
 		t.Fatal("no nodeup")
 	}
 	// Idle for several tick times: ticks keep the connection up.
-	if m, err := me.ReceiveTimeout(2 * time.Second); err == nil {
+	if m, err := me.ReceiveTimeout(3 * time.Second); err == nil {
 		t.Fatalf("idle link changed: %v", m)
 	}
 	if len(b.Nodes()) != 1 {
