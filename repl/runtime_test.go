@@ -163,3 +163,14 @@ func TestPanicsStayInTheirProcess(t *testing.T) {
 	}
 	n1.must(`1 + 1`, "2")
 }
+
+func TestShellKilledWhileReceiving(t *testing.T) {
+	port := freeEPMDPort(t)
+	n1 := startShell(t, "k@localhost", port)
+	n1.must(`spawnLink(func() { time.Sleep(100 * time.Millisecond); exit("went wrong") }) == self()`, "false")
+	_, err := n1.eval(`receive()`)
+	if err == nil || !strings.Contains(FormatError(err), `exited while waiting: "went wrong"`) {
+		t.Fatalf("receive in a shell killed by a link: %v", err)
+	}
+	n1.must(`1 + 1`, "2") // a new shell process took its place
+}

@@ -149,9 +149,13 @@ func (x *Proc) Receive(timeout ...time.Duration) any {
 		ctx, cancel = context.WithTimeout(ctx, timeout[0])
 		defer cancel()
 	}
-	m, err := x.proc().Receive(ctx)
+	p := x.proc()
+	m, err := p.Receive(ctx)
 	if errors.Is(err, context.DeadlineExceeded) && len(timeout) > 0 {
 		return proc.Atom("timeout")
+	}
+	if errors.Is(err, proc.ErrDead) {
+		fail("receive: the process %v exited while waiting: %s", p.Pid(), proc.FormatReason(p.Reason()))
 	}
 	x.check(err, "receive")
 	return m
