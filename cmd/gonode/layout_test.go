@@ -7,8 +7,8 @@ import (
 )
 
 // TestImportsFlowOneWay keeps the layout's promise: cmd -> repl -> dist ->
-// proc, with dist/epmd and dist/wire importing nothing of gonode, and
-// every package documented.
+// proc, with dist/epmd and dist/wire importing the standard library only
+// (nothing of gonode, nothing third-party), and every package documented.
 func TestImportsFlowOneWay(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{.Doc}}|{{join .Imports \",\"}}", "github.com/gonode/gonode/...").Output()
 	if err != nil {
@@ -23,6 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"dist/wire":  {},
 		"proc":       {},
 	}
+	stdlibOnly := map[string]bool{"dist/epmd": true, "dist/wire": true}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		parts := strings.SplitN(line, "|", 3)
@@ -37,6 +38,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		}
 		for _, imp := range strings.Split(parts[2], ",") {
 			rel, inModule := strings.CutPrefix(imp, mod)
+			if first, _, _ := strings.Cut(imp, "/"); stdlibOnly[pkg] && strings.Contains(first, ".") {
+				t.Errorf("%s imports %s: the port mapper and the wire layer use the standard library only", pkg, imp)
+			}
 			if !inModule {
 				continue
 			}
