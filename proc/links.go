@@ -174,12 +174,14 @@ func (p *Process) enqueueLocked(msg any) {
 }
 
 // die ends the process with reason, once: it frees the name, leaves the
-// table, and tells links and monitors. Safe from any goroutine.
-func (p *Process) die(reason any) {
+// table, and tells links and monitors. Safe from any goroutine. It reports
+// whether this call was the one that ended the process, and the name the
+// process was registered under then.
+func (p *Process) die(reason any) (name string, died bool) {
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
-		return
+		return "", false
 	}
 	p.dead = true
 	p.dying.Store(true)
@@ -192,7 +194,7 @@ func (p *Process) die(reason any) {
 		w1v, w1 = p.watcher1, &w1v
 		p.watcher1, p.hasWatcher1 = localWatcher{}, false
 	}
-	name := p.name
+	name = p.name
 	p.name = ""
 	p.incoming = nil
 	ctx := p.ctx
@@ -221,6 +223,7 @@ func (p *Process) die(reason any) {
 	if p.style != styleGoroutine {
 		p.release()
 	}
+	return name, true
 }
 
 // notifyDeath tells links and monitors that p died. It runs at the bottom

@@ -14,15 +14,36 @@ import (
 // sent, which keeps Erlang's per-pair ordering.
 
 // deliver puts msg in the mailbox of a living process.
+//
+// A CallReply is let in only while the call it answers is waiting: while
+// its Ref is a monitor the process holds (Call monitors the callee under
+// the call's Ref and drops the monitor when it returns, under this same
+// lock). A reply that comes after its Call timed out is dropped here, as
+// OTP's gen:call drops it with the alias that it deactivates with the
+// monitor. The test costs other messages one type comparison, and needs
+// no memory of finished calls.
 func (p *Process) deliver(msg any) {
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
 		return
 	}
+	if _, ok := msg.(CallReply); ok && p.staleReplyLocked(msg) {
+		p.mu.Unlock()
+		return
+	}
 	k := p.pushLocked(msg)
 	p.mu.Unlock()
 	p.kick(k)
+}
+
+// staleReplyLocked reports whether the CallReply msg answers no call that
+// is still waiting. Called with mu held.
+//
+//go:noinline
+func (p *Process) staleReplyLocked(msg any) bool {
+	_, waiting := p.monitors[msg.(CallReply).Ref]
+	return !waiting
 }
 
 // kick says what must follow a message put in a mailbox, once the lock is
@@ -233,11 +254,10 @@ func (p *Process) Flush() []any {
 }
 
 // removeMatching drops waiting messages that match (for demonitor's flush).
-// Only the owner calls it.
+// Only the owner calls it. In a handler-style process, the owner is the
+// handler, called by drain: the messages still waiting are those after
+// head in the inbox, and in incoming.
 func (p *Process) removeMatching(match func(any) bool) {
-	if p.style == styleHandler {
-		return
-	}
 	p.mu.Lock()
 	p.pullLocked()
 	p.mu.Unlock()

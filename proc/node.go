@@ -26,7 +26,8 @@ type Node struct {
 	namesMu sync.RWMutex
 	names   map[string]*Process // guarded by namesMu
 
-	fwd atomic.Pointer[forwarderBox]
+	fwd   atomic.Pointer[forwarderBox]
+	crash atomic.Pointer[crashReporter] // nil: crashes go unreported
 
 	// gate orders spawns against Stop: a spawn adds to wg under a read lock
 	// only while the node is not stopped.

@@ -444,7 +444,7 @@ func TestCall(t *testing.T) {
 	if _, err := me.Call(server, "hi", waitTime); !errors.Is(err, ErrNoProc) {
 		t.Fatalf("dead callee: %v, want ErrNoProc at once", err)
 	}
-	if _, err := me.CallName(Name{Name: "server"}, "hi", waitTime); !errors.Is(err, ErrNotRegistered) {
+	if _, err := me.CallName(Name{Name: "server"}, "hi", waitTime); !errors.Is(err, ErrNoProc) {
 		t.Fatalf("unknown name: %v", err)
 	}
 	if n := me.MessageQueueLen(); n != 0 {

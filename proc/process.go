@@ -36,6 +36,9 @@ type SpawnOptions struct {
 	Name     string // register the new process under this name
 	TrapExit bool   // start with exits trapped
 	Label    string // what the process is doing, shown by Info
+	// Supervised says that a supervisor reports this process's exits; the
+	// node does not (see Node.SetCrashReporter).
+	Supervised bool
 }
 
 // Process is one lightweight process. Its methods that act as the process
@@ -85,6 +88,7 @@ type Process struct {
 	dead        bool
 	trapExit    bool
 	released    bool // the node's count for this process's life was returned
+	supervised  bool // set at start: a supervisor reports its crashes, not the node
 
 	// Set at start, then read-only.
 	style style
@@ -238,7 +242,7 @@ func (n *Node) start(parent *Process, st style, fn Func, h Handler, o SpawnOptio
 	if linkOrMonitor && parent == nil {
 		return nil, Ref{}, errSpawnNeedsParent
 	}
-	p := &Process{node: n, style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label}
+	p := &Process{node: n, style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label, supervised: o.Supervised}
 	var ref Ref
 	if linkOrMonitor {
 		p.startWith(parent, o.Link, o.Monitor, &ref)
@@ -330,11 +334,50 @@ func (p *Process) run() {
 // kill) needs nothing more. It then returns the process's life count.
 func (p *Process) finish() {
 	if r := recover(); r != nil {
-		p.die(PanicReason{Value: r, Stack: string(debug.Stack())})
+		p.panicked(r)
 	} else if !p.dying.Load() {
 		p.die(Killed) // Goexit without a reason: only user code calling runtime.Goexit
 	}
 	p.release()
+}
+
+// panicked ends the process whose own function panicked with v, and
+// reports the crash. Called from a deferred recover, so debug.Stack still
+// shows the panic.
+//
+//go:noinline
+func (p *Process) panicked(v any) {
+	reason := PanicReason{Value: v, Stack: string(debug.Stack())}
+	if name, died := p.die(reason); died {
+		p.reportCrash(name, reason)
+	}
+}
+
+// reportCrash tells the node's crash reporter that p, registered as name
+// when it died, ended with reason by its own doing (a panic, or Exit with
+// a PanicReason), unless a supervisor reports it (SpawnOptions.Supervised).
+// A process that dies of an exit signal carrying another's PanicReason ran
+// no failing code of its own and is not reported: Erlang's proc_lib writes
+// a crash report for the process that crashed, not for those its exit
+// signal kills. Called without p's lock held.
+//
+//go:noinline
+func (p *Process) reportCrash(name string, reason any) {
+	n := p.node
+	if p.supervised || n.crash.Load() == nil {
+		return
+	}
+	p.mu.Lock()
+	label := p.label
+	p.mu.Unlock()
+	var fn string
+	switch {
+	case p.fn != nil:
+		fn = funcName(p.fn)
+	case p.hand != nil:
+		fn = funcName(p.hand)
+	}
+	n.ReportCrash(CrashReport{Pid: p.pid, Name: name, Label: label, Function: fn, Reason: reason})
 }
 
 // release returns the node's count for this process once it is dead and
@@ -365,7 +408,7 @@ func (p *Process) drain() {
 		p.scheduled = false
 		p.mu.Unlock()
 		if r != nil {
-			p.die(PanicReason{Value: r, Stack: string(debug.Stack())})
+			p.panicked(r)
 		} else {
 			p.die(Killed)
 		}
@@ -383,17 +426,25 @@ func (p *Process) drain() {
 			return
 		}
 		p.inbox, p.incoming = p.incoming, p.inbox[:0]
+		p.head = 0
 		p.inboxLen.Store(int64(len(p.inbox)))
 		p.mu.Unlock()
-		for i, m := range p.inbox {
-			p.inbox[i] = nil
-			p.inboxLen.Store(int64(len(p.inbox) - i - 1))
+		// p.head, not a local index, marks the next message: the handler
+		// may change the inbox under the loop (Demonitor's flush compacts
+		// it, and pulls in newer messages first), as a receive would.
+		for p.head < len(p.inbox) {
+			m := p.inbox[p.head]
+			p.inbox[p.head] = nil
+			p.head++
+			p.inboxLen.Store(int64(len(p.inbox) - p.head))
 			if p.dying.Load() {
 				break
 			}
 			p.hand(p, m)
 		}
+		clear(p.inbox[p.head:]) // what a death left unhandled
 		p.inbox = p.inbox[:0]
+		p.head = 0
 	}
 }
 
@@ -420,9 +471,15 @@ func (p *Process) checkAlive() error {
 
 // Exit ends the calling process with reason (Erlang's exit/1). In a
 // goroutine- or handler-style process it does not return; in an attached
-// process it returns after the process is dead.
+// process it returns after the process is dead. A PanicReason given here
+// (a panic caught by the process's own code, an interpreter's) is reported
+// as a crash, as a panic is (see SetCrashReporter).
 func (p *Process) Exit(reason any) {
-	p.die(reason)
+	if name, died := p.die(reason); died {
+		if _, ok := reason.(PanicReason); ok {
+			p.reportCrash(name, reason)
+		}
+	}
 	if p.style != styleAttached {
 		runtime.Goexit()
 	}

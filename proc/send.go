@@ -14,9 +14,11 @@ import "fmt"
 func (n *Node) Send(to Pid, msg any) error { return n.send(Pid{}, to, msg) }
 
 // SendName sends msg to a registered name on this node (Node "" or this
-// node's name) or another. An unknown local name is an error the caller
-// sees (Erlang raises badarg); what becomes of a message to an unknown name
-// on another node is that node's business (it drops it).
+// node's name) or another. An unknown bare name (Node "") is an error the
+// caller sees, ErrNotRegistered, as Erlang raises badarg for Name ! Msg.
+// A message to {Name, Node} for a name not registered there is dropped
+// silently, on this node as on another: Erlang's {Name, node()} ! Msg
+// raises nothing.
 func (n *Node) SendName(to Name, msg any) error { return n.sendName(Pid{}, to, msg) }
 
 // Send sends msg to to from this process.
@@ -54,6 +56,9 @@ func (n *Node) sendName(from Pid, to Name, msg any) error {
 	}
 	q := n.whereisProc(to.Name)
 	if q == nil {
+		if to.Node != "" {
+			return nil
+		}
 		return fmt.Errorf("send to %q: %w", to.Name, ErrNotRegistered)
 	}
 	q.deliver(msg)

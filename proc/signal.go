@@ -68,6 +68,7 @@ var (
 	ErrDead            = errors.New("proc: the calling process has exited")
 	ErrNodeStopped     = errors.New("proc: node stopped")
 	ErrNotHandlerStyle = errors.New("proc: receive is not available in a handler-style process")
+	ErrCallingSelf     = errors.New("proc: calling_self: a process cannot call itself")
 )
 
 // ExitError reports that a process ended, or did not exist, while the caller
@@ -79,6 +80,9 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string {
+	if e.Pid.IsZero() { // a process known by name only (CallName)
+		return "proc: exit: " + FormatReason(e.Reason)
+	}
 	return fmt.Sprintf("proc: process %v exited: %v", e.Pid, FormatReason(e.Reason))
 }
 
