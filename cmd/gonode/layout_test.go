@@ -17,10 +17,11 @@ func TestImportsFlowOneWay(t *testing.T) {
 	const mod = "github.com/gonode/gonode/"
 	allowed := map[string][]string{
 		"cmd/gonode": {"repl"},
-		"repl":       {"dist", "dist/epmd", "proc"},
+		"repl":       {"dist", "dist/epmd", "otp", "proc"},
 		"dist":       {"dist/epmd", "dist/wire", "proc"},
 		"dist/epmd":  {},
 		"dist/wire":  {},
+		"otp":        {"proc"},
 		"proc":       {},
 	}
 	stdlibOnly := map[string]bool{"dist/epmd": true, "dist/wire": true}
