@@ -136,7 +136,7 @@ func (d *decoder) message(m *Message) error {
 		case fieldOpts:
 			var opts uint64
 			opts, err = d.uint(math.MaxUint64)
-			m.Link, m.Monitor = opts&1 != 0, opts&2 != 0
+			m.Link, m.Monitor, m.Supervised = opts&1 != 0, opts&2 != 0, opts&4 != 0
 		case fieldErr:
 			var v any
 			if v, err = d.value(); err == nil {

@@ -36,7 +36,7 @@ func (e *encoder) message(m *Message) error {
 	n := 1
 	for _, present := range [...]bool{
 		!m.From.IsZero(), !m.To.IsZero(), m.ToName != "", !m.Ref.IsZero(), m.Payload != nil,
-		m.Fn != "", m.Args != nil, m.Source != "", m.Link || m.Monitor, m.Err != nil,
+		m.Fn != "", m.Args != nil, m.Source != "", m.Link || m.Monitor || m.Supervised, m.Err != nil,
 	} {
 		if present {
 			n++
@@ -79,13 +79,16 @@ func (e *encoder) message(m *Message) error {
 	if m.Source != "" {
 		e.b = appendStr(append(e.b, fieldSource), m.Source)
 	}
-	if m.Link || m.Monitor {
+	if m.Link || m.Monitor || m.Supervised {
 		var opts byte
 		if m.Link {
 			opts |= 1
 		}
 		if m.Monitor {
 			opts |= 2
+		}
+		if m.Supervised {
+			opts |= 4 // fieldOpts bit 4: Supervised (older decoders ignore it)
 		}
 		e.b = append(e.b, fieldOpts, opts)
 	}

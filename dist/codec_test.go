@@ -500,3 +500,24 @@ func BenchmarkDecodeNested(b *testing.B) {
 		_, _ = c.Decode(frame)
 	}
 }
+
+// The spawn options travel as fieldOpts bits: 1 Link, 2 Monitor,
+// 4 Supervised. Each combination comes back as sent.
+func TestCodecSpawnOptions(t *testing.T) {
+	for bits := range 8 {
+		m := Message{Kind: KindSpawnRequest, From: pidA, To: proc.Pid{Node: "beta@host"}, Ref: refA, Fn: "worker",
+			Link: bits&1 != 0, Monitor: bits&2 != 0, Supervised: bits&4 != 0}
+		if got := roundTrip(t, m); !reflect.DeepEqual(got, m) {
+			t.Errorf("options %03b:\n got %#v\nwant %#v", bits, got, m)
+		}
+	}
+}
+
+// A remote exit keeps its kind and reason text across the wire.
+func TestCodecRemoteExit(t *testing.T) {
+	m := Message{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteExit, Message: ":bye"}}
+	got := roundTrip(t, m)
+	if !reflect.DeepEqual(got, m) || got.Err.Error() != "remote exit: :bye" {
+		t.Errorf("got %#v (%v)", got, got.Err)
+	}
+}

@@ -55,7 +55,7 @@ func (k Kind) Valid() bool { return k != 0 && int(k) < len(kindNames) }
 //	Monitor       monitoring process   monitored process *  name *  monitor ref  -        -
 //	Demonitor     monitoring process   monitored process *  name *  monitor ref  -        -
 //	Down          monitored process *  monitoring process   name *  monitor ref  reason   -
-//	SpawnRequest  requester            To.Node only         -       request ref  -        Fn, Args, Source, Link, Monitor
+//	SpawnRequest  requester            To.Node only         -       request ref  -        Fn, Args, Source, Link, Monitor, Supervised
 //	SpawnReply    new process **       requester            -       request ref  -        Err
 //	Call          caller               To.Node only         -       call ref     -        Fn, Args, Source
 //	Reply         -                    caller               -       call ref     result   Err
@@ -86,9 +86,10 @@ type Message struct {
 	// Source, if set, is the source text of a function literal for the
 	// peer's interpreter to run instead of looking Fn up.
 	Source string
-	// Link and Monitor are SpawnRequest's options: link the new process to
-	// From, or monitor it from From.
-	Link, Monitor bool
+	// Link, Monitor and Supervised are SpawnRequest's options: link the new
+	// process to From, monitor it from From, leave the reports of its
+	// crashes to its supervisor (proc.SpawnOptions.Supervised).
+	Link, Monitor, Supervised bool
 	// Err reports the failure of a SpawnRequest or a Call.
 	Err *RemoteError
 }
@@ -102,6 +103,7 @@ const (
 	RemoteNoProc   = "noproc"   // the process asked for does not exist
 	RemoteNodeDown = "nodedown" // the connection to the peer was lost before the answer
 	RemoteGoError  = "error"    // a Go error value, carried as its text
+	RemoteExit     = "exit"     // the function's process exited (exit(reason)); Message holds the reason as printed
 )
 
 // RemoteError is a failure that happened on another node: the reason a

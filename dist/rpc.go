@@ -328,6 +328,7 @@ func (n *Node) handleCall(c *conn, m Message) {
 // SpawnOptions for SpawnRemote.
 type SpawnOptions struct {
 	Link, Monitor bool
+	Supervised    bool     // a supervisor reports the new process's crashes; the node does not (proc.SpawnOptions.Supervised)
 	Source        string   // source of a function literal to run instead of a named function
 	GroupLeader   proc.Pid // where the new process's output goes (usually the caller's shell)
 }
@@ -348,7 +349,7 @@ func (n *Node) SpawnRemote(ctx context.Context, parent *proc.Process, node, fn s
 		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w", node, ErrNodeDown)
 	}
 	m := Message{Kind: KindSpawnRequest, Ref: n.proc.MakeRef(), Fn: fn, Args: args, Source: o.Source,
-		Link: o.Link, Monitor: o.Monitor, Payload: o.GroupLeader}
+		Link: o.Link, Monitor: o.Monitor, Supervised: o.Supervised, Payload: o.GroupLeader}
 	p := &pendingReq{node: node, reply: make(chan Message, 1), link: o.Link, monitor: o.Monitor}
 	if parent != nil {
 		m.From, p.parent = parent.Pid(), parent.Pid()
@@ -417,7 +418,7 @@ func (n *Node) handleSpawn(c *conn, m Message) {
 		if _, err := fn(ctx, m.Args); err != nil {
 			p.Exit(AsRemoteError(err))
 		}
-	}, proc.SpawnOptions{Label: "spawned by " + c.peer.Name})
+	}, proc.SpawnOptions{Label: "spawned by " + c.peer.Name, Supervised: m.Supervised})
 	if err != nil {
 		_ = c.send(Message{Kind: KindSpawnReply, To: m.From, Ref: m.Ref, Err: AsRemoteError(err)}, false)
 	}
