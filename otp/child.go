@@ -116,10 +116,10 @@ type Cluster interface {
 
 // Errors callers branch on.
 var (
-	ErrNotFound      = errors.New("otp: no such child")                            // Erlang's not_found
-	ErrRunning       = errors.New("otp: the child is running")                     // Erlang's running
-	ErrRestarting    = errors.New("otp: the child is restarting")                  // Erlang's restarting
-	ErrAlreadyExists = errors.New("otp: a child with that id already exists")      // already_present / already_started
+	ErrNotFound      = errors.New("otp: no such child")                              // Erlang's not_found
+	ErrRunning       = errors.New("otp: the child is running")                       // Erlang's running
+	ErrRestarting    = errors.New("otp: the child is restarting")                    // Erlang's restarting
+	ErrAlreadyExists = errors.New("otp: a child with that id already exists")        // already_present / already_started
 	ErrMaxChildren   = errors.New("otp: the supervisor has its maximum of children") // max_children
 	ErrBadSpec       = errors.New("otp: bad child spec")
 	ErrNotLocal      = errors.New("otp: the supervisor is on another node: call it there (rpc)")

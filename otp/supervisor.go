@@ -275,7 +275,9 @@ func normalExit(reason any) bool {
 // is printed for.
 type ShutdownReason struct{ Detail any }
 
-func (r ShutdownReason) String() string { return fmt.Sprintf("{:shutdown, %s}", proc.FormatReason(r.Detail)) }
+func (r ShutdownReason) String() string {
+	return fmt.Sprintf("{:shutdown, %s}", proc.FormatReason(r.Detail))
+}
 
 // childExited applies the restart policy to a child that exited.
 func (s *supervisor) childExited(c *child, reason any) {

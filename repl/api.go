@@ -12,6 +12,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 
 	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
 )
 
@@ -30,6 +31,7 @@ const (
 // interpreter of its own (see Options.ShipCalls).
 var shipCalls = map[string]int{
 	"spawn": -1, "spawnLink": -1, "spawnMonitor": -1,
+	"child": 1, // child(id, func() {...}, options...)
 }
 
 // prelude declares the lowercase helpers. Each is a thin call into node, so
@@ -71,6 +73,19 @@ func i(pid node.Pid) any                              { return __self.Info(pid) 
 func monitorNodes(on bool) bool                       { return __self.MonitorNodes(on) }
 func nodeNotices(on bool) bool                        { return __self.NodeNotices(on) }
 func v(n ...int) any                                  { return __self.History(n...) }
+func supervise(strategy any, args ...any) node.Pid    { return __self.Supervise(strategy, args...) }
+func child(id string, fn any, opts ...any) node.Child { return __self.Child(id, fn, opts...) }
+func on(nodes ...string) node.ChildOpt                { return node.On(nodes...) }
+func intensity(max int, period time.Duration) node.SupOpt { return node.Intensity(max, period) }
+func supName(name string) node.SupOpt                 { return node.SupName(name) }
+func whichChildren(sup any) []node.ChildInfo          { return __self.WhichChildren(sup) }
+func countChildren(sup any) node.ChildCounts          { return __self.CountChildren(sup) }
+func tree(sup any) *node.Tree                         { return __self.Tree(sup) }
+func restarts(sup any) []node.Event                   { return __self.Restarts(sup) }
+func terminateChild(sup any, id any) bool             { return __self.TerminateChild(sup, id) }
+func restartChild(sup any, id string) node.Pid        { return __self.RestartChild(sup, id) }
+func deleteChild(sup any, id string) bool             { return __self.DeleteChild(sup, id) }
+func startChild(sup any, c node.Child) node.Pid       { return __self.StartChild(sup, c) }
 func help()                                           { __self.Help() }
 func quit()                                           { __self.Quit() }
 `
@@ -104,6 +119,15 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   monitorNodes(bool)            get {:nodeup, n} / {:nodedown, n, reason} messages
   nodeNotices(bool)             print node up/down notices above the prompt
   v() / v(n)                    the last result / result n (negative: from the end)
+Supervision (Elixir's Supervisor and DynamicSupervisor):
+  supervise(strategy, children..., options...) Pid   start a supervisor linked to the caller;
+                                strategy "one_for_one", "one_for_all", "rest_for_one" or "dynamic";
+                                options intensity(max, period) (default 3 in 5s), supName(name)
+  child(id, func() {...}, options...) Child   a child spec; options on(nodes...) (where it runs,
+                                in order; it moves to the next when its node dies), "permanent",
+                                "transient", "temporary", a shutdown time, "brutal_kill"
+  whichChildren(sup), countChildren(sup), tree(sup), restarts(sup)   what a supervisor holds / did
+  startChild(sup, child), terminateChild(sup, id or pid), restartChild(sup, id), deleteChild(sup, id)
   help(), quit()
 Functions declared in the shell (func Compute(v int) int {...}) can be called by other
 nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
@@ -188,6 +212,11 @@ func (rt *Runtime) exports() interp.Exports {
 		"NodeUp":      reflect.ValueOf((*dist.NodeUp)(nil)), "NodeDown": reflect.ValueOf((*dist.NodeDown)(nil)),
 		"Proc": reflect.ValueOf((*Proc)(nil)), "Task": reflect.ValueOf((*Task)(nil)),
 		"Table": reflect.ValueOf((*Table)(nil)), "Info": reflect.ValueOf((*Info)(nil)),
+		"Child": reflect.ValueOf((*Child)(nil)), "ChildOpt": reflect.ValueOf((*ChildOpt)(nil)),
+		"SupOpt": reflect.ValueOf((*SupOpt)(nil)), "ChildInfo": reflect.ValueOf((*otp.ChildInfo)(nil)),
+		"ChildCounts": reflect.ValueOf((*otp.ChildCounts)(nil)), "Tree": reflect.ValueOf((*otp.TreeNode)(nil)),
+		"Event": reflect.ValueOf((*otp.Event)(nil)),
+		"On":    reflect.ValueOf(On), "Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		// Reasons.
 		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),
 		"Killed": reflect.ValueOf(proc.Killed), "Shutdown": reflect.ValueOf(proc.Shutdown),

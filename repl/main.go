@@ -16,6 +16,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
+	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
 )
 
@@ -107,6 +108,7 @@ func Main(ctx context.Context, cfg Config) int {
 
 func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) {
 	rt := &Runtime{out: cfg.Stdout, errw: cfg.Stderr, async: cfg.Stdout, quit: make(chan struct{})}
+	rt.reports.set(cfg.Stderr)
 	if cfg.Quiet {
 		rt.async = cfg.Stderr
 	}
@@ -145,6 +147,8 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		}
 		rt.node = n
 	}
+	rt.node.SetCrashReporter(rt.reportCrash)
+	otp.SetReporter(rt.node, rt.reportEvent)
 	if rt.groupLeader, err = rt.node.SpawnHandler(rt.printOutput, proc.SpawnOptions{Label: "group leader: prints remote output"}); err != nil {
 		rt.close()
 		return nil, err
@@ -229,6 +233,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			rt.async = lr.Stdout()
 		}
 		rt.out, rt.errw = lr.Stdout(), lr.Stdout()
+		rt.reports.set(lr.Stdout())
 		name := rt.node.Name()
 		sh.Prompt = func(_ int, cont bool) string {
 			if cont {
@@ -280,4 +285,5 @@ func (rt *Runtime) close() {
 		cancel()
 	}
 	rt.wg.Wait()
+	otp.SetReporter(rt.node, nil)
 }

@@ -33,6 +33,8 @@ type Runtime struct {
 	groupLeader proc.Pid
 	binds       bindings
 	notices     atomic.Bool
+	reports     swapWriter // crash and supervisor reports: stderr, or above the prompt
+	leaders     sync.Map   // proc.Pid -> proc.Pid: group leaders of processes spawned here by peers' shells
 
 	histMu  sync.Mutex
 	history []any // guarded by histMu: results of earlier inputs, v(n)
@@ -121,6 +123,18 @@ func exitReason(err error) any {
 	if errors.As(err, &pe) {
 		var se shellError
 		if e, ok := pe.Value.(error); ok && errors.As(e, &se) {
+			// A failing helper ends the process with the atom Erlang's
+			// would, so that a monitor or a trapped link can match it:
+			// link to a dead pid gives :noproc, send to a name not
+			// registered gives :badarg. Erlang's reason is {Atom,
+			// Stacktrace}; the atom alone is kept, having no Erlang
+			// stack to give. Other helper failures keep their text.
+			switch {
+			case errors.Is(se, proc.ErrNotRegistered):
+				return proc.Atom("badarg")
+			case errors.Is(se, proc.ErrNoProc):
+				return proc.NoProc
+			}
 			return se.Error()
 		}
 		v := pe.Value
@@ -180,6 +194,13 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 		}
 		res, err := fn.Call(ctx, args...)
 		if err != nil {
+			if !p.Alive() {
+				// The call's process exited: exit(reason) (whose helper
+				// fails once the attached process is dead), or an exit
+				// signal. The caller gets the exit reason, not the
+				// helper's failure.
+				return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}
+			}
 			var pe *PanicError
 			if errors.As(err, &pe) {
 				return nil, &dist.RemoteError{Kind: dist.RemotePanic, Message: fmt.Sprint(pe.Value)}
@@ -206,6 +227,8 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 		var w io.Writer = rt.async
 		if !gl.IsZero() {
 			w = &groupLeaderWriter{node: rt.node, gl: gl}
+			rt.leaders.Store(p.Pid(), gl) // its crash report goes to that shell too
+			defer rt.leaders.Delete(p.Pid())
 		}
 		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Compile(ctx, source, w) }, args)
 		return nil, nil

@@ -1,0 +1,228 @@
+package otp_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/otp"
+	"github.com/gonode/gonode/proc"
+)
+
+// Children on other nodes, through the distribution layer, with three
+// nodes in this process. Erlang's supervisors do not move children off a
+// dead node; gonode's do (see README, "Supervisors across nodes").
+
+type cluster struct {
+	t    testing.TB
+	epmd string
+}
+
+func newCluster(t testing.TB) *cluster {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return &cluster{t: t, epmd: addr}
+}
+
+// remoteWorker is registered as "worker" on every node: it tells obs
+// [:started, id, pid, node], panics on "crash", and with trap set ignores
+// exit signals (as a process that outlives a partition would).
+func remoteWorker(ctx context.Context, obs proc.Pid, id string, trap bool) {
+	p, _, _ := dist.ProcessFrom(ctx)
+	p.TrapExit(trap)
+	_ = p.Send(obs, []any{proc.Atom("started"), id, p.Pid()})
+	for {
+		m, err := p.Receive(ctx)
+		if err != nil {
+			return
+		}
+		if m == "crash" {
+			panic("boom")
+		}
+	}
+}
+
+func (c *cluster) start(name string) *dist.Node {
+	c.t.Helper()
+	f := dist.NewFuncs()
+	if err := f.Register("worker", remoteWorker); err != nil {
+		c.t.Fatal(err)
+	}
+	n, err := dist.Start(context.Background(), dist.Config{Name: name, Cookie: "c", EPMDAddr: c.epmd, Functions: f,
+		Logf: func(string, ...any) {}})
+	if err != nil {
+		c.t.Fatalf("start %s: %v", name, err)
+	}
+	c.t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// startedOn takes k [:started, id, pid] messages and returns the pids by id.
+func startedOn(t *testing.T, p *proc.Process, k int) map[string]proc.Pid {
+	t.Helper()
+	out := make(map[string]proc.Pid, k)
+	for len(out) < k {
+		m, err := p.ReceiveMatchTimeout(wait, func(m any) bool {
+			l, ok := m.([]any)
+			return ok && len(l) == 3 && l[0] == proc.Atom("started")
+		})
+		if err != nil {
+			t.Fatalf("%d of %d children started: %v", len(out), k, err)
+		}
+		l := m.([]any)
+		out[l[1].(string)] = l[2].(proc.Pid)
+	}
+	return out
+}
+
+func nodesOf(pids map[string]proc.Pid) map[string]int {
+	out := map[string]int{}
+	for _, p := range pids {
+		out[p.Node]++
+	}
+	return out
+}
+
+// A supervisor on node1 starts its children on node2, restarts one that
+// crashes there, and when node2 goes away restarts every one of them on
+// node3, the next node of their list; the lost node counts as one restart
+// toward the intensity, and its return starts nothing twice.
+func TestFailoverToTheNextNode(t *testing.T) {
+	c := newCluster(t)
+	n1, n2, n3 := c.start("fo1@localhost"), c.start("fo2@localhost"), c.start("fo3@localhost")
+	for _, n := range []*dist.Node{n2, n3} {
+		if err := n1.Connect(context.Background(), n.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := n1.Proc().Attach(proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan otp.Event, 100)
+	const k = 20
+	var specs []otp.ChildSpec
+	for i := range k {
+		id := fmt.Sprintf("w%d", i)
+		specs = append(specs, otp.ChildSpec{ID: id, Nodes: []string{n2.Name(), n3.Name()},
+			Start: otp.Named(n1, "worker", p.Pid(), id, false)})
+	}
+	sup, err := otp.StartSupervisor(p, nil, otp.SupervisorOptions{Cluster: n1, Report: func(e otp.Event) { reports <- e }}, specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := startedOn(t, p, k)
+	if got := nodesOf(first); got[n2.Name()] != k {
+		t.Fatalf("children on %v, want all %d on %s", got, k, n2.Name())
+	}
+
+	_ = p.Send(first["w3"], "crash")
+	again := startedOn(t, p, 1)
+	if again["w3"].Node != n2.Name() || again["w3"] == first["w3"] {
+		t.Fatalf("w3 restarted as %v", again["w3"])
+	}
+	if e := <-reports; e.Action != otp.ActionRestarted || e.Child != "w3" {
+		t.Fatalf("report %v", e)
+	}
+
+	n2.Close()
+	moved := startedOn(t, p, k)
+	if got := nodesOf(moved); got[n3.Name()] != k {
+		t.Fatalf("after node2 went down, children on %v, want all %d on %s", got, k, n3.Name())
+	}
+	for range k {
+		if e := <-reports; e.Action != otp.ActionMoved || e.NewPid.Node != n3.Name() || e.Reason != proc.NoConnection {
+			t.Errorf("report %v, want a move to node3 after noconnection", e)
+		}
+	}
+	if !n1.Proc().Alive(sup) {
+		t.Fatal("losing one node with 20 children stopped the supervisor")
+	}
+
+	// node2 comes back: nothing is started there, nothing runs twice.
+	n2b := c.start("fo2@localhost")
+	if err := n1.Connect(context.Background(), n2b.Name()); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := otp.WhichChildren(p, sup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range cs {
+		if ch.Pid != moved[ch.ID] {
+			t.Errorf("child %s is %v, want it where it moved: %v", ch.ID, ch.Pid, moved[ch.ID])
+		}
+	}
+	if got := n2b.Proc().Count(); got != 0 {
+		t.Errorf("the new node2 runs %d processes", got)
+	}
+}
+
+// A partition rather than a death: the children on node2 that trap exits
+// outlive the lost link; the supervisor starts replacements on node3, and
+// when node2 is connected again it kills the ones it lost, so that each
+// child runs once.
+func TestPartitionHealKillsOrphans(t *testing.T) {
+	c := newCluster(t)
+	n1, n2, n3 := c.start("pa1@localhost"), c.start("pa2@localhost"), c.start("pa3@localhost")
+	for _, n := range []*dist.Node{n2, n3} {
+		if err := n1.Connect(context.Background(), n.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := n1.Proc().Attach(proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 5
+	var specs []otp.ChildSpec
+	for i := range k {
+		id := fmt.Sprintf("w%d", i)
+		specs = append(specs, otp.ChildSpec{ID: id, Nodes: []string{n2.Name(), n3.Name()},
+			Start: otp.Named(n1, "worker", p.Pid(), id, true)})
+	}
+	if _, err := otp.StartSupervisor(p, nil, otp.SupervisorOptions{Cluster: n1, Report: func(otp.Event) {}}, specs...); err != nil {
+		t.Fatal(err)
+	}
+	first := startedOn(t, p, k)
+	watcher, err := n2.Proc().Attach(proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := map[proc.Ref]bool{}
+	for _, pid := range first {
+		refs[watcher.Monitor(pid)] = true
+	}
+
+	n1.Disconnect(n2.Name())
+	if got := nodesOf(startedOn(t, p, k)); got[n3.Name()] != k {
+		t.Fatalf("after the cut, children on %v, want all on node3", got)
+	}
+	for _, pid := range first {
+		if !n2.Proc().Alive(pid) {
+			t.Fatalf("%v died at the cut: this test needs it to outlive the partition", pid)
+		}
+	}
+
+	if err := n1.Connect(context.Background(), n2.Name()); err != nil {
+		t.Fatal(err)
+	}
+	for len(refs) > 0 {
+		m, err := watcher.ReceiveTimeout(wait)
+		if err != nil {
+			t.Fatalf("%d orphans still run on node2 after the heal: %v", len(refs), err)
+		}
+		if d, ok := m.(proc.DownMsg); ok && refs[d.Ref] {
+			if d.Reason != proc.Killed {
+				t.Errorf("orphan %v ended with %v, want killed", d.Pid, d.Reason)
+			}
+			delete(refs, d.Ref)
+		}
+	}
+}
