@@ -237,29 +237,40 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 
 // outputTag marks the messages that carry a remote process's output to the
 // group leader of the node that spawned it: [outputTag, node, text].
-const outputTag = proc.Atom("gonode_output")
+// reportTag marks its crash report, which the group leader prints where
+// reports go (stderr in scripts): [reportTag, node, text].
+const (
+	outputTag = proc.Atom("gonode_output")
+	reportTag = proc.Atom("gonode_report")
+)
 
 // groupLeaderWriter sends what a process writes to its group leader on
 // the spawning node, as Erlang's group leader does.
 type groupLeaderWriter struct {
 	node *proc.Node
 	gl   proc.Pid
+	tag  proc.Atom // outputTag if zero
 }
 
 func (w *groupLeaderWriter) Write(b []byte) (int, error) {
-	_ = w.node.Send(w.gl, []any{outputTag, w.node.Name(), string(b)})
+	tag := w.tag
+	if tag == "" {
+		tag = outputTag
+	}
+	_ = w.node.Send(w.gl, []any{tag, w.node.Name(), string(b)})
 	return len(b), nil
 }
 
-// printOutput is the group leader: it prints the output of processes
-// spawned from this shell on other nodes, each line marked with the node.
+// printOutput is the group leader: it prints the output and crash reports
+// of processes spawned from this shell on other nodes, each line marked
+// with the node.
 func (rt *Runtime) printOutput(_ *proc.Process, msg any) {
 	if f, ok := msg.(outputFlush); ok {
 		close(f)
 		return
 	}
 	m, ok := msg.([]any)
-	if !ok || len(m) != 3 || m[0] != outputTag {
+	if !ok || len(m) != 3 || m[0] != outputTag && m[0] != reportTag {
 		return
 	}
 	node, _ := m[1].(string)
@@ -273,7 +284,11 @@ func (rt *Runtime) printOutput(_ *proc.Process, msg any) {
 	if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
 		b.WriteString("\n")
 	}
-	io.WriteString(rt.async, b.String())
+	w := rt.async
+	if m[0] == reportTag {
+		w = &rt.reports
+	}
+	io.WriteString(w, b.String())
 }
 
 // outputFlush is the message flushOutput sends the group leader: closed

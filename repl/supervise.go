@@ -258,7 +258,7 @@ func (rt *Runtime) reportCrash(r proc.CrashReport) {
 	text := crashText(r)
 	fmt.Fprint(&rt.reports, text)
 	if gl, ok := rt.leaders.Load(r.Pid); ok {
-		_, _ = io.WriteString(&groupLeaderWriter{node: rt.node, gl: gl.(proc.Pid)}, text)
+		_, _ = io.WriteString(&groupLeaderWriter{node: rt.node, gl: gl.(proc.Pid), tag: reportTag}, text)
 	}
 }
 
