@@ -443,6 +443,11 @@ func ServerCall(p *proc.Process, to any, req any, timeout time.Duration) (any, e
 // registered; ServerCast returns that error (proc.ErrNotRegistered), as
 // proc's SendName does, since a Go caller can use it. A dead pid is not an
 // error: the message is dropped, as any send to it is.
+//
+// To a server of another node, the cast arrives as the distribution layer
+// carries a ServerCastMsg: dist's native codec turns structs of other
+// packages into maps, which reach HandleInfo there. ServerCall crosses
+// nodes intact (proc.CallRequest is one of the codec's own types).
 func ServerCast(from ServerSender, to any, msg any) error {
 	m := ServerCastMsg{Msg: msg}
 	switch to := to.(type) {
@@ -470,36 +475,39 @@ func ServerReply(p *proc.Process, from proc.CallRequest, reply any) error {
 // nil once the server has exited with reason; a *proc.ExitError if it
 // exited otherwise (Terminate panicked, or it died meanwhile) or was not
 // running (reason proc.NoProc, errors.Is(err, proc.ErrNoProc)); an error
-// wrapping proc.ErrTimeout if it is still running after timeout (it is
-// left running, where GenServer.stop exits the caller).
+// wrapping proc.ErrTimeout if it is still running after timeout (the stop
+// request stays in its mailbox, where GenServer.stop exits the caller).
+//
+// Only servers of p's node can be stopped: the request is a Go value that
+// the distribution layer would not deliver as such. Stop a server of
+// another node from there (an rpc), or give it a call that stops it.
 func ServerStop(p *proc.Process, to any, reason any, timeout time.Duration) error {
-	var ref proc.Ref
-	var send func() error
+	var pid proc.Pid
 	switch to := to.(type) {
 	case proc.Pid:
-		if p.Node().Resolve(to) == p.Pid() {
-			return fmt.Errorf("stop %v: %w", to, proc.ErrCallingSelf)
-		}
-		ref = p.Monitor(to)
-		send = func() error { return p.Send(to, serverStopMsg{reason: reason}) }
+		pid = p.Node().Resolve(to)
 	case proc.Name, string:
 		name, ok := to.(proc.Name)
 		if !ok {
 			name = proc.Name{Name: to.(string)}
 		}
-		if name.Node == "" || name.Node == p.Node().Name() {
-			pid, ok := p.Node().Whereis(name.Name)
-			if !ok {
-				return fmt.Errorf("stop %v: %w", name, &proc.ExitError{Reason: proc.NoProc})
-			}
-			return ServerStop(p, pid, reason, timeout)
+		if name.Node != "" && name.Node != p.Node().Name() {
+			return fmt.Errorf("stop %v: %w", name, errServerNotLocal)
 		}
-		ref = p.MonitorName(name)
-		send = func() error { return p.SendName(name, serverStopMsg{reason: reason}) }
+		if pid, ok = p.Node().Whereis(name.Name); !ok {
+			return fmt.Errorf("stop %v: %w", name, &proc.ExitError{Reason: proc.NoProc})
+		}
 	default:
 		return serverBadTarget(to)
 	}
-	if err := send(); err != nil {
+	switch {
+	case !p.Node().IsLocal(pid):
+		return fmt.Errorf("stop %v: %w", pid, errServerNotLocal)
+	case pid == p.Pid():
+		return fmt.Errorf("stop %v: %w", pid, proc.ErrCallingSelf)
+	}
+	ref := p.Monitor(pid)
+	if err := p.Send(pid, serverStopMsg{reason: reason}); err != nil {
 		p.Demonitor(ref, true)
 		return err
 	}
@@ -526,6 +534,8 @@ func ServerStop(p *proc.Process, to any, reason any, timeout time.Duration) erro
 func serverSameReason(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
+
+var errServerNotLocal = errors.New("otp: ServerStop stops servers of the caller's node only")
 
 func serverBadTarget(to any) error {
 	return fmt.Errorf("otp: a server is a proc.Pid, a proc.Name or a registered name, not %T", to)

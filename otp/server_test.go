@@ -569,6 +569,13 @@ func TestServerByName(t *testing.T) {
 	if err := otp.ServerCast(p, "counter", "inc"); !errors.Is(err, proc.ErrNotRegistered) {
 		t.Fatalf("cast to a stopped name: %v, want not registered", err)
 	}
+	// A stop request would not cross to another node as itself: refused.
+	if err := otp.ServerStop(p, proc.Name{Name: "counter", Node: "other@localhost"}, proc.Normal, serverWait); err == nil {
+		t.Fatal("stop of a server of another node by name succeeded")
+	}
+	if err := otp.ServerStop(p, proc.Pid{Node: "other@localhost", ID: 1}, proc.Normal, serverWait); err == nil {
+		t.Fatal("stop of a server of another node by pid succeeded")
+	}
 }
 
 // A module with no handle_call: a call crashes the server ("attempted to
@@ -676,5 +683,51 @@ func TestServerNormalStopIsNotReported(t *testing.T) {
 	case r := <-reports:
 		t.Fatalf("orderly stop reported: %+v", r)
 	default:
+	}
+}
+
+// A GenServer under a Supervisor (a :permanent worker started with
+// start_link): a server that fails is restarted with a fresh state under
+// its name, and when the supervisor stops, a server trapping exits gets
+// :shutdown from its parent and runs terminate/2 with it.
+func TestServerUnderSupervisor(t *testing.T) {
+	n, _ := serverNode(t)
+	otp.SetReporter(n, func(otp.Event) {}) // restarts are expected: quiet
+	t.Cleanup(func() { otp.SetReporter(n, nil) })
+	p := serverSelf(t, n)
+	terms := make(chan any, 4)
+	inits := make(chan proc.Pid, 4)
+	s := counter(terms)
+	s.Init = func(sp *proc.Process, arg any) (any, error) {
+		inits <- sp.Pid()
+		return arg, nil
+	}
+	spec := otp.ChildSpec{ID: "counter", Start: otp.ServerStarter(s, 0, otp.ServerOptions{Name: "counter", TrapExit: true})}
+	sup, err := otp.StartSupervisor(p, nil, otp.SupervisorOptions{}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := serverRecv(t, inits)
+	if v, err := otp.ServerCall(p, "counter", "inc", serverWait); err != nil || v != 1 {
+		t.Fatalf("inc = %v, %v", v, err)
+	}
+	if _, err := otp.ServerCall(p, "counter", "fail", serverWait); err == nil {
+		t.Fatal("fail call succeeded")
+	}
+	if r := serverRecv(t, terms); r != errBoom {
+		t.Fatalf("terminate got %v", r)
+	}
+	second := serverRecv(t, inits)
+	if second == first {
+		t.Fatal("not restarted")
+	}
+	if v, err := otp.ServerCall(p, "counter", "get", serverWait); err != nil || v != 0 {
+		t.Fatalf("restarted server's state = %v, %v; want a fresh 0", v, err)
+	}
+	if err := otp.StopSupervisor(p, sup, proc.Normal); err != nil {
+		t.Fatal(err)
+	}
+	if r := serverRecv(t, terms); r != proc.Shutdown {
+		t.Fatalf("terminate got %v, want shutdown from the supervisor", r)
 	}
 }
