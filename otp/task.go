@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/gonode/gonode/proc"
@@ -419,7 +420,10 @@ func (s *stream) run(yield func(StreamResult) bool) {
 			}
 		}
 		if err != nil {
-			return // the caller is dead (attached)
+			// The caller cannot receive: it is dead (attached), or a
+			// handler-style process. The items not given fail with why.
+			s.failRest(err, yield)
+			return
 		}
 		switch m := m.(type) {
 		case proc.CallReply:
@@ -443,6 +447,25 @@ func (s *stream) run(yield func(StreamResult) bool) {
 			if !s.giveAt(t.index, r, yield) || stop {
 				return
 			}
+		}
+	}
+}
+
+// failRest gives every item not given yet a result with err: those
+// running (killed by cleanup) and those not started.
+func (s *stream) failRest(err error, yield func(StreamResult) bool) {
+	var idx []int
+	for _, t := range s.running {
+		idx = append(idx, t.index)
+	}
+	slices.Sort(idx)
+	for i := s.next; i < len(s.items); i++ {
+		idx = append(idx, i)
+	}
+	s.next = len(s.items)
+	for _, i := range idx {
+		if !s.giveAt(i, StreamResult{Item: s.items[i], Err: err}, yield) {
+			return
 		}
 	}
 }

@@ -562,3 +562,38 @@ func TestTaskStreamRemote(t *testing.T) {
 		t.Fatal("nodes changed")
 	}
 }
+
+// A handler-style process cannot receive, so it cannot collect results:
+// every item of its stream fails with proc.ErrNotHandlerStyle, and so
+// does Await, rather than results going missing.
+func TestTaskStreamFromHandlerProcess(t *testing.T) {
+	n, _ := serverNode(t)
+	out := make(chan []otp.StreamResult, 1)
+	awaited := make(chan error, 1)
+	pid, err := n.SpawnHandler(func(h *proc.Process, msg any) {
+		if msg != "go" {
+			return // results that came before the tasks were killed
+		}
+		out <- otp.TaskStream(h, taskItems(5), func(ctx context.Context, item any) (any, error) {
+			return item, nil
+		}, otp.StreamOptions{MaxConcurrency: 2})
+		_, err := otp.TaskAsyncNoLink(h, func(ctx context.Context) (any, error) { return nil, nil }).Await(serverWait)
+		awaited <- err
+	}, proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Send(pid, "go")
+	rs := serverRecv(t, out)
+	if len(rs) != 5 {
+		t.Fatalf("results %+v", rs)
+	}
+	for i, r := range rs {
+		if r.Item != i || !errors.Is(r.Err, proc.ErrNotHandlerStyle) {
+			t.Fatalf("results %+v", rs)
+		}
+	}
+	if err := serverRecv(t, awaited); !errors.Is(err, proc.ErrNotHandlerStyle) {
+		t.Fatalf("await: %v", err)
+	}
+}
