@@ -100,6 +100,8 @@ type ServerExit struct {
 	Reason any
 }
 
+// Error says that the server stops and why: a ServerExit is an error only
+// so that handlers can return it.
 func (e ServerExit) Error() string {
 	return "otp: server stops: " + proc.FormatReason(e.Reason)
 }
