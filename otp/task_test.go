@@ -415,7 +415,7 @@ func TestTaskStreamTimeoutAndPanic(t *testing.T) {
 			panic("item boom")
 		}
 		return item.(int) * 10, nil
-	}, otp.StreamOptions{MaxConcurrency: 2, Timeout: 500 * time.Millisecond})
+	}, otp.StreamOptions{MaxConcurrency: 2, Timeout: time.Second})
 	serverRecv(t, cancelled)
 	if len(rs) != 6 {
 		t.Fatalf("results %+v", rs)
@@ -461,7 +461,7 @@ func TestTaskStreamStopOnTimeout(t *testing.T) {
 				killed.Add(1)
 			}
 			return item, nil
-		}, otp.StreamOptions{MaxConcurrency: 2, Timeout: 200 * time.Millisecond, OnTimeout: otp.StreamStop, Unordered: unordered})
+		}, otp.StreamOptions{MaxConcurrency: 2, Timeout: time.Second, OnTimeout: otp.StreamStop, Unordered: unordered})
 		last := rs[len(rs)-1]
 		if last.Item != 1 || !errors.Is(last.Err, proc.ErrTimeout) {
 			t.Fatalf("unordered %v: results %+v, want them to end with item 1's timeout", unordered, rs)
