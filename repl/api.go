@@ -81,7 +81,7 @@ func supName(name string) node.SupOpt                 { return node.SupName(name
 func whichChildren(sup any) []node.ChildInfo          { return __self.WhichChildren(sup) }
 func countChildren(sup any) node.ChildCounts          { return __self.CountChildren(sup) }
 func tree(sup any) *node.Tree                         { return __self.Tree(sup) }
-func restarts(sup any) []node.Event                   { return __self.Restarts(sup) }
+func restarts(sup any) node.Restarts                  { return __self.Restarts(sup) }
 func terminateChild(sup any, id any) bool             { return __self.TerminateChild(sup, id) }
 func restartChild(sup any, id string) node.Pid        { return __self.RestartChild(sup, id) }
 func deleteChild(sup any, id string) bool             { return __self.DeleteChild(sup, id) }
@@ -215,8 +215,8 @@ func (rt *Runtime) exports() interp.Exports {
 		"Child": reflect.ValueOf((*Child)(nil)), "ChildOpt": reflect.ValueOf((*ChildOpt)(nil)),
 		"SupOpt": reflect.ValueOf((*SupOpt)(nil)), "ChildInfo": reflect.ValueOf((*otp.ChildInfo)(nil)),
 		"ChildCounts": reflect.ValueOf((*otp.ChildCounts)(nil)), "Tree": reflect.ValueOf((*otp.TreeNode)(nil)),
-		"Event": reflect.ValueOf((*otp.Event)(nil)),
-		"On":    reflect.ValueOf(On), "Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
+		"Event": reflect.ValueOf((*otp.Event)(nil)), "Restarts": reflect.ValueOf((*Restarts)(nil)),
+		"On": reflect.ValueOf(On), "Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		// Reasons.
 		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),
 		"Killed": reflect.ValueOf(proc.Killed), "Shutdown": reflect.ValueOf(proc.Shutdown),

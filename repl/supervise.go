@@ -197,8 +197,22 @@ func (x *Proc) Tree(sup any) *otp.TreeNode {
 	return t
 }
 
+// Restarts is what restarts(sup) returns: it prints one event a line.
+type Restarts []otp.Event
+
+func (r Restarts) String() string {
+	if len(r) == 0 {
+		return "no restarts"
+	}
+	lines := make([]string, len(r))
+	for i, e := range r {
+		lines[i] = e.Time.Format("15:04:05.000") + " " + e.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Restarts returns a supervisor's restart history.
-func (x *Proc) Restarts(sup any) []otp.Event {
+func (x *Proc) Restarts(sup any) Restarts {
 	h, err := otp.History(x.proc(), x.supPid("restarts", sup))
 	x.check(err, "restarts")
 	return h
