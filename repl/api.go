@@ -67,6 +67,9 @@ func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeNa
 func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
 func async(nodeName, fn string, args ...any) *node.Task { return __self.Async(nodeName, fn, args...) }
 func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
+func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, timeout...) }
+func asyncStream(items any, fn string, opts ...any) []any { return __self.AsyncStream(items, fn, opts...) }
+func maxConcurrency(n int) node.StreamOpt             { return node.MaxConcurrency(n) }
 func multicall(nodes []string, fn string, args ...any) []any { return __self.Multicall(nodes, fn, args...) }
 func processes() node.Table                           { return __self.Processes() }
 func i(pid node.Pid) any                              { return __self.Info(pid) }
@@ -113,6 +116,10 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   rpc(node, "Fn", args...) any  call a function by name there; its result or an error
   cast(node, "Fn", args...)     call without waiting for a result
   async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await
+  yield(task[, timeout]) any    the result, or nil if not done yet (the task goes on)
+  asyncStream(items, "Fn", options...) []any   Fn(item) for each item, each a value or an error;
+                                options on(nodes...) (round-robin), maxConcurrency(n), a timeout
+                                per item (default 5s), "unordered"
   multicall(nodes, "Fn", args...) []any   rpc on several nodes at once
   processes()                   the process table
   i(pid)                        what one process is doing
@@ -216,6 +223,7 @@ func (rt *Runtime) exports() interp.Exports {
 		"SupOpt": reflect.ValueOf((*SupOpt)(nil)), "ChildInfo": reflect.ValueOf((*otp.ChildInfo)(nil)),
 		"ChildCounts": reflect.ValueOf((*otp.ChildCounts)(nil)), "Tree": reflect.ValueOf((*otp.TreeNode)(nil)),
 		"Event": reflect.ValueOf((*otp.Event)(nil)), "Restarts": reflect.ValueOf((*Restarts)(nil)),
+		"StreamOpt": reflect.ValueOf((*StreamOpt)(nil)), "MaxConcurrency": reflect.ValueOf(MaxConcurrency),
 		"On": reflect.ValueOf(On), "Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		// Reasons.
 		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),

@@ -1,0 +1,122 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/gonode/gonode/otp"
+)
+
+// The shell's Task.async_stream and Task.yield. Items run by name
+// (a function declared in the shell, or a standard library one) on this
+// node or spread over others, each as an rpc from a task process of the
+// caller, so that a crash gives an error value instead of ending the
+// caller (Task.Supervisor.async_stream_nolink).
+
+// StreamOpt is an option of asyncStream: maxConcurrency(n) or "unordered".
+type StreamOpt struct{ apply func(*otp.StreamOptions) }
+
+// MaxConcurrency bounds the items running at once.
+func MaxConcurrency(n int) StreamOpt {
+	return StreamOpt{func(o *otp.StreamOptions) { o.MaxConcurrency = n }}
+}
+
+// AsyncStream calls fn on each item, at most maxConcurrency at a time, on
+// this node or round-robin over the nodes of on(...), and returns the
+// results in the order of the items (as they finish with "unordered"):
+// each a value, or an error for an item that failed, panicked or passed
+// its timeout (5 s, or a time.Duration option).
+func (x *Proc) AsyncStream(items any, fn string, opts ...any) []any {
+	list := toList("asyncStream", items)
+	o := otp.StreamOptions{Fn: fn, Caller: streamCaller{x.rt}, Nodes: []string{x.rt.node.Name()}}
+	for _, opt := range opts {
+		switch opt := opt.(type) {
+		case ChildOpt:
+			if len(opt.nodes) == 0 {
+				fail("asyncStream: on() names no node")
+			}
+			o.Nodes = opt.nodes
+		case StreamOpt:
+			opt.apply(&o)
+		case time.Duration:
+			o.Timeout = opt
+		case string:
+			if opt != "unordered" {
+				fail("asyncStream: unknown option %q: want \"unordered\"", opt)
+			}
+			o.Unordered = true
+		default:
+			fail("asyncStream: unknown option of type %T: want on(nodes...), maxConcurrency(n), a timeout or \"unordered\"", opt)
+		}
+	}
+	if x.rt.dist == nil && (len(o.Nodes) != 1 || o.Nodes[0] != x.rt.node.Name()) {
+		fail("%w", errNoNode)
+	}
+	res := otp.TaskStream(x.proc(), list, nil, o)
+	out := make([]any, len(res))
+	for i, r := range res {
+		out[i] = r.Value
+		if r.Err != nil {
+			out[i] = r.Err
+		}
+	}
+	return out
+}
+
+// toList turns a slice or array of any element type into a []any.
+func toList(what string, items any) []any {
+	v := reflect.ValueOf(items)
+	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		fail("%s: the items must be a slice, got %T", what, items)
+	}
+	out := make([]any, v.Len())
+	for i := range out {
+		out[i] = v.Index(i).Interface()
+	}
+	return out
+}
+
+// streamCaller runs an item's call: by rpc when the node is distributed,
+// else through the session's functions directly.
+type streamCaller struct{ rt *Runtime }
+
+func (c streamCaller) RPC(ctx context.Context, node, fn string, args ...any) (any, error) {
+	if c.rt.dist != nil {
+		return c.rt.dist.RPC(ctx, node, fn, args...)
+	}
+	call, ok := sessionFuncs{c.rt}.Resolve(fn)
+	if !ok {
+		return nil, fmt.Errorf("no function %s in this shell", fn)
+	}
+	return call(ctx, args)
+}
+
+// Yield waits up to timeout (default 5 s) for a task's result and returns
+// it, or nil if the task has not finished: unlike await, the task goes on
+// and can be yielded or awaited again (Task.yield).
+func (x *Proc) Yield(t *Task, timeout ...time.Duration) any {
+	if t == nil {
+		fail("yield: nil task")
+	}
+	d := 5 * time.Second
+	if len(timeout) > 0 {
+		d = timeout[0]
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-t.done:
+		t.awaited.Store(true)
+		if t.err != nil {
+			return t.err
+		}
+		return t.value
+	case <-timer.C:
+		return nil
+	case <-x.ctx().Done():
+		fail("yield: %w", x.ctx().Err())
+	}
+	return nil
+}
