@@ -15,7 +15,7 @@ import (
 
 // Benchmarks between this process and a peer node in another OS process
 // over loopback, shaped like BEAM's reference figures
-// (/work/shared/bench/beam/bench.exs, remote and fail): scripts/bench-dist.sh
+// (../shared/bench/beam/bench.exs, remote and fail): scripts/bench-dist.sh
 // runs both and docs/benchmarks.md compares them.
 //
 // The node of this process starts first and so serves the embedded port

@@ -15,7 +15,7 @@ import (
 )
 
 // Benchmarks of the process runtime. Each one mirrors a row of the BEAM
-// reference (/work/shared/bench/beam/bench.exs, "local") so that the two can
+// reference (../shared/bench/beam/bench.exs, "local") so that the two can
 // be compared as ratios measured in the same sitting; docs/benchmarks.md has
 // the figures and scripts/bench-proc.sh runs the suite. Besides ns/op each
 // benchmark reports the unit BEAM's row uses (procs/s, msgs/s, ns/rt,

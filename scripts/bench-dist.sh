@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-dist.sh -- gonode's distribution benchmarks (dist/bench_test.go) and
-# BEAM's reference figures (/work/shared/bench/beam/run_beam.sh remote, fail),
+# BEAM's reference figures (../shared/bench/beam/run_beam.sh remote, fail),
 # run back to back on this machine, then one table of both with the ratio
 # and the goal. Absolute figures drift 20-30% from run to run on a 2-core
 # machine (more when other work runs): only the ratios from one sitting
@@ -14,8 +14,8 @@
 # Env:    ROUNDS    rounds of gonode then BEAM (default 2)
 #         REPS      runs of each gonode figure per round (default 3)
 #         BEAM      1 (default) runs the BEAM reference; 0 skips it
-#         BEAM_DIR  where run_beam.sh lives (default /work/shared/bench/beam)
-#         GOLIMIT   1 also runs /work/shared/bench/golimit/run_go.sh (Go's own limits)
+#         BEAM_DIR  where run_beam.sh lives (default ../shared/bench/beam)
+#         GOLIMIT   1 also runs ../shared/bench/golimit/run_go.sh (Go's own limits)
 #         OUTDIR    where raw outputs and the table go (default a new dir under /tmp)
 #
 # Every process started here is stopped by pid: the gonode peers by the
@@ -25,7 +25,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-2}"
 REPS="${REPS:-3}"
 BEAM="${BEAM:-1}"
-BEAM_DIR="${BEAM_DIR:-/work/shared/bench/beam}"
+BEAM_DIR="${BEAM_DIR:-$ROOT/../shared/bench/beam}"
 GOLIMIT="${GOLIMIT:-0}"
 OUTDIR="${OUTDIR:-$(mktemp -d "${TMPDIR:-/tmp}/bench-dist.XXXXXX")}"
 mkdir -p "$OUTDIR"
@@ -73,7 +73,7 @@ for round in $(seq "$ROUNDS"); do
   run_beam
 done
 if [ "$GOLIMIT" = 1 ]; then
-  OUTDIR="$OUTDIR/golimit" /work/shared/bench/golimit/run_go.sh >&2 || true
+  OUTDIR="$OUTDIR/golimit" "$ROOT/../shared/bench/golimit/run_go.sh" >&2 || true
 fi
 
 # --- table ----------------------------------------------------------------
