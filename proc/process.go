@@ -128,6 +128,10 @@ func (p *Process) Self() Pid { return p.pid }
 // Node returns the node the process runs on.
 func (p *Process) Node() *Node { return p.node }
 
+// Supervised reports whether the process was spawned Supervised: its
+// supervisor, not the node, reports its crashes. Safe from any goroutine.
+func (p *Process) Supervised() bool { return p.supervised }
+
 // Alive reports whether the process is still running.
 func (p *Process) Alive() bool { return !p.dying.Load() }
 

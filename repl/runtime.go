@@ -34,7 +34,6 @@ type Runtime struct {
 	binds       bindings
 	notices     atomic.Bool
 	reports     swapWriter // crash and supervisor reports: stderr, or above the prompt
-	leaders     sync.Map   // proc.Pid -> proc.Pid: group leaders of processes spawned here by peers' shells
 
 	histMu  sync.Mutex
 	history []any // guarded by histMu: results of earlier inputs, v(n)
@@ -91,14 +90,16 @@ func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
 // interpreter of its own.
 func (rt *Runtime) spawnLocal(parent *Proc, b Bundle, link, monitor bool) (proc.Pid, proc.Ref, error) {
 	return parent.proc().SpawnOpt(func(p *proc.Process) {
-		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil)
+		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
 	}, proc.SpawnOptions{Link: link, Monitor: monitor, Label: "spawned from the shell"})
 }
 
 // runShipped loads a function into a fresh interpreter and runs it as the
 // process p. A panic ends the process with a PanicReason; an error result
-// ends it with the error's text.
-func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func, error), args []any) {
+// ends it with the error's text. gl, if not zero, is the group leader of
+// a peer's shell that spawned p: a crash report goes there before the
+// exit, so that it arrives before the DOWN or EXIT it explains.
+func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func, error), args []any, gl proc.Pid) {
 	ctx := p.Context()
 	fn, err := load(ctx)
 	if err == nil {
@@ -112,7 +113,16 @@ func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func
 		}
 	}
 	if err != nil {
-		p.Exit(exitReason(err))
+		reason := exitReason(err)
+		if _, crashed := reason.(proc.PanicReason); crashed && !gl.IsZero() && !p.Supervised() {
+			name := ""
+			if in, ok := rt.node.Info(p.Pid()); ok {
+				name = in.Name
+			}
+			text := crashText(proc.CrashReport{Pid: p.Pid(), Name: name, Reason: reason})
+			_, _ = io.WriteString(&groupLeaderWriter{node: rt.node, gl: gl, tag: reportTag}, text)
+		}
+		p.Exit(reason)
 	}
 }
 
@@ -227,10 +237,8 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 		var w io.Writer = rt.async
 		if !gl.IsZero() {
 			w = &groupLeaderWriter{node: rt.node, gl: gl}
-			rt.leaders.Store(p.Pid(), gl) // its crash report goes to that shell too
-			defer rt.leaders.Delete(p.Pid())
 		}
-		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Compile(ctx, source, w) }, args)
+		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Compile(ctx, source, w) }, args, gl)
 		return nil, nil
 	}, nil
 }

@@ -140,7 +140,7 @@ func (rt *Runtime) childStarter(id string, b Bundle) otp.StartFunc {
 	return func(sup *proc.Process, node string) (proc.Pid, error) {
 		if node == rt.node.Name() {
 			pid, _, err := sup.SpawnOpt(func(p *proc.Process) {
-				rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil)
+				rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
 			}, proc.SpawnOptions{Link: true, Supervised: true, Label: "child " + id})
 			return pid, err
 		}
@@ -266,14 +266,10 @@ func (rt *Runtime) reportEvent(e otp.Event) {
 }
 
 // reportCrash prints a crash report for a process that ended abnormally
-// on this node, and on the shell that spawned it if that is another
-// node's.
+// on this node. (runShipped sends it to the shell of a peer that spawned
+// the process.)
 func (rt *Runtime) reportCrash(r proc.CrashReport) {
-	text := crashText(r)
-	fmt.Fprint(&rt.reports, text)
-	if gl, ok := rt.leaders.Load(r.Pid); ok {
-		_, _ = io.WriteString(&groupLeaderWriter{node: rt.node, gl: gl.(proc.Pid), tag: reportTag}, text)
-	}
+	fmt.Fprint(&rt.reports, crashText(r))
 }
 
 // crashText is the report iex prints as "[error] Process #PID<0.120.0>
