@@ -2,8 +2,10 @@ package otp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/gonode/gonode/dist"
@@ -224,5 +226,39 @@ func TestPartitionHealKillsOrphans(t *testing.T) {
 			}
 			delete(refs, d.Ref)
 		}
+	}
+}
+
+// Bad input for children of other nodes: a function the node does not
+// have, a node that does not exist, a child the supervisor does not hold.
+// Each is an error value; the supervisor keeps its other children.
+func TestBadRemoteChildren(t *testing.T) {
+	c := newCluster(t)
+	n1, n2 := c.start("bad1@localhost"), c.start("bad2@localhost")
+	p, err := n1.Proc().Attach(proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := otp.StartSupervisor(p, nil, otp.SupervisorOptions{Cluster: n1, Report: func(otp.Event) {}},
+		otp.ChildSpec{ID: "good", Nodes: []string{n2.Name()}, Start: otp.Named(n1, "worker", p.Pid(), "good", false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := startedOn(t, p, 1)["good"]
+
+	_, err = otp.StartChild(p, sup, otp.ChildSpec{ID: "undef", Nodes: []string{n2.Name()}, Start: otp.Named(n1, "nope")})
+	if !errors.Is(err, dist.ErrUndef) || !strings.Contains(err.Error(), n2.Name()) {
+		t.Errorf("a function the node lacks: %v, want undef naming the node", err)
+	}
+	_, err = otp.StartChild(p, sup, otp.ChildSpec{ID: "ghost", Nodes: []string{"ghost@localhost"}, Start: otp.Named(n1, "worker", p.Pid(), "ghost", false)})
+	if !errors.Is(err, dist.ErrNodeDown) || !strings.Contains(err.Error(), "ghost@localhost") {
+		t.Errorf("a node that does not exist: %v, want node down naming it", err)
+	}
+	if err := otp.TerminateChild(p, sup, "nope"); !errors.Is(err, otp.ErrNotFound) {
+		t.Errorf("terminate a child it does not have: %v", err)
+	}
+	cs, err := otp.WhichChildren(p, sup)
+	if err != nil || len(cs) != 1 || cs[0].Pid != good {
+		t.Fatalf("children %v (%v), want only good as %v", cs, err, good)
 	}
 }
