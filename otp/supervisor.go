@@ -69,6 +69,9 @@ func (o *SupervisorOptions) period() time.Duration {
 // child failed and why; unlike OTP 25, the parent is not sent the
 // supervisor's exit (OTP 26 also spares it).
 func StartSupervisor(parent *proc.Process, n *proc.Node, o SupervisorOptions, specs ...ChildSpec) (proc.Pid, error) {
+	if parent == nil && n == nil {
+		return proc.Pid{}, fmt.Errorf("%w: a supervisor needs a parent process or a node", ErrBadSpec)
+	}
 	if err := checkSpecs(o, specs); err != nil {
 		return proc.Pid{}, err
 	}
