@@ -14,7 +14,8 @@ import (
 func ExampleStartSupervisor() {
 	node, _ := proc.NewNode("app@localhost", 1)
 	defer node.Stop(context.Background())
-	otp.SetReporter(node, func(e otp.Event) { fmt.Println("report:", e.Action, e.Child) })
+	reports := make(chan otp.Event, 10)
+	otp.SetReporter(node, func(e otp.Event) { reports <- e })
 
 	counter := otp.Server{
 		Init: func(p *proc.Process, arg any) (any, error) { return 0, nil },
@@ -37,12 +38,14 @@ func ExampleStartSupervisor() {
 	// The supervisor has restarted it by the time it answers a call.
 	children, _ := otp.WhichChildren(me, sup)
 	fmt.Println(len(children), children[0].ID)
+	e := <-reports
+	fmt.Println("report:", e.Action, e.Child)
 	fmt.Println(otp.ServerCall(me, "counter", "inc", time.Second))
 	// Output:
 	// 1 <nil>
 	// 2 <nil>
 	// crash: true
-	// report: restarted counter
 	// 1 counter
+	// report: restarted counter
 	// 1 <nil>
 }

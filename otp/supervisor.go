@@ -178,9 +178,9 @@ type supervisor struct {
 	// with noconnection): a lost node counts once per period toward the
 	// intensity, and is not chosen for a child until it is connected again.
 	lostNodes map[string]time.Time
-	// orphans are children lost with their node, which may still run
-	// there if it was cut off rather than dead: killed once it is back.
-	orphans map[proc.Pid]string
+	// orphans are children lost with their node, by node, which may still
+	// run there if it was cut off rather than dead: killed once it is back.
+	orphans map[string][]proc.Pid
 	history []Event // the last historyLen events, oldest first
 }
 
@@ -188,7 +188,7 @@ const historyLen = 100
 
 func newSupervisor(p *proc.Process, o SupervisorOptions) *supervisor {
 	return &supervisor{p: p, o: o, byPid: make(map[proc.Pid]*child),
-		lostNodes: make(map[string]time.Time), orphans: make(map[proc.Pid]string)}
+		lostNodes: make(map[string]time.Time), orphans: make(map[string][]proc.Pid)}
 }
 
 // init starts the children in order; on a failure it stops those started.
@@ -207,6 +207,17 @@ func (s *supervisor) init(specs []ChildSpec) error {
 // tryAgain is the message a supervisor sends itself to retry the
 // restarts that failed (OTP's try_again_restart).
 type tryAgain struct{}
+
+// maxOrphans bounds the orphans remembered per node: a node that never
+// comes back must not make its supervisor grow for ever.
+const maxOrphans = 100_000
+
+func appendCapped(pids []proc.Pid, pid proc.Pid, limit int) []proc.Pid {
+	if len(pids) >= limit {
+		pids = pids[1:]
+	}
+	return append(pids, pid)
+}
 
 // orphanPoll is how often a supervisor with orphans asks whether their
 // nodes are back.
@@ -289,7 +300,7 @@ func (s *supervisor) childExited(c *child, reason any) {
 	c.pid = proc.Pid{}
 	lost := reason == proc.NoConnection
 	if lost {
-		s.orphans[old] = old.Node
+		s.orphans[old.Node] = appendCapped(s.orphans[old.Node], old, maxOrphans)
 	}
 	switch {
 	case c.spec.Restart == Temporary:
@@ -322,13 +333,12 @@ func (s *supervisor) countRestart(node string, lost bool) bool {
 			return true
 		}
 	}
-	keep := s.restarts[:0]
-	for _, t := range s.restarts {
-		if now.Sub(t) < period {
-			keep = append(keep, t)
-		}
+	// Oldest first: only a head of expired restarts can go.
+	i := 0
+	for i < len(s.restarts) && now.Sub(s.restarts[i]) >= period {
+		i++
 	}
-	s.restarts = append(keep, now)
+	s.restarts = append(s.restarts[i:], now)
 	return len(s.restarts) <= s.o.maxRestarts()
 }
 
@@ -500,9 +510,12 @@ func (s *supervisor) killOrphans() {
 	if s.o.Cluster == nil {
 		return
 	}
-	for pid, node := range s.orphans {
-		if s.o.Cluster.Connected(node) {
-			delete(s.orphans, pid)
+	for node, pids := range s.orphans {
+		if !s.o.Cluster.Connected(node) {
+			continue
+		}
+		delete(s.orphans, node)
+		for _, pid := range pids {
 			_ = s.p.SendExit(pid, proc.Kill)
 		}
 	}
