@@ -6,7 +6,6 @@ import (
 	"log"
 	"reflect"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/gonode/gonode/proc"
@@ -251,7 +250,7 @@ func (sv *server) run(p *proc.Process, arg any, ack chan<- serverAck) {
 		r := recover()
 		var reason any
 		if r != nil {
-			reason = proc.PanicReason{Value: r, Stack: string(debug.Stack())}
+			reason = proc.PanicReason{Value: r, Stack: proc.PanicStack()}
 		} else {
 			reason = p.Reason()
 		}
@@ -299,7 +298,7 @@ func (sv *server) init(p *proc.Process, arg any) (any, error) {
 func (sv *server) handle(p *proc.Process, m any) (stop bool, reason any) {
 	defer func() {
 		if r := recover(); r != nil {
-			stop, reason = true, proc.PanicReason{Value: r, Stack: string(debug.Stack())}
+			stop, reason = true, proc.PanicReason{Value: r, Stack: proc.PanicStack()}
 		}
 	}()
 	var err error

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,7 +350,7 @@ func (p *Process) finish() {
 //
 //go:noinline
 func (p *Process) panicked(v any) {
-	reason := PanicReason{Value: v, Stack: string(debug.Stack())}
+	reason := PanicReason{Value: v, Stack: PanicStack()}
 	if name, died := p.die(reason); died {
 		p.reportCrash(name, reason)
 	}
