@@ -260,7 +260,7 @@ func (e *encoder) extBody(id int8, v any) error {
 		if err := e.value(r.Value); err != nil {
 			return err
 		}
-		e.b = appendStr(e.b, r.Stack)
+		e.b = appendStr(e.b, r.StackText())
 	case extExitMsg:
 		m := v.(proc.ExitMsg)
 		e.pidBody(m.From)

@@ -250,7 +250,7 @@ func (sv *server) run(p *proc.Process, arg any, ack chan<- serverAck) {
 		r := recover()
 		var reason any
 		if r != nil {
-			reason = proc.PanicReason{Value: r, Stack: proc.PanicStack()}
+			reason = proc.NewPanicReason(r)
 		} else {
 			reason = p.Reason()
 		}
@@ -298,7 +298,7 @@ func (sv *server) init(p *proc.Process, arg any) (any, error) {
 func (sv *server) handle(p *proc.Process, m any) (stop bool, reason any) {
 	defer func() {
 		if r := recover(); r != nil {
-			stop, reason = true, proc.PanicReason{Value: r, Stack: proc.PanicStack()}
+			stop, reason = true, proc.NewPanicReason(r)
 		}
 	}()
 	var err error

@@ -448,7 +448,7 @@ func TestServerHandlerPanic(t *testing.T) {
 		t.Fatalf("call panic: %v, want an exit", err)
 	}
 	pr, ok := ee.Reason.(proc.PanicReason)
-	if !ok || pr.Value != "handler boom" || !strings.Contains(pr.Stack, "counter") {
+	if !ok || pr.Value != "handler boom" || !strings.Contains(pr.StackText(), "counter") {
 		t.Fatalf("reason %#v, want the handler's panic with its stack", ee.Reason)
 	}
 	if r, ok := serverRecv(t, terms).(proc.PanicReason); !ok || r.Value != "handler boom" {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ExitMsg is what a process that traps exits receives instead of dying:
@@ -56,37 +57,55 @@ type CallReply struct {
 // carries the panic value and the goroutine's stack at the panic.
 type PanicReason struct {
 	Value any
-	Stack string
+	// Stack is the stack as debug.Stack prints it, when the reason was
+	// made with it; NewPanicReason leaves it empty and keeps the frames,
+	// which StackText formats when asked.
+	Stack  string
+	frames *panicFrames
+}
+
+// panicFrames are the return addresses of a panicking goroutine, turned
+// into text once, by the first StackText that asks: most panics of
+// supervised processes are restarted without anyone reading their stack,
+// and formatting it was a third of a restart.
+type panicFrames struct {
+	once sync.Once
+	pcs  []uintptr
+	text string
+}
+
+// NewPanicReason makes the reason of a panic with value v, recording the
+// caller's stack; call it in the deferred function that recovered.
+func NewPanicReason(v any) PanicReason {
+	var pcs [64]uintptr
+	n := runtime.Callers(2, pcs[:])
+	return PanicReason{Value: v, frames: &panicFrames{pcs: append([]uintptr(nil), pcs[:n]...)}}
+}
+
+// StackText returns the stack at the panic, a function a line followed by
+// its file and line indented by a tab, as debug.Stack prints them.
+func (r PanicReason) StackText() string {
+	if r.Stack != "" || r.frames == nil {
+		return r.Stack
+	}
+	f := r.frames
+	f.once.Do(func() {
+		frames := runtime.CallersFrames(f.pcs)
+		var b strings.Builder
+		for {
+			fr, more := frames.Next()
+			b.WriteString(fr.Function + "(...)\n\t" + fr.File + ":" + strconv.Itoa(fr.Line) + "\n")
+			if !more {
+				break
+			}
+		}
+		f.text = b.String()
+	})
+	return f.text
 }
 
 func (r PanicReason) String() string {
 	return fmt.Sprintf("panic: %v", r.Value)
-}
-
-// PanicStack returns the stack of the calling goroutine, for a
-// PanicReason made in a deferred recover, in the form of debug.Stack:
-// a function a line, then its file and line indented by a tab. It walks
-// the frames itself, which costs a few microseconds where debug.Stack
-// formats through the runtime's printer and, from a 1 KB buffer, again
-// at every doubling: it was a third of a supervised restart. At most 64
-// frames are kept.
-func PanicStack() string {
-	var pcs [64]uintptr
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
-	var b strings.Builder
-	b.Grow(2048)
-	for {
-		f, more := frames.Next()
-		b.WriteString(f.Function)
-		b.WriteString("(...)\n\t")
-		b.WriteString(f.File)
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(f.Line))
-		b.WriteByte('\n')
-		if !more {
-			return b.String()
-		}
-	}
 }
 
 // FormatReason renders an exit reason the way the shell prints it: atoms as

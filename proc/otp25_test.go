@@ -209,7 +209,7 @@ func TestCrashReporter(t *testing.T) {
 	r := byPid[crasher]
 	pr, ok := r.Reason.(PanicReason)
 	if r.Name != "crasher" || r.Label != "crashing" || !ok || pr.Value != "boom" ||
-		!strings.Contains(r.Function, "TestCrashReporter") || !strings.Contains(pr.Stack, "TestCrashReporter") {
+		!strings.Contains(r.Function, "TestCrashReporter") || !strings.Contains(pr.StackText(), "TestCrashReporter") {
 		t.Fatalf("panic report %+v", r)
 	}
 	r = byPid[exiter]

@@ -253,7 +253,7 @@ func TestExitReasons(t *testing.T) {
 		{"exit shutdown", func(p *Process) { p.Exit(Shutdown) }, func(r any) bool { return r == Shutdown }},
 		{"panic carries value and stack", func(p *Process) { panic("kaboom") }, func(r any) bool {
 			pr, ok := r.(PanicReason)
-			return ok && pr.Value == "kaboom" && strings.Contains(pr.Stack, "proc_test.go")
+			return ok && pr.Value == "kaboom" && strings.Contains(pr.StackText(), "proc_test.go")
 		}},
 		{"runtime error panic", func(p *Process) { var m map[string]int; m["x"] = 1 }, func(r any) bool {
 			pr, ok := r.(PanicReason)

@@ -350,7 +350,7 @@ func (p *Process) finish() {
 //
 //go:noinline
 func (p *Process) panicked(v any) {
-	reason := PanicReason{Value: v, Stack: PanicStack()}
+	reason := NewPanicReason(v)
 	if name, died := p.die(reason); died {
 		p.reportCrash(name, reason)
 	}

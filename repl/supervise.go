@@ -284,7 +284,7 @@ func crashText(r proc.CrashReport) string {
 	var pr proc.PanicReason
 	if isPanic(reason, &pr) {
 		fmt.Fprintf(&b, "[error] Process %s on %s raised an exception\n** (panic) %v\n", who, r.Pid.Node, pr.Value)
-		for _, line := range stackLines(pr.Stack, 4) {
+		for _, line := range stackLines(pr.StackText(), 4) {
 			b.WriteString("    " + line + "\n")
 		}
 		return b.String()
