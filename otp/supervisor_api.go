@@ -110,9 +110,18 @@ func StartChild(caller *proc.Process, sup proc.Pid, spec ChildSpec) (proc.Pid, e
 }
 
 // StopSupervisor stops a supervisor's children in reverse order, then the
-// supervisor itself with reason (Supervisor.stop).
+// supervisor itself with reason, and returns once it is dead
+// (Supervisor.stop).
 func StopSupervisor(caller *proc.Process, sup proc.Pid, reason any) error {
-	_, err := supCall(caller, sup, stopReq{reason: reason})
+	ref := caller.Monitor(sup)
+	if _, err := supCall(caller, sup, stopReq{reason: reason}); err != nil {
+		caller.Demonitor(ref, true)
+		return err
+	}
+	_, err := caller.ReceiveMatchTimeout(callTimeout, func(m any) bool {
+		d, ok := m.(proc.DownMsg)
+		return ok && d.Ref == ref
+	})
 	return err
 }
 
