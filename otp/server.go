@@ -366,7 +366,7 @@ func (sv *server) stop(p *proc.Process, reason any) {
 	if sv.s.Terminate != nil {
 		sv.s.Terminate(p, reason, sv.state)
 	}
-	if _, isPanic := reason.(proc.PanicReason); !isPanic && !sv.supervised && !serverNormal(reason) {
+	if _, isPanic := reason.(proc.PanicReason); !isPanic && !sv.supervised && !normalExit(reason) {
 		n := p.Node()
 		report := proc.CrashReport{Pid: p.Pid(), Label: "server", Function: sv.function(), Reason: reason}
 		if info, ok := n.Info(p.Pid()); ok {
@@ -402,18 +402,6 @@ func serverReason(err error) any {
 		return se.Reason
 	}
 	return err
-}
-
-// serverNormal reports whether reason is an orderly stop that GenServer
-// does not log: normal, shutdown or {shutdown, _}.
-func serverNormal(reason any) bool {
-	switch r := reason.(type) {
-	case proc.Atom:
-		return r == proc.Normal || r == proc.Shutdown
-	case ShutdownReason:
-		return true
-	}
-	return false
 }
 
 // ServerCall sends req to the server to and waits at most timeout for the

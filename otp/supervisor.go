@@ -272,8 +272,9 @@ func (s *supervisor) stop(reason any) {
 	s.p.Exit(reason)
 }
 
-// normalExit reports whether reason is one a transient child may exit
-// with and stay down: normal, shutdown or {shutdown, _}.
+// normalExit reports whether reason is an orderly stop: normal, shutdown
+// or {shutdown, _}. A transient child that exits so stays down, and a
+// server that stops so is not reported (GenServer does not log it).
 func normalExit(reason any) bool {
 	switch r := reason.(type) {
 	case proc.Atom:
