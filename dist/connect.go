@@ -352,16 +352,17 @@ func (n *Node) Ping(ctx context.Context, name string) string {
 }
 
 // Forward implements proc.Forwarder: it carries a signal to the node of its
-// target, connecting first for sends, links and monitors (as Erlang
-// connects on first use). A send to a node that cannot be reached is
-// dropped, as in Erlang; a link or monitor gets an error, which proc turns
-// into noconnection.
+// target, connecting first for sends, links, monitors and exit signals
+// (as Erlang connects on first use). A send to a node that cannot be
+// reached is dropped, as in Erlang; a link or monitor gets an error, which
+// proc turns into noconnection; an exit signal's error goes back to its
+// sender.
 func (n *Node) Forward(s proc.Signal) error {
 	m := MessageFromSignal(s)
 	node := s.To.Node
 	c := n.connFor(node)
 	switch s.Kind {
-	case proc.SigSend, proc.SigSendName, proc.SigLink, proc.SigMonitor:
+	case proc.SigSend, proc.SigSendName, proc.SigLink, proc.SigMonitor, proc.SigExit2:
 		if c == nil {
 			if err := n.Connect(n.ctx, node); err != nil {
 				if s.Kind == proc.SigSend || s.Kind == proc.SigSendName {
