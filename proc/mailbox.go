@@ -28,13 +28,40 @@ func (p *Process) deliver(msg any) {
 		p.mu.Unlock()
 		return
 	}
-	if _, ok := msg.(CallReply); ok && p.staleReplyLocked(msg) {
-		p.mu.Unlock()
+	if _, ok := msg.(CallReply); ok {
+		if p.staleReplyLocked(msg) {
+			p.mu.Unlock()
+			return
+		}
+	} else if w := p.node.mailboxWarn.Load(); w != nil || p.limit.max > 0 {
+		p.deliverLimited(msg, w)
 		return
 	}
 	k := p.pushLocked(msg)
 	p.mu.Unlock()
 	p.kick(k)
+}
+
+// deliverLimited is deliver for a process with a mailbox limit or on a
+// node with a mailbox warning, with p.mu held; it unlocks. It reports
+// whether the message was delivered.
+//
+//go:noinline
+func (p *Process) deliverLimited(msg any, w *mailboxWarning) bool {
+	ok, kill, warnAt := p.mailboxCheckLocked(w)
+	var k kick
+	if ok {
+		k = p.pushLocked(msg)
+	}
+	p.mu.Unlock()
+	if warnAt > 0 {
+		w.f(p.pid, warnAt)
+	}
+	if kill {
+		p.die(MailboxFull)
+	}
+	p.kick(k)
+	return ok
 }
 
 // staleReplyLocked reports whether the CallReply msg answers no call that

@@ -29,6 +29,9 @@ type Node struct {
 	fwd   atomic.Pointer[forwarderBox]
 	crash atomic.Pointer[crashReporter] // nil: crashes go unreported
 
+	mailboxDefault atomic.Pointer[mailboxLimit]   // nil: no limit
+	mailboxWarn    atomic.Pointer[mailboxWarning] // nil: no warning
+
 	// gate orders spawns against Stop: a spawn adds to wg under a read lock
 	// only while the node is not stopped.
 	gate    sync.RWMutex

@@ -38,6 +38,11 @@ type SpawnOptions struct {
 	// Supervised says that a supervisor reports this process's exits; the
 	// node does not (see Node.SetCrashReporter).
 	Supervised bool
+	// MaxMailbox bounds the messages waiting in the mailbox (0: the node's
+	// default, see SetMailboxLimit); MailboxFull says what a send to a
+	// full mailbox does.
+	MaxMailbox  int
+	MailboxFull MailboxPolicy
 }
 
 // Process is one lightweight process. Its methods that act as the process
@@ -88,6 +93,9 @@ type Process struct {
 	trapExit    bool
 	released    bool // the node's count for this process's life was returned
 	supervised  bool // set at start: a supervisor reports its crashes, not the node
+	// mailboxWarned: the node's mailbox warning was given for this process.
+	mailboxWarned bool
+	limit         mailboxLimit // set at start
 
 	// Set at start, then read-only.
 	style style
@@ -245,7 +253,7 @@ func (n *Node) start(parent *Process, st style, fn Func, h Handler, o SpawnOptio
 	if linkOrMonitor && parent == nil {
 		return nil, Ref{}, errSpawnNeedsParent
 	}
-	p := &Process{node: n, style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label, supervised: o.Supervised}
+	p := &Process{node: n, style: st, fn: fn, hand: h, trapExit: o.TrapExit, label: o.Label, supervised: o.Supervised, limit: n.limitFor(o)}
 	var ref Ref
 	if linkOrMonitor {
 		p.startWith(parent, o.Link, o.Monitor, &ref)

@@ -30,7 +30,12 @@ type Config struct {
 	Script   string // a file of shell input to run and exit
 	NoHalt   bool   // keep serving after the input ends
 	Quiet    bool   // asynchronous notices and remote output go to stderr
-	Version  string
+	// MaxMailbox bounds every process's mailbox (0: no limit); a send to a
+	// full one drops the message, or kills the process with
+	// KillOnFullMailbox.
+	MaxMailbox        int
+	KillOnFullMailbox bool
+	Version           string
 
 	Stdin          *os.File
 	Stdout, Stderr io.Writer
@@ -148,6 +153,12 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		rt.node = n
 	}
 	rt.node.SetCrashReporter(rt.reportCrash)
+	policy := proc.DropNewest
+	if cfg.KillOnFullMailbox {
+		policy = proc.KillOnFull
+	}
+	rt.node.SetMailboxLimit(cfg.MaxMailbox, policy)
+	rt.node.SetMailboxWarning(mailboxWarnAt, rt.warnMailbox)
 	otp.SetReporter(rt.node, rt.reportEvent)
 	if rt.groupLeader, err = rt.node.SpawnHandler(rt.printOutput, proc.SpawnOptions{Label: "group leader: prints remote output"}); err != nil {
 		rt.close()

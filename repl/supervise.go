@@ -272,6 +272,15 @@ func (rt *Runtime) reportCrash(r proc.CrashReport) {
 	fmt.Fprint(&rt.reports, crashText(r))
 }
 
+// mailboxWarnAt is the mailbox length at which the shell warns, once per
+// process: far above what a process that keeps up holds.
+const mailboxWarnAt = 100_000
+
+// warnMailbox warns that a process's mailbox grows: it may never receive.
+func (rt *Runtime) warnMailbox(pid proc.Pid, length int) {
+	fmt.Fprintf(&rt.reports, "[warning] Process %v has %d messages waiting; a mailbox that only grows fills the node's memory (limit them with --max-mailbox)\n", pid, length)
+}
+
 // crashText is the report iex prints as "[error] Process #PID<0.120.0>
 // raised an exception", with the first frames of the stack.
 func crashText(r proc.CrashReport) string {

@@ -50,6 +50,8 @@ func newRootCmd() *cobra.Command {
 		sname, name, cookie, eval string
 		hidden, noHalt, quiet     bool
 		tickTime                  time.Duration
+		maxMailbox                int
+		mailboxFull               string
 	)
 	cmd := &cobra.Command{
 		Use:   "gonode [flags] [FILE.go]",
@@ -80,8 +82,12 @@ port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
 			if sname != "" && name != "" {
 				return usageErr(cmd, "use either --sname or --name, not both")
 			}
+			if mailboxFull != "drop" && mailboxFull != "kill" {
+				return usageErr(cmd, "--mailbox-full is drop or kill")
+			}
 			cfg := repl.Config{
 				Hidden: hidden, TickTime: tickTime, Eval: eval, NoHalt: noHalt, Quiet: quiet,
+				MaxMailbox: maxMailbox, KillOnFullMailbox: mailboxFull == "kill",
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
 			}
 			if len(args) == 1 {
@@ -119,6 +125,8 @@ port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
 	f.BoolVar(&hidden, "hidden", false, "start a hidden node: it connects only where asked and is not listed by peers")
 	f.BoolVar(&noHalt, "no-halt", false, "keep the node running after the script or piped input ends, until killed")
 	f.BoolVarP(&quiet, "quiet", "q", false, "keep asynchronous notices (node up/down, remote output) off stdout")
+	f.IntVar(&maxMailbox, "max-mailbox", 0, "the most messages a process's mailbox holds (0: no limit); see --mailbox-full")
+	f.StringVar(&mailboxFull, "mailbox-full", "drop", "what a send to a full mailbox does: drop (the message) or kill (the process, reason :mailbox_full)")
 	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
 	cmd.AddCommand(&cobra.Command{
 		Use:       "completion bash|zsh|fish",
