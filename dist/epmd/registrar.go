@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -206,12 +207,52 @@ func (r *Registrar) startServer() error {
 	if r.srv != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", r.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("epmd: serving the port mapper: %w", err)
+	var lns []net.Listener
+	for _, addr := range listenAddrs(r.cfg.Addr, os.Getenv("ERL_EPMD_ADDRESS")) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("epmd: serving the port mapper: %w", err)
+		}
+		lns = append(lns, ln)
 	}
 	srv := NewServer(r.logf)
 	r.srv = srv
+	for _, ln := range lns {
+		r.serve(srv, ln)
+	}
+	if r.creation != 0 { // at start-up, serving the port mapper is the quiet default
+		r.logf("epmd: no port mapper answered at %s; this node serves it now", r.cfg.Addr)
+	}
+	return nil
+}
+
+// listenAddrs are where an embedded port mapper for the dial address addr
+// listens, as epmd does: on every interface, or, when $ERL_EPMD_ADDRESS
+// (epmdAddress) lists addresses, on those and the loopback address, which
+// epmd always adds. A port mapper reached at a host other than the
+// loopback address listens on that host only.
+func listenAddrs(addr, epmdAddress string) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		return []string{addr}
+	}
+	var out []string
+	for _, a := range strings.FieldsFunc(epmdAddress, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if ip := net.ParseIP(a); ip != nil && !ip.Equal(net.IPv4(127, 0, 0, 1)) {
+			out = append(out, net.JoinHostPort(a, port))
+		}
+	}
+	if len(out) == 0 && epmdAddress == "" {
+		return []string{net.JoinHostPort("", port)}
+	}
+	return append(out, addr)
+}
+
+// serve runs srv on ln until either stops.
+func (r *Registrar) serve(srv *Server, ln net.Listener) {
 	r.serveGroup.Add(1)
 	go func() {
 		defer r.serveGroup.Done()
@@ -227,10 +268,6 @@ func (r *Registrar) startServer() error {
 			srv.Close()
 		}
 	}()
-	if r.creation != 0 { // at start-up, serving the port mapper is the quiet default
-		r.logf("epmd: no port mapper answered at %s; this node serves it now", r.cfg.Addr)
-	}
-	return nil
 }
 
 // stopServer closes the embedded port mapper, if any, and waits for it.
