@@ -27,7 +27,14 @@ type peer struct {
 	accepting bool          // its attempt is in its handshake
 	ready     chan struct{} // closed when conn is set or every attempt failed
 	err       error         // why the attempts failed
+	down      chan struct{} // closed when conn's teardown (see connDown) is over
 }
+
+// A peer record with both conn and accepting set is a pending replacement:
+// a new incarnation of the peer is in its handshake while the connection to
+// the old one stays up. Only once the newcomer has proved the cookie does
+// up retire the old connection, so a hello from someone without the cookie
+// never disturbs a live connection.
 
 // Connect connects to the node name (Erlang's net_kernel:connect_node): it
 // returns at once if already connected, and otherwise looks the node up in
@@ -207,11 +214,10 @@ func (n *Node) decide(info wire.PeerInfo) (*peer, wire.Status) {
 		return nil, wire.StatusAlive
 	case p.conn != nil:
 		// A new incarnation of the peer (it restarted under the same name)
-		// while we still hold a connection to the old one: replace it.
-		old := p.conn
-		p.conn = nil
-		p.ready = make(chan struct{})
-		go old.close(errors.New("replaced by a new connection from the peer"))
+		// while we still hold a connection to the old one. Anyone can claim
+		// a name in a hello, so the old connection stays up: up replaces it
+		// once the newcomer's digest has been checked, and a failed
+		// handshake leaves it alone (a pending replacement, see peer).
 	case p.dialing && wire.WinsSimultaneous(n.cfg.Name, name):
 		return nil, wire.StatusNok
 	}
@@ -238,14 +244,27 @@ func (n *Node) attemptFailed(p *peer, err error, accepting bool) {
 
 // up makes c the connection to its peer, starts its goroutines and tells
 // whoever watches nodes.
+//
+// If p still holds a connection (a pending replacement: c is from a new
+// incarnation that has just proved the cookie), the old one is closed and
+// its teardown finished first: its links fire and its rpcs fail before c
+// can carry anything, and watchers get its nodedown before c's nodeup.
 func (n *Node) up(p *peer, c *conn) error {
 	n.mu.Lock()
+	for old := p.conn; old != nil && old != c && !n.closed && n.peers[p.name] == p; old = p.conn {
+		down := p.down
+		n.mu.Unlock()
+		old.close(errReplaced)
+		<-down // connDown(old) has run, and made p.conn nil
+		n.mu.Lock()
+	}
 	if n.closed || n.peers[p.name] != p {
 		n.mu.Unlock()
 		c.nc.Close()
 		return ErrClosed
 	}
 	p.conn, p.dialing, p.accepting = c, false, false
+	p.down = make(chan struct{})
 	close(p.ready)
 	n.wg.Add(2)
 	n.mu.Unlock()
@@ -258,16 +277,34 @@ func (n *Node) up(p *peer, c *conn) error {
 	return nil
 }
 
-// connDown is called once per connection by its reader when it ends.
+// errReplaced closes a connection whose peer came back as a new
+// incarnation and proved the cookie.
+var errReplaced = errors.New("replaced by a new connection from the peer")
+
+// connDown is called once per connection by its reader when it ends. The
+// teardown (links and monitors fire with noconnection, rpcs waiting on c
+// fail, nodedown) runs only while the node's record still holds c, so it
+// is keyed by connection: a connection that is no longer the peer's
+// current one touches nothing made over its successor. A record with a
+// pending replacement (see peer) is kept, empty, for the newcomer.
 func (n *Node) connDown(c *conn, reason error) {
 	n.mu.Lock()
-	if p := n.peers[c.peer.Name]; p != nil && p.conn == c {
+	p := n.peers[c.peer.Name]
+	if p == nil || p.conn != c {
+		n.mu.Unlock()
+		return
+	}
+	if p.accepting {
+		p.conn, p.ready = nil, make(chan struct{})
+	} else {
 		delete(n.peers, c.peer.Name)
 	}
+	down := p.down
 	n.mu.Unlock()
 	n.proc.PeerDown(c.peer.Name)
-	n.rpc.failNode(c.peer.Name, reason)
+	n.rpc.failConn(c, reason)
 	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, false, reason)
+	close(down)
 }
 
 // connFor returns the connection to name if it is up.

@@ -61,6 +61,7 @@ type rpcState struct {
 
 type pendingReq struct {
 	node    string
+	conn    *conn        // the connection the request went out on: only its end fails it
 	reply   chan Message // buffered: one reply
 	parent  proc.Pid     // spawn: the process to link or monitor the child from
 	link    bool
@@ -86,15 +87,17 @@ func (r *rpcState) take(ref proc.Ref) *pendingReq {
 	return p
 }
 
-// failNode fails every request waiting on node, as net/rpc fails pending
-// calls with ErrShutdown when its connection breaks.
-func (r *rpcState) failNode(node string, reason error) {
+// failConn fails every request waiting on the connection c, as net/rpc
+// fails pending calls with ErrShutdown when its connection breaks. It is
+// keyed by connection, not by node name: requests sent over a newer
+// connection to the same node (a restarted peer) are not its business.
+func (r *rpcState) failConn(c *conn, reason error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for ref, p := range r.pending {
-		if p.node == node {
+		if p.conn == c {
 			delete(r.pending, ref)
-			p.reply <- Message{Err: &RemoteError{Kind: RemoteNodeDown, Message: fmt.Sprintf("%s: %v", node, reason)}}
+			p.reply <- Message{Err: &RemoteError{Kind: RemoteNodeDown, Message: fmt.Sprintf("%s: %v", p.node, reason)}}
 		}
 	}
 }
@@ -141,7 +144,7 @@ func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
 		return nil, fmt.Errorf("rpc %s on %s: %w", m.Fn, node, ErrNodeDown)
 	}
 	m.Ref = n.proc.MakeRef()
-	p := &pendingReq{node: node, reply: make(chan Message, 1)}
+	p := &pendingReq{node: node, conn: c, reply: make(chan Message, 1)}
 	n.rpc.add(m.Ref, p)
 	if err := c.send(m, true); err != nil {
 		n.rpc.take(m.Ref)
@@ -350,7 +353,7 @@ func (n *Node) SpawnRemote(ctx context.Context, parent *proc.Process, node, fn s
 	}
 	m := Message{Kind: KindSpawnRequest, Ref: n.proc.MakeRef(), Fn: fn, Args: args, Source: o.Source,
 		Link: o.Link, Monitor: o.Monitor, Supervised: o.Supervised, Payload: o.GroupLeader}
-	p := &pendingReq{node: node, reply: make(chan Message, 1), link: o.Link, monitor: o.Monitor}
+	p := &pendingReq{node: node, conn: c, reply: make(chan Message, 1), link: o.Link, monitor: o.Monitor}
 	if parent != nil {
 		m.From, p.parent = parent.Pid(), parent.Pid()
 	}
