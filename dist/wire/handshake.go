@@ -227,7 +227,11 @@ func Initiate(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, wantPeer strin
 // (nil means always StatusOK) what to answer; the caller, which knows its
 // pending and established connections, answers StatusNok, StatusAlive or
 // StatusNotAllowed there. Names that are not name@host, or equal to this
-// node's, are answered StatusNotAllowed without asking decide.
+// node's, are answered StatusNotAllowed without asking decide. The hello
+// decide sees is not yet authenticated (anyone can claim any name and
+// creation): decide may reserve, but must not act on it, for example by
+// dropping an existing connection to that name, before Accept has returned
+// without error.
 //
 // On success the PeerInfo describes A. On failure it describes A as far as
 // the hello told (empty if the hello was unreadable), and the error is
