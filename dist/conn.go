@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,10 +21,26 @@ import (
 // never wait, so a connection's reader can always answer.
 const maxQueue = 16384
 
+// writeChunk is the most written to the socket under one write deadline:
+// a peer must take at least this much per tick time (64 KiB a minute at
+// the default) or it is dropped.
+const writeChunk = 64 << 10
+
 // conn is one connection to a peer after the handshake. Its writer
 // goroutine is the only one that writes to the socket; everyone else
 // enqueues. Its reader goroutine is the only one that reads. Both are
 // owned by the node's WaitGroup and end when the connection closes.
+//
+// Liveness (Erlang's net_ticktime) does not depend on either goroutine
+// getting anywhere: every read from the socket has a deadline of the tick
+// time, pushed forward by each read, so a peer that sends nothing at all
+// for the tick time (not even the ticks its writer sends every quarter of
+// it while idle) is dropped with net_tick_timeout; and every write has a
+// deadline of the tick time per writeChunk, so a peer that takes nothing
+// we send for the tick time is dropped too ("write timeout"), even while
+// the writer is stuck on a full socket buffer. Either way close wakes the
+// senders waiting for room, and their messages are dropped: at most once
+// across a disconnect, as in Erlang.
 type conn struct {
 	n    *Node
 	peer wire.PeerInfo
@@ -38,15 +55,126 @@ type conn struct {
 	closing bool       // guarded by mu
 	reason  error      // guarded by mu: why the connection closed
 
-	kick  chan struct{} // a token tells the writer that the queue is no longer empty
-	done  chan struct{} // closed by close
-	reads atomic.Uint64 // frames read, ticks included: the writer watches it for silence
+	kick     chan struct{} // a token tells the writer that the queue is no longer empty
+	done     chan struct{} // closed by close
+	readFrom atomic.Int64  // when the reader last went to the socket (see monoNow): silence since then
 }
 
+// newConn makes the connection over nc once the handshake is done; br
+// holds what the handshake read, and may already hold the first frames.
 func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo) *conn {
 	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	c.room = sync.NewCond(&c.mu)
+	// From now on br reads the socket through liveReader, which sets the
+	// read deadline; the bytes it already holds are read first.
+	var pending []byte
+	if k := br.Buffered(); k > 0 {
+		p, _ := br.Peek(k)
+		pending = append(pending, p...)
+	}
+	br.Reset(&liveReader{c: c, pending: pending, dl: lazyDeadline{set: nc.SetReadDeadline}})
+	c.readFrom.Store(monoNow(time.Now()))
 	return c
+}
+
+// clockBase makes monotonic times storable in an atomic: monoNow(t) is
+// the time from clockBase to t.
+var clockBase = time.Now()
+
+func monoNow(t time.Time) int64 { return int64(t.Sub(clockBase)) }
+
+// lazyDeadline gives each read (or write) on a socket a deadline of the
+// tick time from its start, without setting the socket's deadline on each
+// one (which costs a timer update per system call): the deadline set is
+// moved only once it is less than 3/4 of the tick time ahead, and an
+// operation that times out before it has waited the full tick time gets
+// the rest and goes on.
+type lazyDeadline struct {
+	set func(time.Time) error // the socket's SetReadDeadline or SetWriteDeadline
+	at  time.Time             // the deadline set
+}
+
+// arm makes sure an operation starting at start does not time out before
+// 3/4 of the tick time.
+func (d *lazyDeadline) arm(start time.Time, tick time.Duration) error {
+	if d.at.Sub(start) >= tick*3/4 {
+		return nil
+	}
+	d.at = start.Add(tick)
+	return d.set(d.at)
+}
+
+// retry reports, after an operation that started at start timed out,
+// whether it has more time: then its deadline is start plus the tick time.
+func (d *lazyDeadline) retry(start time.Time, tick time.Duration) bool {
+	if time.Since(start) >= tick {
+		return false
+	}
+	d.at = start.Add(tick)
+	return d.set(d.at) == nil
+}
+
+// liveReader is what the connection's bufio.Reader reads from: the socket,
+// with a read deadline of the tick time from each read. Any bytes from the
+// peer (a tick is a frame too) push the deadline forward; a read that gets
+// nothing for the tick time fails with os.ErrDeadlineExceeded, which the
+// reader turns into net_tick_timeout. Only the reader goroutine uses it.
+type liveReader struct {
+	c       *conn
+	pending []byte // read by the handshake's bufio.Reader but not consumed
+	dl      lazyDeadline
+}
+
+func (r *liveReader) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		k := copy(p, r.pending)
+		r.pending = r.pending[k:]
+		return k, nil
+	}
+	tick := r.c.n.cfg.TickTime
+	start := time.Now()
+	r.c.readFrom.Store(monoNow(start))
+	if err := r.dl.arm(start, tick); err != nil {
+		return 0, err
+	}
+	for {
+		k, err := r.c.nc.Read(p)
+		if k == 0 && errors.Is(err, os.ErrDeadlineExceeded) && r.dl.retry(start, tick) {
+			continue
+		}
+		return k, err
+	}
+}
+
+// deadlineWriter is what the writer's bufio.Writer writes to: the socket,
+// in pieces of at most writeChunk, each with a write deadline of the tick
+// time from its start. A peer that takes nothing (frozen, or its host gone
+// without a reset) fills the socket buffers and then fails the write
+// within the tick time, instead of holding the writer, and the senders
+// behind it, for ever. Only the writer goroutine uses it.
+type deadlineWriter struct {
+	c  *conn
+	dl lazyDeadline
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	tick := w.c.n.cfg.TickTime
+	written := 0
+	for written < len(p) {
+		end := min(len(p), written+writeChunk)
+		start := time.Now()
+		if err := w.dl.arm(start, tick); err != nil {
+			return written, err
+		}
+		for written < end {
+			k, err := w.c.nc.Write(p[written:end])
+			written += k
+			if err != nil && !(errors.Is(err, os.ErrDeadlineExceeded) && w.dl.retry(start, tick)) {
+				return written, err
+			}
+		}
+	}
+	return written, nil
 }
 
 // send enqueues m for the writer. wait says whether the caller may be made
@@ -75,12 +203,16 @@ func (c *conn) send(m Message, wait bool) error {
 }
 
 // close shuts the connection once; the reader then sees the error, ends,
-// and tells the node.
-func (c *conn) close(reason error) {
+// and tells the node. Senders waiting for room are woken and get
+// ErrNodeDown; what is still queued is dropped.
+func (c *conn) close(reason error) { c.shut(reason) }
+
+// shut is close, reporting whether this call closed the connection.
+func (c *conn) shut(reason error) bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.closing = true
 	c.reason = reason
@@ -88,6 +220,7 @@ func (c *conn) close(reason error) {
 	c.mu.Unlock()
 	close(c.done)
 	c.nc.Close()
+	return true
 }
 
 func (c *conn) closeReason() error {
@@ -100,11 +233,11 @@ func (c *conn) closeReason() error {
 // writer and flushes only when the queue is empty (after yielding once to
 // the goroutines about to send), so a busy connection makes one write
 // system call per batch, not per message. It also sends a tick every
-// quarter of the tick time without writes, and closes the connection after
-// four quarters without reading anything.
+// quarter of the tick time without writes. It watches nothing: the
+// deadlines of liveReader and deadlineWriter do.
 func (c *conn) writeLoop() {
 	defer c.n.wg.Done()
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	bw := bufio.NewWriterSize(&deadlineWriter{c: c, dl: lazyDeadline{set: c.nc.SetWriteDeadline}}, 64<<10)
 	fw := wire.NewFrameWriter(bw, c.n.cfg.MaxFrame)
 	ticker := time.NewTicker(c.n.cfg.TickTime / 4)
 	defer ticker.Stop()
@@ -116,7 +249,6 @@ func (c *conn) writeLoop() {
 	// were waiting (0..4), and every 16th flush yields to find out again.
 	yielded, probe := false, false // yielded since the queue emptied; the batch just taken follows a yield
 	gain, flushes := 0, 0
-	lastReads, silent := c.reads.Load(), 0
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -153,7 +285,7 @@ func (c *conn) writeLoop() {
 			if fw.Buffered() > 0 {
 				flushes++
 				if err := fw.Flush(); err != nil {
-					c.close(fmt.Errorf("write: %w", err))
+					c.writeFailed(err)
 					return
 				}
 			}
@@ -164,15 +296,14 @@ func (c *conn) writeLoop() {
 				return
 			case <-ticker.C:
 			}
-			if r := c.reads.Load(); r != lastReads {
-				lastReads, silent = r, 0
-			} else if silent++; silent >= 4 {
-				c.close(errTickTimeout)
-				return
-			}
 			if !wrote {
-				if err := fw.WriteTick(); err == nil {
+				err := fw.WriteTick()
+				if err == nil {
 					err = fw.Flush()
+				}
+				if err != nil {
+					c.writeFailed(err)
+					return
 				}
 			}
 			wrote = false
@@ -189,7 +320,7 @@ func (c *conn) writeLoop() {
 				c.n.logf("dist: dropping %v message to %s: %v", batch[i].Kind, c.peer.Name, err)
 				c.n.failRequest(c, &batch[i], err)
 			} else if err != nil {
-				c.close(fmt.Errorf("write: %w", err))
+				c.writeFailed(err)
 				return
 			}
 			batch[i] = Message{}
@@ -207,7 +338,27 @@ func isNetErr(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
 }
 
-var errTickTimeout = errors.New("net_tick_timeout: peer silent for the tick time")
+// writeFailed closes the connection after a failed write. A write that
+// made no progress for the tick time is a peer gone: net_tick_timeout if
+// it has not sent anything for half the tick time either (frozen, or its
+// host gone), a write timeout if it still talks but takes nothing.
+func (c *conn) writeFailed(err error) {
+	reason := fmt.Errorf("write: %w", err)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		reason = errWriteTimeout
+		if silent := monoNow(time.Now()) - c.readFrom.Load(); silent >= int64(c.n.cfg.TickTime/2) {
+			reason = errTickTimeout
+		}
+	}
+	if c.shut(reason) && (reason == errWriteTimeout || reason == errTickTimeout) {
+		c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, reason)
+	}
+}
+
+var (
+	errTickTimeout  = errors.New("net_tick_timeout: peer silent for the tick time")
+	errWriteTimeout = errors.New("write timeout: peer took nothing for the tick time")
+)
 
 // readLoop reads frames until the connection fails, hands each message to
 // the node, and then tells the node that the connection is gone.
@@ -217,18 +368,22 @@ func (c *conn) readLoop() {
 	for {
 		frame, err := fr.ReadFrame()
 		if err != nil {
-			reason := c.closeReason()
-			if reason == nil {
-				reason = fmt.Errorf("connection closed: %w", err)
-				if !isNetErr(err) && !errors.Is(err, io.EOF) {
+			if c.closeReason() == nil {
+				reason := fmt.Errorf("connection closed: %w", err)
+				switch {
+				case errors.Is(err, os.ErrDeadlineExceeded):
+					// Nothing from the peer for the tick time.
+					reason = errTickTimeout
+				case !isNetErr(err) && !errors.Is(err, io.EOF):
 					c.n.logf("dist: closing connection from %s: %v", c.peer.Name, err)
 				}
+				if c.shut(reason) && reason == errTickTimeout {
+					c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, reason)
+				}
 			}
-			c.close(reason)
-			c.n.connDown(c, reason)
+			c.n.connDown(c, c.closeReason())
 			return
 		}
-		c.reads.Add(1)
 		if len(frame) == 0 {
 			continue // tick
 		}
