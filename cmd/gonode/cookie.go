@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -33,7 +35,7 @@ func resolveCookie(flag string) (string, error) {
 }
 
 func cookieFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readCookieFile(path)
 	if err == nil {
 		c := strings.TrimSpace(string(b))
 		if c == "" {
@@ -42,7 +44,7 @@ func cookieFile(path string) (string, error) {
 		return c, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("reading cookie file: %w", err)
+		return "", err
 	}
 	c := randomCookie()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -57,6 +59,36 @@ func cookieFile(path string) (string, error) {
 		return "", fmt.Errorf("writing cookie file: %w", err)
 	}
 	return c, nil
+}
+
+// readCookieFile reads the cookie file after checking it as erl does: a
+// regular file that neither group nor others may read or write (erl stops
+// with "Cookie file ... must be accessible by owner only").
+func readCookieFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reading cookie file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading cookie file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("cookie file %s is not a regular file (%v)", path, st.Mode().Type())
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("cookie file %s must be accessible by owner only (its mode is %04o); fix it with: chmod 400 %s",
+			path, st.Mode().Perm(), path)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading cookie file: %w", err)
+	}
+	return b, nil
 }
 
 // randomCookie makes 20 upper-case letters, as erl does.
