@@ -17,7 +17,13 @@ const (
 	// its request and read the reply (epmd's packet_timeout is 60 s).
 	defaultRequestTimeout = 10 * time.Second
 	// defaultMaxConns bounds open connections, registered ones included.
+	// At the cap a new connection takes the place of the oldest idle one
+	// (see track), so held connections cannot keep requests out.
 	defaultMaxConns = 4096
+	// defaultIdleAfter is how long a connection may take to send its
+	// request before it counts as idle and may be shed at the cap. A real
+	// client sends its request at once (one request per connection).
+	defaultIdleAfter = 250 * time.Millisecond
 	// maxUnreg is how many unregistered names are remembered so that a
 	// name registering again gets creation+1 (epmd's MAX_UNREG_COUNT).
 	maxUnreg = 1000
@@ -31,6 +37,7 @@ type Server struct {
 	logf           func(format string, args ...any)
 	requestTimeout time.Duration
 	maxConns       int
+	idleAfter      time.Duration
 	done           chan struct{} // closed by Close
 
 	mu        sync.Mutex // guards the fields below
@@ -40,6 +47,10 @@ type Server struct {
 	nodes     map[string]*regNode   // registered names
 	unreg     map[string]unregEntry // recently unregistered names
 	seq       uint64                // registration order, for NAMES
+
+	pending map[net.Conn]time.Time // connections yet to send their request, by accept time
+	shed    uint64                 // idle connections closed at the cap
+	refused uint64                 // connections refused at the cap
 
 	wg sync.WaitGroup // connection goroutines
 }
@@ -66,9 +77,11 @@ func NewServer(logf func(format string, args ...any)) *Server {
 		logf:           logf,
 		requestTimeout: defaultRequestTimeout,
 		maxConns:       defaultMaxConns,
+		idleAfter:      defaultIdleAfter,
 		done:           make(chan struct{}),
 		listeners:      make(map[net.Listener]struct{}),
 		conns:          make(map[net.Conn]struct{}),
+		pending:        make(map[net.Conn]time.Time),
 		nodes:          make(map[string]*regNode),
 		unreg:          make(map[string]unregEntry),
 	}
@@ -152,19 +165,62 @@ func (s *Server) isClosed() bool {
 
 // track records c and reserves its goroutine; false means c must be
 // closed (server closed, or too many connections).
+//
+// At the cap of open connections, the oldest idle connection (one that
+// has not sent its request within idleAfter) is closed to make room, so
+// that connections held open by a broken or hostile client cannot keep
+// real requests out: a real client sends its request at once and is
+// answered long before it could count as idle. Registered nodes'
+// connections are never shed. Only when no connection is idle is c
+// refused. Both are logged on the 1st, 2nd, 4th, 8th, ... occurrence.
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
-	if len(s.conns) >= s.maxConns {
-		s.logf("epmd: %s: refused: %d connections open", c.RemoteAddr(), len(s.conns))
+	if len(s.conns) >= s.maxConns && !s.shedIdleLocked(time.Now()) {
+		s.refused++
+		if s.refused&(s.refused-1) == 0 {
+			s.logf("epmd: %s: refused: %d connections open, none idle (%d refused so far)", c.RemoteAddr(), len(s.conns), s.refused)
+		}
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.pending[c] = time.Now()
 	s.wg.Add(1)
 	return true
+}
+
+// shedIdleLocked closes the oldest connection that has been waiting for
+// its request for idleAfter or longer; false if there is none.
+func (s *Server) shedIdleLocked(now time.Time) bool {
+	var oldest net.Conn
+	var oldestAt time.Time
+	for c, at := range s.pending {
+		if now.Sub(at) >= s.idleAfter && (oldest == nil || at.Before(oldestAt)) {
+			oldest, oldestAt = c, at
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	oldest.Close() // its goroutine finishes on its own
+	delete(s.pending, oldest)
+	delete(s.conns, oldest)
+	s.shed++
+	if s.shed&(s.shed-1) == 0 {
+		s.logf("epmd: %s: closed: idle for %v at the cap of %d connections (%d closed so far)",
+			oldest.RemoteAddr(), now.Sub(oldestAt).Round(time.Millisecond), s.maxConns, s.shed)
+	}
+	return true
+}
+
+// requestRead marks c as having sent its request: it is no longer idle.
+func (s *Server) requestRead(c net.Conn) {
+	s.mu.Lock()
+	delete(s.pending, c)
+	s.mu.Unlock()
 }
 
 func (s *Server) handle(c net.Conn) {
@@ -176,11 +232,13 @@ func (s *Server) handle(c net.Conn) {
 		c.Close()
 		s.mu.Lock()
 		delete(s.conns, c)
+		delete(s.pending, c)
 		s.mu.Unlock()
 	}()
 
 	c.SetDeadline(time.Now().Add(s.requestTimeout))
 	body, err := readRequest(c)
+	s.requestRead(c)
 	if err != nil {
 		if err != io.EOF { // a plain close before any byte is not an error
 			s.logf("epmd: %s: closing: %v", c.RemoteAddr(), err)
