@@ -47,6 +47,10 @@ type Config struct {
 	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
 	// Protocol is what the node speaks to peers (default NativeProtocol).
 	Protocol Protocol
+	// StartPortMapper, if set, starts a port mapper that outlives the node
+	// when none answers (see epmd.Config.StartDaemon); nil serves one
+	// inside the node.
+	StartPortMapper func(ctx context.Context) error
 }
 
 // Node is a running node: a process table (Proc) reachable by other nodes
@@ -139,6 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	alive := cfg.Name[:strings.IndexByte(cfg.Name, '@')]
 	reg, err := epmd.StartRegistrar(ctx, epmd.Config{
 		Addr: cfg.EPMDAddr, Name: alive, Port: uint16(port), Hidden: cfg.Hidden, Logf: cfg.Logf,
+		StartDaemon: cfg.StartPortMapper,
 	})
 	if err != nil {
 		ln.Close()

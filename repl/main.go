@@ -35,7 +35,10 @@ type Config struct {
 	// KillOnFullMailbox.
 	MaxMailbox        int
 	KillOnFullMailbox bool
-	Version           string
+	// StartPortMapper starts a port mapper daemon when none answers (see
+	// dist.Config.StartPortMapper).
+	StartPortMapper func(ctx context.Context) error
+	Version         string
 
 	Stdin          *os.File
 	Stdout, Stderr io.Writer
@@ -133,7 +136,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	if cfg.NodeName != "" {
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime,
-			Functions: sessionFuncs{rt}, Sources: sessionSources{rt},
+			Functions: sessionFuncs{rt}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
 			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})
 		if err != nil {

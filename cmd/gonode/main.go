@@ -62,7 +62,8 @@ a shell where Go snippets call connect, list, spawn, send, rpc and more.
 Type help() in the shell for the list of helpers.
 
 Nodes find each other through the port mapper on 127.0.0.1:4369, or the
-port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
+port in $ERL_EPMD_PORT; if none answers, the first node starts one that
+outlives it (gonode epmd -daemon).`,
 		Example: `  # two terminals, two nodes
   gonode --sname node1@localhost --cookie secret
   gonode --sname node2@localhost --cookie secret
@@ -88,7 +89,8 @@ port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
 			cfg := repl.Config{
 				Hidden: hidden, TickTime: tickTime, Eval: eval, NoHalt: noHalt, Quiet: quiet,
 				MaxMailbox: maxMailbox, KillOnFullMailbox: mailboxFull == "kill",
-				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
+				StartPortMapper: repl.StartPortMapperDaemon,
+				Stdin:           os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
 			}
 			if len(args) == 1 {
 				cfg.Script = args[0]
@@ -128,6 +130,18 @@ port in $ERL_EPMD_PORT; the first node serves one if none answers.`,
 	f.IntVar(&maxMailbox, "max-mailbox", 0, "the most messages a process's mailbox holds (0: no limit); see --mailbox-full")
 	f.StringVar(&mailboxFull, "mailbox-full", "drop", "what a send to a full mailbox does: drop (the message) or kill (the process, reason :mailbox_full)")
 	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
+	cmd.AddCommand(&cobra.Command{
+		Use:                "epmd [-port N] [-daemon | -names | -kill]",
+		Short:              "Run the port mapper, or ask the running one (epmd's options)",
+		Long:               repl.EPMDUsage,
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if code := repl.RunEPMD(args, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	})
 	cmd.AddCommand(&cobra.Command{
 		Use:       "completion bash|zsh|fish",
 		Short:     "Print a shell completion script",

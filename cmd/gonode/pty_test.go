@@ -63,7 +63,9 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\r`)
 func startTerm(t *testing.T, home string, args ...string) *term {
 	t.Helper()
 	cmd := exec.Command(gonodeBinary(t), args...)
-	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+freePort(t), "TERM=xterm")
+	port := freePort(t)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port, "TERM=xterm")
+	t.Cleanup(func() { stopPortMapper(t, port) }) // runs after the shell is gone (cleanups run last first)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +219,7 @@ func BenchmarkStartToPrompt(b *testing.B) {
 	t := &testing.T{}
 	bin := gonodeBinary(t)
 	port := freePortB(b)
+	b.Cleanup(func() { stopPortMapper(b, port) })
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command(bin, "--sname", fmt.Sprintf("bench%d@localhost", i), "--cookie", "c")
 		cmd.Env = append(os.Environ(), "HOME="+b.TempDir(), "ERL_EPMD_PORT="+port, "TERM=xterm")

@@ -39,6 +39,15 @@ func TestMain(m *testing.M) {
 //	exitcode N PROG [ARGS...] run PROG as exec does and check that it
 //	                          exits with status N
 func TestScripts(t *testing.T) {
+	// A script's first node starts a port mapper daemon, which outlives the
+	// script's nodes: stop each once every script and its background
+	// nodes are done.
+	var daemons portList
+	t.Cleanup(func() {
+		for _, port := range daemons.all() {
+			stopPortMapper(t, port)
+		}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "..", "testdata"),
 		RequireExplicitExec: true,
@@ -50,6 +59,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("ERL_EPMD_PORT", strconv.Itoa(port))
 			env.Setenv("HOME", env.WorkDir)
+			daemons.add(strconv.Itoa(port))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -145,4 +155,22 @@ func ephemeralLow() int {
 		return 0
 	}
 	return lo
+}
+
+// portList collects the port-mapper ports the scripts use.
+type portList struct {
+	mu    sync.Mutex
+	ports []string // guarded by mu
+}
+
+func (l *portList) add(p string) {
+	l.mu.Lock()
+	l.ports = append(l.ports, p)
+	l.mu.Unlock()
+}
+
+func (l *portList) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.ports...)
 }

@@ -195,3 +195,26 @@ func exchange(ctx context.Context, conn net.Conn, f func() error) error {
 	}
 	return conn.SetDeadline(time.Time{})
 }
+
+// Kill asks the port mapper at addr to stop (epmd -kill). It reports
+// whether it agreed: epmd, and gonode's standalone port mapper, refuse
+// while names are registered; the one a node embeds always refuses.
+func Kill(ctx context.Context, addr string) (bool, error) {
+	conn, err := dial(ctx, addr)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var reply [2]byte
+	err = exchange(ctx, conn, func() error {
+		if _, err := conn.Write(frame([]byte{OpKillReq})); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(conn, reply[:])
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("epmd: kill at %s: %w", addr, err)
+	}
+	return string(reply[:]) == "OK", nil
+}

@@ -50,6 +50,12 @@ type Config struct {
 	Hidden bool
 	// Logf receives log lines; nil discards them.
 	Logf func(format string, args ...any)
+	// StartDaemon, if set, is called when no port mapper answers: it
+	// should start one that outlives this node (gonode epmd -daemon, as
+	// erl starts epmd -daemon) and return once it listens. If it fails,
+	// or is nil, this node serves an embedded port mapper, which another
+	// node takes over when this one exits.
+	StartDaemon func(ctx context.Context) error
 }
 
 // Registrar keeps a node registered in the port mapper at Config.Addr. If
@@ -186,6 +192,7 @@ func (r *Registrar) run(ctx context.Context, reg *Registration) {
 // attempt dials the port mapper; if nobody listens it tries to serve one
 // (dialing again if another node won that race), then registers.
 func (r *Registrar) attempt(ctx context.Context) (*Registration, error) {
+	daemon := r.cfg.StartDaemon != nil
 	for tries := 0; ; tries++ {
 		conn, err := dial(ctx, r.dialAddr)
 		if err == nil {
@@ -193,6 +200,14 @@ func (r *Registrar) attempt(ctx context.Context) (*Registration, error) {
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) || tries >= 3 {
 			return nil, err
+		}
+		if daemon {
+			daemon = false // once an attempt; then the embedded one
+			if err := r.cfg.StartDaemon(ctx); err == nil {
+				continue
+			} else {
+				r.logf("epmd: starting a port mapper daemon: %v; this node serves one itself", err)
+			}
 		}
 		if err := r.startServer(); err != nil && !errors.Is(err, syscall.EADDRINUSE) {
 			return nil, err

@@ -34,6 +34,12 @@ const (
 // listeners at once and Close may be called from any goroutine. Each
 // connection has one goroutine, which does all of its reads and writes.
 type Server struct {
+	// OnKill, if set, makes the server accept a KILL_REQ while no name is
+	// registered: it answers "OK" and calls OnKill, which should make the
+	// owner Close the server (from another goroutine: OnKill runs on a
+	// connection's, which Close waits for). Set it before Serve.
+	OnKill func()
+
 	logf           func(format string, args ...any)
 	requestTimeout time.Duration
 	maxConns       int
@@ -260,7 +266,14 @@ func (s *Server) handle(c net.Conn) {
 	case namesReq:
 		reply = encodeNamesResp(localPort(c), s.list())
 	case killReq:
-		reply = []byte("NO") // nobody stops an embedded port mapper remotely
+		// Only a standalone port mapper (gonode epmd) can be stopped, and,
+		// as epmd without -relaxed_command_check, only with no name
+		// registered; the one a node embeds never.
+		reply = []byte("NO")
+		if s.OnKill != nil && len(s.list()) == 0 {
+			reply = []byte("OK")
+			defer s.OnKill()
+		}
 	}
 	if _, err := c.Write(reply); err != nil {
 		s.logf("epmd: %s: writing reply: %v", c.RemoteAddr(), err)
