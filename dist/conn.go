@@ -48,12 +48,13 @@ type conn struct {
 	br   *bufio.Reader
 
 	mu      sync.Mutex
-	queue   []Message  // guarded by mu: waiting for the writer, in order
-	spare   []Message  // owned by the writer: the last batch's buffer, reused
-	room    *sync.Cond // signalled when the writer takes the queue (L is mu)
-	waiting int        // guarded by mu: senders waiting for room
-	closing bool       // guarded by mu
-	reason  error      // guarded by mu: why the connection closed
+	queue   []Message       // guarded by mu: waiting for the writer, in order
+	spare   []Message       // owned by the writer: the last batch's buffer, reused
+	room    *sync.Cond      // signalled when the writer takes the queue (L is mu)
+	waiting int             // guarded by mu: senders waiting for room
+	closing bool            // guarded by mu
+	reason  error           // guarded by mu: why the connection closed
+	drains  []chan struct{} // guarded by mu: closed once what was queued before them is written (drain)
 
 	kick     chan struct{} // a token tells the writer that the queue is no longer empty
 	done     chan struct{} // closed by close
@@ -223,6 +224,32 @@ func (c *conn) shut(reason error) bool {
 	return true
 }
 
+// drain waits, at most d, until the writer has written to the socket
+// everything queued before the call: a node that stops sends what its
+// processes sent last (a cast, a reply) before it closes its connections,
+// as init:stop does in Erlang.
+func (c *conn) drain(d time.Duration) {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.drains = append(c.drains, ch)
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-c.done:
+	case <-t.C:
+	}
+}
+
 func (c *conn) closeReason() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -249,6 +276,7 @@ func (c *conn) writeLoop() {
 	// were waiting (0..4), and every 16th flush yields to find out again.
 	yielded, probe := false, false // yielded since the queue emptied; the batch just taken follows a yield
 	gain, flushes := 0, 0
+	var drained []chan struct{} // drains whose messages are all written once the buffer is flushed
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -257,6 +285,11 @@ func (c *conn) writeLoop() {
 			// leave queue and spare on the same array, which senders would
 			// then fill while the writer reads the next batch from it.
 			c.queue = c.spare[:0]
+		} else if len(c.drains) > 0 {
+			// Taken with an empty queue: what came before them is written
+			// or buffered.
+			drained = append(drained, c.drains...)
+			c.drains = nil
 		}
 		if c.waiting > 0 {
 			c.room.Broadcast()
@@ -289,6 +322,10 @@ func (c *conn) writeLoop() {
 					return
 				}
 			}
+			for _, ch := range drained {
+				close(ch)
+			}
+			drained = drained[:0]
 			select {
 			case <-c.kick:
 				continue
