@@ -549,3 +549,17 @@ func peerStoppedDetection(t *testing.T, loaded bool) {
 		t.Fatalf("echo over the new connection: %v %v", got, err)
 	}
 }
+
+// The reason a node monitor sees names what ended the connection.
+func TestDownReasons(t *testing.T) {
+	for err, want := range map[error]string{
+		nil:             "connection_closed",
+		errTickTimeout:  "net_tick_timeout",
+		errWriteTimeout: "write_timeout",
+		errDisconnected: "disconnect",
+	} {
+		if got := downReason(err); got != want {
+			t.Errorf("downReason(%v) = %q, want %q", err, got, want)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package dist
 
-import "github.com/gonode/gonode/proc"
+import (
+	"errors"
+
+	"github.com/gonode/gonode/proc"
+)
 
 // NodeUp is the message a process subscribed with MonitorNodes gets when a
 // connection comes up (Erlang's {nodeup, Node}).
@@ -13,7 +17,8 @@ func (e NodeUp) String() string { return "{:nodeup, :" + quoteAtom(e.Node) + "}"
 
 // NodeDown is the message a subscribed process gets when a connection goes
 // away, with the reason: "connection_closed", "net_tick_timeout",
-// "disconnect" or the error text.
+// "write_timeout" (the peer took nothing for the tick time), "disconnect"
+// or the error text.
 type NodeDown struct {
 	Node   string
 	Hidden bool
@@ -65,9 +70,11 @@ func downReason(err error) string {
 	switch {
 	case err == nil:
 		return "connection_closed"
-	case err == errTickTimeout:
+	case errors.Is(err, errTickTimeout):
 		return "net_tick_timeout"
-	case err == errDisconnected:
+	case errors.Is(err, errWriteTimeout):
+		return "write_timeout"
+	case errors.Is(err, errDisconnected):
 		return "disconnect"
 	}
 	return "connection_closed"
