@@ -155,8 +155,13 @@ func (n *Node) handshakeConfig() wire.HandshakeConfig {
 	return wire.HandshakeConfig{Name: n.cfg.Name, Creation: n.proc.Creation(), Cookie: n.cfg.Cookie, Hidden: n.cfg.Hidden}
 }
 
-// accept runs the accepting handshake on a new connection.
-func (n *Node) accept(nc net.Conn) {
+// accept runs the accepting handshake on a new connection. Failures are
+// logged rate-limited, and a connection from an address that recently
+// failed the cookie check waits its turn first (see acceptGuard).
+func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
+	if !guard.admit(n.ctx, nc) {
+		return
+	}
 	_ = nc.SetDeadline(time.Now().Add(setupTime))
 	br := bufio.NewReaderSize(nc, 64<<10)
 	var p *peer
@@ -167,13 +172,14 @@ func (n *Node) accept(nc net.Conn) {
 	})
 	if err != nil {
 		nc.Close()
+		guard.failed(nc.RemoteAddr(), err)
 		switch {
 		case errors.Is(err, wire.ErrBadCookie):
-			n.logf("dist: connection from %s (%s) refused: cookie mismatch", info.Name, nc.RemoteAddr())
+			guard.logs.log("cookie", "dist: connection from %s (%s) refused: cookie mismatch", info.Name, nc.RemoteAddr())
 		case errors.Is(err, wire.ErrRefused):
 			// simultaneous connect or already up: nothing to report
 		default:
-			n.logf("dist: handshake with %s (%s) failed: %v", orUnknown(info.Name), nc.RemoteAddr(), err)
+			guard.logs.log("handshake", "dist: handshake with %s (%s) failed: %v", orUnknown(info.Name), nc.RemoteAddr(), err)
 		}
 		if p != nil {
 			n.attemptFailed(p, err, true)

@@ -205,15 +205,6 @@ func (n *Node) Close() error {
 
 	n.cancel()
 	n.ln.Close()
-	// What processes sent last (a cast, a reply) goes out before the
-	// connections close, within a second.
-	var drains sync.WaitGroup
-	for _, p := range peers {
-		if c := p.conn; c != nil {
-			drains.Go(func() { c.drain(time.Second) })
-		}
-	}
-	drains.Wait()
 	for _, p := range peers {
 		if p.conn != nil {
 			p.conn.close(errors.New("node stopping"))
@@ -227,20 +218,46 @@ func (n *Node) Close() error {
 	return errors.Join(stopErr, regErr)
 }
 
+// acceptLoop accepts peers until the node closes. An Accept error (out of
+// files, EMFILE or ENFILE, a connection aborted before it was taken, ...)
+// does not stop it: it backs off as net/http's Server does, 5 ms doubling
+// to 1 s, and tries again; the errors are logged rate-limited.
 func (n *Node) acceptLoop() {
 	defer n.wg.Done()
+	guard := newAcceptGuard(n.logf, realClock{})
+	var handshakes sync.WaitGroup
+	defer func() {
+		handshakes.Wait()
+		guard.close()
+	}()
+	var delay time.Duration
 	for {
 		c, err := n.ln.Accept()
 		if err != nil {
-			if n.ctx.Err() == nil {
-				n.logf("dist: accept: %v", err)
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				if n.ctx.Err() == nil {
+					n.logf("dist: accept: %v; no longer accepting peers", err)
+				}
+				return
 			}
-			return
+			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+			guard.logs.log("accept", "dist: accept: %v; retrying in %v", err, delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			}
+			continue
 		}
+		delay = 0
 		n.wg.Add(1)
+		handshakes.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.accept(c)
+			defer handshakes.Done()
+			n.accept(c, guard)
 		}()
 	}
 }
