@@ -205,6 +205,15 @@ func (n *Node) Close() error {
 
 	n.cancel()
 	n.ln.Close()
+	// What processes sent last (a cast, a reply) goes out before the
+	// connections close, within a second.
+	var drains sync.WaitGroup
+	for _, p := range peers {
+		if c := p.conn; c != nil {
+			drains.Go(func() { c.drain(time.Second) })
+		}
+	}
+	drains.Wait()
 	for _, p := range peers {
 		if p.conn != nil {
 			p.conn.close(errors.New("node stopping"))
