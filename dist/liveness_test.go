@@ -347,6 +347,8 @@ func TestSaturatedLinkStaysUp(t *testing.T) {
 	if err := a.Connect(ctx(t), b.Name()); err != nil {
 		t.Fatal(err)
 	}
+	// b's accepting side may finish setting up a moment after a's Connect.
+	eventually(t, "b's side of the connection", func() bool { return b.connFor(a.Name()) != nil })
 	ca, cb := a.connFor(b.Name()), b.connFor(a.Name())
 	if ca == nil || cb == nil {
 		t.Fatal("not connected")
