@@ -407,7 +407,7 @@ func (n *Node) Forward(s proc.Signal) error {
 	switch s.Kind {
 	case proc.SigSend, proc.SigSendName, proc.SigLink, proc.SigMonitor, proc.SigExit2:
 		if c == nil {
-			if err := n.Connect(n.ctx, node); err != nil {
+			if err := n.autoConnect(node); err != nil {
 				if s.Kind == proc.SigSend || s.Kind == proc.SigSendName {
 					return nil
 				}

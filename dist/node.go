@@ -68,7 +68,8 @@ type Node struct {
 	closed   bool
 	watchers map[proc.Pid]bool // guarded by mu: processes subscribed to node events (value: include hidden)
 
-	rpc rpcState
+	rpc    rpcState
+	failed failedConnects // auto-connects that failed just now
 
 	ctx    context.Context // cancelled by Close; every goroutine of the node watches it
 	cancel context.CancelFunc
