@@ -67,6 +67,25 @@ func (c *cluster) start(name string) *dist.Node {
 	return n
 }
 
+// threeNodes starts node1, node2 and node3 (named prefix1@localhost ...)
+// with node1 connected to the others, and a process on node1 for the
+// test to act as.
+func threeNodes(t *testing.T, prefix string) (*cluster, *dist.Node, *dist.Node, *dist.Node, *proc.Process) {
+	t.Helper()
+	c := newCluster(t)
+	n1, n2, n3 := c.start(prefix+"1@localhost"), c.start(prefix+"2@localhost"), c.start(prefix+"3@localhost")
+	for _, n := range []*dist.Node{n2, n3} {
+		if err := n1.Connect(context.Background(), n.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := n1.Proc().Attach(proc.SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, n1, n2, n3, p
+}
+
 // startedOn takes k [:started, id, pid] messages and returns the pids by id.
 func startedOn(t *testing.T, p *proc.Process, k int) map[string]proc.Pid {
 	t.Helper()
@@ -98,17 +117,7 @@ func nodesOf(pids map[string]proc.Pid) map[string]int {
 // node3, the next node of their list; the lost node counts as one restart
 // toward the intensity, and its return starts nothing twice.
 func TestFailoverToTheNextNode(t *testing.T) {
-	c := newCluster(t)
-	n1, n2, n3 := c.start("fo1@localhost"), c.start("fo2@localhost"), c.start("fo3@localhost")
-	for _, n := range []*dist.Node{n2, n3} {
-		if err := n1.Connect(context.Background(), n.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := n1.Proc().Attach(proc.SpawnOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, n1, n2, n3, p := threeNodes(t, "fo")
 	reports := make(chan otp.Event, 100)
 	const k = 20
 	var specs []otp.ChildSpec
@@ -195,17 +204,7 @@ func (p *partition) SpawnChild(parent *proc.Process, node, fn string, args []any
 // when node2 is connected again it kills the ones it lost, so that each
 // child runs once.
 func TestPartitionHealKillsOrphans(t *testing.T) {
-	c := newCluster(t)
-	n1, n2, n3 := c.start("pa1@localhost"), c.start("pa2@localhost"), c.start("pa3@localhost")
-	for _, n := range []*dist.Node{n2, n3} {
-		if err := n1.Connect(context.Background(), n.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := n1.Proc().Attach(proc.SpawnOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, n1, n2, n3, p := threeNodes(t, "pa")
 	part := &partition{Node: n1, node: n2.Name()}
 	const k = 5
 	var specs []otp.ChildSpec
