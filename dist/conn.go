@@ -2,6 +2,7 @@ package dist
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -56,15 +57,21 @@ type conn struct {
 	reason  error           // guarded by mu: why the connection closed
 	drains  []chan struct{} // guarded by mu: closed once what was queued before them is written (drain)
 
-	kick     chan struct{} // a token tells the writer that the queue is no longer empty
-	done     chan struct{} // closed by close
-	readFrom atomic.Int64  // when the reader last went to the socket (see monoNow): silence since then
+	kick chan struct{} // a token tells the writer that the queue is no longer empty
+	done chan struct{} // closed by close
+	// calls is the context of the calls this connection's peer made here:
+	// cancelled when the connection goes, since nobody waits for their
+	// answers any more.
+	calls       context.Context
+	cancelCalls context.CancelFunc
+	readFrom    atomic.Int64 // when the reader last went to the socket (see monoNow): silence since then
 }
 
 // newConn makes the connection over nc once the handshake is done; br
 // holds what the handshake read, and may already hold the first frames.
 func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo) *conn {
 	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	c.calls, c.cancelCalls = context.WithCancel(n.ctx)
 	c.room = sync.NewCond(&c.mu)
 	// From now on br reads the socket through liveReader, which sets the
 	// read deadline; the bytes it already holds are read first.
@@ -220,6 +227,7 @@ func (c *conn) shut(reason error) bool {
 	c.room.Broadcast()
 	c.mu.Unlock()
 	close(c.done)
+	c.cancelCalls()
 	c.nc.Close()
 	return true
 }

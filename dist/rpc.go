@@ -307,13 +307,19 @@ func (n *Node) runCall(f func()) {
 }
 
 // handleCall runs a peer's Call or Cast on a goroutine of its own, so a slow
-// function never holds up the connection's other traffic.
+// function never holds up the connection's other traffic. A call's context
+// is cancelled when the connection to its caller goes, as nobody is left
+// to take the answer; a cast runs to its end, as it would in Erlang.
 func (n *Node) handleCall(c *conn, m Message) {
 	n.runCall(func() {
+		ctx := n.ctx
+		if m.Kind == KindCall {
+			ctx = c.calls
+		}
 		fn, rerr := n.resolve(&m)
 		var v any
 		if rerr == nil {
-			v, rerr = invoke(n.ctx, fn, m.Args)
+			v, rerr = invoke(ctx, fn, m.Args)
 		}
 		if n.ctx.Err() != nil {
 			return // stopping: a node that is going away does not answer
