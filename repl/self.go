@@ -308,10 +308,7 @@ func (x *Proc) Multicall(nodes []string, fn string, args ...any) []any {
 	rs := x.needDist().Multicall(x.ctx(), nodes, fn, args...)
 	out := make([]any, len(rs))
 	for i, r := range rs {
-		out[i] = r.Value
-		if r.Err != nil {
-			out[i] = r.Err
-		}
+		out[i] = valueOrError(r.Value, r.Err)
 	}
 	return out
 }

@@ -57,12 +57,18 @@ func (x *Proc) AsyncStream(items any, fn string, opts ...any) []any {
 	res := otp.TaskStream(x.proc(), list, nil, o)
 	out := make([]any, len(res))
 	for i, r := range res {
-		out[i] = r.Value
-		if r.Err != nil {
-			out[i] = r.Err
-		}
+		out[i] = valueOrError(r.Value, r.Err)
 	}
 	return out
+}
+
+// valueOrError is one result as the shell shows it in a list: the value,
+// or the error in its place.
+func valueOrError(v any, err error) any {
+	if err != nil {
+		return err
+	}
+	return v
 }
 
 // toList turns a slice or array of any element type into a []any.
