@@ -131,8 +131,7 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("port mapper on %s: %w", host, err)
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, fmt.Sprint(port)))
+	nc, err := n.cfg.Transport.Dial(ctx, net.JoinHostPort(host, fmt.Sprint(port)), name)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
 	// Protocol is what the node speaks to peers (default NativeProtocol).
 	Protocol Protocol
+	// Transport is how the node listens and dials (default TCP).
+	Transport Transport
 	// StartPortMapper, if set, starts a port mapper that outlives the node
 	// when none answers (see epmd.Config.StartDaemon); nil serves one
 	// inside the node.
@@ -136,11 +138,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Protocol.Handshake == nil || cfg.Protocol.Codec == nil {
 		cfg.Protocol = NativeProtocol()
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, "0"))
+	if cfg.Transport == nil {
+		cfg.Transport = TCP{}
+	}
+	ln, err := cfg.Transport.Listen(cfg.ListenHost)
 	if err != nil {
 		return nil, fmt.Errorf("dist: listen: %w", err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := listenerPort(ln)
 	alive := cfg.Name[:strings.IndexByte(cfg.Name, '@')]
 	reg, err := epmd.StartRegistrar(ctx, epmd.Config{
 		Addr: cfg.EPMDAddr, Name: alive, Port: uint16(port), Hidden: cfg.Hidden, Logf: cfg.Logf,
@@ -186,7 +191,7 @@ func (n *Node) Proc() *proc.Node { return n.proc }
 func (n *Node) Hidden() bool { return n.cfg.Hidden }
 
 // Port returns the port the node listens on for peers.
-func (n *Node) Port() int { return n.ln.Addr().(*net.TCPAddr).Port }
+func (n *Node) Port() int { return listenerPort(n.ln) }
 
 // Close disconnects every peer, stops every process, unregisters from the
 // port mapper (handing the embedded one over to another node if this one
