@@ -31,6 +31,9 @@ func FuzzDecode(f *testing.F) {
 		{Kind: KindSpawnRequest, From: pidA, Ref: refA, Fn: "f", Args: []any{map[any]any{int64(1): refA}}, Link: true},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemotePanic, Message: "m"}},
 		{Kind: KindSend, To: pidB, Payload: time.Unix(1<<40, 5).UTC()},
+		{Kind: KindCancel, Ref: refA},
+		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteBusy, Message: "b"}},
+		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteRefused, Message: "r"}},
 	} {
 		frame, err := c.Encode(nil, &m)
 		if err != nil {

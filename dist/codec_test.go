@@ -61,6 +61,7 @@ func TestCodecRoundTripKinds(t *testing.T) {
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemotePanic, Message: "runtime error: index out of range"}},
 		{Kind: KindCast, To: byName, Fn: "log", Args: []any{"hi"}},
 		{Kind: KindPeers, Payload: []any{"gamma@host", "delta@host"}},
+		{Kind: KindCancel, Ref: refA},
 	}
 	seen := map[Kind]bool{}
 	for _, m := range tests {
@@ -444,7 +445,7 @@ func TestKindString(t *testing.T) {
 	if KindSpawnRequest.String() != "spawn_request" || Kind(0).String() != "kind(0)" || Kind(200).String() != "kind(200)" {
 		t.Error("bad Kind names")
 	}
-	if Kind(0).Valid() || !KindPeers.Valid() || Kind(KindPeers+1).Valid() {
+	if Kind(0).Valid() || !KindCancel.Valid() || Kind(KindCancel+1).Valid() || KindCancel.String() != "cancel" {
 		t.Error("bad Kind.Valid")
 	}
 }

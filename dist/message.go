@@ -27,10 +27,11 @@ const (
 	KindReply        Kind = 13 // the answer to the Call Ref: Payload or Err
 	KindCast         Kind = 14 // run Fn(Args...) on To.Node; no answer
 	KindPeers        Kind = 15 // the visible nodes the sender is connected to, for meshing
+	KindCancel       Kind = 16 // the caller of the Call Ref gave up: cancel its context, send no reply
 )
 
 var kindNames = [...]string{"", "send", "reg_send", "link", "unlink", "exit", "exit2",
-	"monitor", "demonitor", "down", "spawn_request", "spawn_reply", "call", "reply", "cast", "peers"}
+	"monitor", "demonitor", "down", "spawn_request", "spawn_reply", "call", "reply", "cast", "peers", "cancel"}
 
 func (k Kind) String() string {
 	if k != 0 && int(k) < len(kindNames) {
@@ -61,6 +62,7 @@ func (k Kind) Valid() bool { return k != 0 && int(k) < len(kindNames) }
 //	Reply         -                    caller               -       call ref     result   Err
 //	Cast          caller, or zero      To.Node only         -       -            -        Fn, Args, Source
 //	Peers         -                    -                    -       -            names    -
+//	Cancel        -                    -                    -       call ref     -        -
 //
 // (*) For a monitor set on a registered name, ToName is the name and the
 // monitored side's pid carries only its node (To.Node; for Down, From may be
@@ -104,13 +106,16 @@ const (
 	RemoteNodeDown = "nodedown" // the connection to the peer was lost before the answer
 	RemoteGoError  = "error"    // a Go error value, carried as its text
 	RemoteExit     = "exit"     // the function's process exited (exit(reason)); Message holds the reason as printed
+	RemoteBusy     = "busy"     // the peer runs as many calls from this node as it allows (Config.MaxCallsPerPeer)
+	RemoteRefused  = "refused"  // the peer's allow-list does not let this node run that function (Config.RPCAllow)
 )
 
 // RemoteError is a failure that happened on another node: the reason a
 // Call or SpawnRequest failed, or a Go error value that crossed the wire
 // inside a payload (Kind RemoteGoError). It holds only strings so that it
 // survives any codec. errors.Is matches the sentinel each kind stands for:
-// proc.ErrTimeout, proc.ErrNoProc, ErrUndef, ErrBadArgs, ErrPanic, ErrNodeDown.
+// proc.ErrTimeout, proc.ErrNoProc, ErrUndef, ErrBadArgs, ErrPanic, ErrNodeDown,
+// ErrBusy, ErrRefusedCall.
 type RemoteError struct {
 	Kind    string
 	Message string
@@ -138,6 +143,10 @@ func (e *RemoteError) Is(target error) bool {
 		return target == ErrPanic
 	case RemoteNodeDown:
 		return target == ErrNodeDown
+	case RemoteBusy:
+		return target == ErrBusy
+	case RemoteRefused:
+		return target == ErrRefusedCall
 	}
 	return false
 }

@@ -53,6 +53,16 @@ type Config struct {
 	// when none answers (see epmd.Config.StartDaemon); nil serves one
 	// inside the node.
 	StartPortMapper func(ctx context.Context) error
+	// RPCAllow, if not nil, is the allow-list of what peers may run here:
+	// patterns (path.Match syntax) of the function names they may call,
+	// cast and spawn; LiteralPattern lets them send function literals.
+	// Other requests are refused with ErrRefusedCall. nil allows all, as
+	// in Erlang (see rpc_allow.go).
+	RPCAllow []string
+	// MaxCallsPerPeer caps the calls and casts of one peer running at once;
+	// a call over it is answered at once with ErrBusy (default
+	// DefaultMaxCallsPerPeer; negative: no cap).
+	MaxCallsPerPeer int
 }
 
 // Node is a running node: a process table (Proc) reachable by other nodes
@@ -122,6 +132,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Cookie == "" {
 		return nil, errors.New("dist: empty cookie")
+	}
+	if err := CheckRPCAllow(cfg.RPCAllow); err != nil {
+		return nil, err
 	}
 	if cfg.TickTime <= 0 {
 		cfg.TickTime = 60 * time.Second

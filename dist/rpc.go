@@ -34,7 +34,23 @@ var (
 	ErrUndef   = errors.New("dist: no such function on the peer")
 	ErrBadArgs = errors.New("dist: arguments do not fit the function")
 	ErrPanic   = errors.New("dist: the function panicked")
+	// ErrBusy: the peer already runs as many calls from this node as it
+	// allows (Config.MaxCallsPerPeer); try again later.
+	ErrBusy = errors.New("dist: the peer is busy with this node's calls")
+	// ErrRefusedCall: the peer's allow-list (Config.RPCAllow) does not let
+	// this node run that function.
+	ErrRefusedCall = errors.New("dist: refused by the peer's rpc allow-list")
 )
+
+// DefaultMaxCallsPerPeer is Config.MaxCallsPerPeer's default. Each call
+// running holds a goroutine (a few KiB of stack, more once reflection
+// has called the function), and in the shell an interpreter of its own
+// (about 1.3 MiB), so 1024 bounds what one peer can pin with calls that
+// never return to some 1.3 GiB at worst, while staying far above what
+// legitimate use runs at once: asyncStream runs one call per CPU at a
+// time, multicall one per node, and a thousand concurrent callers of one
+// peer is a load test.
+const DefaultMaxCallsPerPeer = 1024
 
 type ctxKey struct{}
 
@@ -57,6 +73,24 @@ type rpcState struct {
 	pending map[proc.Ref]*pendingReq // guarded by mu
 
 	idle chan func() // unbuffered: received from by call goroutines waiting for work (see runCall)
+
+	inMu     sync.Mutex
+	incoming map[string]*peerCalls // guarded by inMu: what each peer (by name) runs here now
+
+	logOnce sync.Once
+	logger  *logLimiter // refusals and busy answers, rate-limited; made by logs
+}
+
+// peerCalls counts the calls and casts of one peer running on this node,
+// and holds the cancel function of each call, for the peer's Cancel.
+type peerCalls struct {
+	running int
+	calls   map[proc.Ref]runningCall
+}
+
+type runningCall struct {
+	conn   *conn // the connection the call came on: only a Cancel from there counts
+	cancel context.CancelFunc
 }
 
 type pendingReq struct {
@@ -71,6 +105,105 @@ type pendingReq struct {
 func (r *rpcState) init() {
 	r.pending = make(map[proc.Ref]*pendingReq)
 	r.idle = make(chan func())
+	r.incoming = make(map[string]*peerCalls)
+}
+
+// logs returns the node's limiter for log lines about peers' requests,
+// making it on first use. It is called on a connection's reader, which
+// holds a count of n.wg, so the Add never races Wait; the goroutine it
+// starts writes what is still suppressed when the node stops.
+func (r *rpcState) logs(n *Node) *logLimiter {
+	r.logOnce.Do(func() {
+		r.logger = newLogLimiter(n.logf, realClock{}, logBurst, logInterval)
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			<-n.ctx.Done()
+			r.logger.close()
+		}()
+	})
+	return r.logger
+}
+
+// maxCalls is the cap of calls and casts running at once for one peer; 0
+// means none.
+func (n *Node) maxCalls() int {
+	switch m := n.cfg.MaxCallsPerPeer; {
+	case m == 0:
+		return DefaultMaxCallsPerPeer
+	case m < 0:
+		return 0
+	default:
+		return m
+	}
+}
+
+// admit counts a peer's call or cast as running, unless the peer has its
+// cap running already. A call's cancel function is kept under its ref.
+func (n *Node) admit(c *conn, m *Message, cancel context.CancelFunc) bool {
+	r := &n.rpc
+	r.inMu.Lock()
+	defer r.inMu.Unlock()
+	pc := r.incoming[c.peer.Name]
+	if pc == nil {
+		pc = &peerCalls{calls: make(map[proc.Ref]runningCall)}
+		r.incoming[c.peer.Name] = pc
+	}
+	if max := n.maxCalls(); max > 0 && pc.running >= max {
+		return false
+	}
+	pc.running++
+	if m.Kind == KindCall && !m.Ref.IsZero() {
+		pc.calls[m.Ref] = runningCall{conn: c, cancel: cancel}
+	}
+	return true
+}
+
+// finished undoes admit once the call or cast has run.
+func (n *Node) finished(c *conn, m *Message) {
+	r := &n.rpc
+	r.inMu.Lock()
+	defer r.inMu.Unlock()
+	pc := r.incoming[c.peer.Name]
+	if pc == nil {
+		return
+	}
+	if m.Kind == KindCall {
+		if rc, ok := pc.calls[m.Ref]; ok && rc.conn == c {
+			delete(pc.calls, m.Ref)
+		}
+	}
+	if pc.running--; pc.running == 0 {
+		delete(r.incoming, c.peer.Name)
+	}
+}
+
+// cancelCall cancels the context of the call ref that the peer of c made,
+// if it still runs: its caller gave up. The call's reply, if it comes, is
+// sent as usual and dropped by the caller.
+func (n *Node) cancelCall(c *conn, ref proc.Ref) {
+	r := &n.rpc
+	r.inMu.Lock()
+	var cancel context.CancelFunc
+	if pc := r.incoming[c.peer.Name]; pc != nil {
+		if rc, ok := pc.calls[ref]; ok && rc.conn == c {
+			cancel = rc.cancel
+		}
+	}
+	r.inMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// running reports how many calls and casts of peer run on this node.
+func (n *Node) running(peer string) int {
+	n.rpc.inMu.Lock()
+	defer n.rpc.inMu.Unlock()
+	if pc := n.rpc.incoming[peer]; pc != nil {
+		return pc.running
+	}
+	return 0
 }
 
 func (r *rpcState) add(ref proc.Ref, p *pendingReq) {
@@ -157,7 +290,11 @@ func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
 		}
 		return r.Payload, nil
 	case <-ctx.Done():
-		n.rpc.take(m.Ref) // a late reply is dropped
+		if n.rpc.take(m.Ref) != nil {
+			// No reply yet: tell the peer, which cancels the call's
+			// context. A reply already on its way is dropped.
+			_ = c.send(Message{Kind: KindCancel, Ref: m.Ref}, false)
+		}
 		return nil, fmt.Errorf("rpc %s on %s: %w (%w)", m.Fn, node, proc.ErrTimeout, ctx.Err())
 	}
 }
@@ -308,14 +445,32 @@ func (n *Node) runCall(f func()) {
 
 // handleCall runs a peer's Call or Cast on a goroutine of its own, so a slow
 // function never holds up the connection's other traffic. A call's context
-// is cancelled when the connection to its caller goes, as nobody is left
-// to take the answer; a cast runs to its end, as it would in Erlang.
+// is cancelled when the connection to its caller goes, or when its caller
+// gives up (a Cancel), as nobody is left to take the answer; a cast runs
+// to its end, as it would in Erlang.
+//
+// It runs on the connection's reader, so the checks are made in the order
+// the requests came: one the allow-list refuses is answered at once
+// (RemoteRefused), and so is a call over the peer's cap (RemoteBusy; a
+// cast over it is dropped), without starting anything. Erlang has no such
+// cap: its calls queue in the scheduler without limit.
 func (n *Node) handleCall(c *conn, m Message) {
+	if !n.allowed(&m) {
+		n.refuse(c, &m)
+		return
+	}
+	ctx, cancel := n.ctx, context.CancelFunc(func() {})
+	if m.Kind == KindCall {
+		ctx, cancel = context.WithCancel(c.calls)
+	}
+	if !n.admit(c, &m, cancel) {
+		cancel()
+		n.busy(c, &m)
+		return
+	}
 	n.runCall(func() {
-		ctx := n.ctx
-		if m.Kind == KindCall {
-			ctx = c.calls
-		}
+		defer cancel()
+		defer n.finished(c, &m)
 		fn, rerr := n.resolve(&m)
 		var v any
 		if rerr == nil {
@@ -332,6 +487,17 @@ func (n *Node) handleCall(c *conn, m Message) {
 		}
 		_ = c.send(Message{Kind: KindReply, To: m.From, Ref: m.Ref, Payload: v, Err: rerr}, false)
 	})
+}
+
+// busy answers a call over the peer's cap, or drops a cast, and logs it.
+func (n *Node) busy(c *conn, m *Message) {
+	max := n.maxCalls()
+	n.rpc.logs(n).log("busy "+c.peer.Name, "dist: %s has %d calls running here, its limit: %v of %s refused",
+		c.peer.Name, max, m.Kind, describeRequest(m))
+	if m.Kind == KindCall {
+		_ = c.send(Message{Kind: KindReply, To: m.From, Ref: m.Ref, Err: &RemoteError{Kind: RemoteBusy,
+			Message: fmt.Sprintf("%s runs %d calls from %s already, its limit", n.cfg.Name, max, c.peer.Name)}}, false)
+	}
 }
 
 // SpawnOptions for SpawnRemote.
@@ -411,6 +577,10 @@ func (n *Node) spawnReplied(m Message) {
 // the reply itself before running, so the reply precedes on the wire any
 // signal the process causes.
 func (n *Node) handleSpawn(c *conn, m Message) {
+	if !n.allowed(&m) {
+		n.refuse(c, &m)
+		return
+	}
 	fn, rerr := n.resolve(&m)
 	if rerr != nil {
 		_ = c.send(Message{Kind: KindSpawnReply, To: m.From, Ref: m.Ref, Err: rerr}, false)
@@ -450,6 +620,8 @@ func (n *Node) dispatch(c *conn, m Message) {
 		n.handleSpawn(c, m)
 	case KindSpawnReply:
 		n.spawnReplied(m)
+	case KindCancel:
+		n.cancelCall(c, m.Ref)
 	case KindPeers:
 		names, _ := m.Payload.([]any)
 		n.meshWith(names)
