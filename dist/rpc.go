@@ -492,8 +492,8 @@ func (n *Node) handleCall(c *conn, m Message) {
 // busy answers a call over the peer's cap, or drops a cast, and logs it.
 func (n *Node) busy(c *conn, m *Message) {
 	max := n.maxCalls()
-	n.rpc.logs(n).log("busy "+c.peer.Name, "dist: %s has %d calls running here, its limit: %v of %s refused",
-		c.peer.Name, max, m.Kind, describeRequest(m))
+	n.rpc.logs(n).log("busy "+c.peer.Name, "dist: %s has %d calls running here, its limit: %s of %s refused",
+		c.peer.Name, max, requestVerb(m.Kind), describeRequest(m))
 	if m.Kind == KindCall {
 		_ = c.send(Message{Kind: KindReply, To: m.From, Ref: m.Ref, Err: &RemoteError{Kind: RemoteBusy,
 			Message: fmt.Sprintf("%s runs %d calls from %s already, its limit", n.cfg.Name, max, c.peer.Name)}}, false)

@@ -81,14 +81,22 @@ func (n *Node) refusal(m *Message) *RemoteError {
 // and logs it, rate-limited per peer.
 func (n *Node) refuse(c *conn, m *Message) {
 	rerr := n.refusal(m)
-	n.rpc.logs(n).log("refused "+c.peer.Name, "dist: refused %v of %s from %s: not in the rpc allow-list",
-		m.Kind, describeRequest(m), c.peer.Name)
+	n.rpc.logs(n).log("refused "+c.peer.Name, "dist: refused %s of %s from %s: not in the rpc allow-list",
+		requestVerb(m.Kind), describeRequest(m), c.peer.Name)
 	switch m.Kind {
 	case KindCall:
 		_ = c.send(Message{Kind: KindReply, To: m.From, Ref: m.Ref, Err: rerr}, false)
 	case KindSpawnRequest:
 		_ = c.send(Message{Kind: KindSpawnReply, To: m.From, Ref: m.Ref, Err: rerr}, false)
 	}
+}
+
+// requestVerb names a request's kind in log lines.
+func requestVerb(k Kind) string {
+	if k == KindSpawnRequest {
+		return "spawn"
+	}
+	return k.String()
 }
 
 // describeRequest names what a request asks to run, for log lines.

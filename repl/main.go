@@ -39,6 +39,12 @@ type Config struct {
 	// dist.Config.StartPortMapper).
 	StartPortMapper func(ctx context.Context) error
 	Version         string
+	// RPCAllow, if not nil, limits what peers may run here to the function
+	// names these patterns match ("<literal>" for function literals); see
+	// dist.Config.RPCAllow. MaxCallsPerPeer caps each peer's calls running
+	// at once (dist.Config.MaxCallsPerPeer).
+	RPCAllow        []string
+	MaxCallsPerPeer int
 
 	Stdin          *os.File
 	Stdout, Stderr io.Writer
@@ -137,6 +143,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime,
 			Functions: sessionFuncs{rt}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
+			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
 			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})
 		if err != nil {

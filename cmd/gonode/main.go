@@ -52,6 +52,8 @@ func newRootCmd() *cobra.Command {
 		tickTime                  time.Duration
 		maxMailbox                int
 		mailboxFull               string
+		rpcAllow                  []string
+		maxPeerCalls              int
 	)
 	cmd := &cobra.Command{
 		Use:   "gonode [flags] [FILE.go]",
@@ -91,6 +93,7 @@ outlives it (gonode epmd -daemon).`,
 				MaxMailbox: maxMailbox, KillOnFullMailbox: mailboxFull == "kill",
 				StartPortMapper: repl.StartPortMapperDaemon,
 				Stdin:           os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
+				RPCAllow: rpcAllow, MaxCallsPerPeer: maxPeerCalls,
 			}
 			if len(args) == 1 {
 				cfg.Script = args[0]
@@ -129,6 +132,8 @@ outlives it (gonode epmd -daemon).`,
 	f.BoolVarP(&quiet, "quiet", "q", false, "keep asynchronous notices (node up/down, remote output) off stdout")
 	f.IntVar(&maxMailbox, "max-mailbox", 0, "the most messages a process's mailbox holds (0: no limit); see --mailbox-full")
 	f.StringVar(&mailboxFull, "mailbox-full", "drop", "what a send to a full mailbox does: drop (the message) or kill (the process, reason :mailbox_full)")
+	f.StringSliceVar(&rpcAllow, "rpc-allow", nil, "let peers call, cast and spawn only functions whose names match a `PATTERN` (path.Match globs such as strings.*; repeat or separate with commas; <literal> allows function literals); default: anything, as in Erlang")
+	f.IntVar(&maxPeerCalls, "max-peer-calls", 0, "the most calls of one peer running at once; more are answered with a busy error (0: 1024; negative: no limit)")
 	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
 	cmd.AddCommand(&cobra.Command{
 		Use:                "epmd [-port N] [-daemon | -names | -kill]",
