@@ -88,6 +88,7 @@ func peerFuncs(node func() *Node) *Funcs {
 		}
 		return p.Send(replyTo, []any{atomCounted, p.Pid(), n, problem})
 	}))
+	registerFaultFuncs(f, node) // faults_test.go
 	return f
 }
 
@@ -193,6 +194,7 @@ type peerProc struct {
 type peerOpts struct {
 	cookie string
 	tick   time.Duration
+	netns  string // run the peer in this network namespace (ip netns exec)
 }
 
 // epmdPort returns the port of a host:port address.
@@ -224,6 +226,10 @@ func launchPeer(t testing.TB, epmdAddr, name string, o peerOpts) (*peerProc, err
 		exe = os.Args[0]
 	}
 	cmd := exec.Command(exe, "-test.run=^$", "-test.bench=^$")
+	if o.netns != "" {
+		// ip execs the binary in the namespace: the pid is the peer's.
+		cmd = exec.Command("ip", "netns", "exec", o.netns, exe, "-test.run=^$", "-test.bench=^$")
+	}
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ERL_EPMD_PORT=") && !strings.HasPrefix(kv, envPeer+"=") &&
