@@ -83,9 +83,13 @@ type rpcState struct {
 
 // peerCalls counts the calls and casts of one peer running on this node,
 // and holds the cancel function of each call, for the peer's Cancel.
+// The entry of a peer stays while it is connected, so that a peer making
+// one call at a time does not allocate it for each; it goes once the
+// connection has gone (failConn) and nothing of the peer runs.
 type peerCalls struct {
 	running int
 	calls   map[proc.Ref]runningCall
+	gone    bool // a connection of the peer went down: drop the entry when nothing runs
 }
 
 type runningCall struct {
@@ -149,6 +153,7 @@ func (n *Node) admit(c *conn, m *Message, cancel context.CancelFunc) bool {
 		pc = &peerCalls{calls: make(map[proc.Ref]runningCall)}
 		r.incoming[c.peer.Name] = pc
 	}
+	pc.gone = false // c, whose reader calls this, is up
 	if max := n.maxCalls(); max > 0 && pc.running >= max {
 		return false
 	}
@@ -173,7 +178,7 @@ func (n *Node) finished(c *conn, m *Message) {
 			delete(pc.calls, m.Ref)
 		}
 	}
-	if pc.running--; pc.running == 0 {
+	if pc.running--; pc.running == 0 && pc.gone {
 		delete(r.incoming, c.peer.Name)
 	}
 }
@@ -221,10 +226,20 @@ func (r *rpcState) take(ref proc.Ref) *pendingReq {
 }
 
 // failConn fails every request waiting on the connection c, as net/rpc
-// fails pending calls with ErrShutdown when its connection breaks. It is
+// fails pending calls with ErrShutdown when its connection breaks, and
+// lets the count of calls its peer runs here go once they end. It is
 // keyed by connection, not by node name: requests sent over a newer
 // connection to the same node (a restarted peer) are not its business.
 func (r *rpcState) failConn(c *conn, reason error) {
+	r.inMu.Lock()
+	if pc := r.incoming[c.peer.Name]; pc != nil {
+		if pc.running == 0 {
+			delete(r.incoming, c.peer.Name)
+		} else {
+			pc.gone = true
+		}
+	}
+	r.inMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for ref, p := range r.pending {

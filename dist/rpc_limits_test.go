@@ -133,6 +133,13 @@ func TestCallsCappedPerPeer(t *testing.T) {
 	if v, err := a.RPC(ctx(t), b.Name(), "square", 4); err != nil || v != int64(16) {
 		t.Fatalf("a call once the others finished: %v, %v", v, err)
 	}
+	// The peer's entry goes with its connection.
+	a.Disconnect(b.Name())
+	eventually(t, "the gone peer's entry to be dropped", func() bool {
+		b.rpc.inMu.Lock()
+		defer b.rpc.inMu.Unlock()
+		return b.rpc.incoming[a.Name()] == nil
+	})
 }
 
 // A negative cap is no cap; zero is the default.
