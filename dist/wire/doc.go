@@ -35,6 +35,12 @@
 // same TCP segment: the handshake reads through the caller's bufio.Reader
 // and leaves whatever follows buffered there for the FrameReader.
 //
+// TLS is the transport's business, below all of this, with two
+// exceptions so that a mismatch reads as one: Accept answers a TLS
+// ClientHello (first byte 0x16, never the first byte of a hello) with
+// status not_allowed and ErrTLSMismatch, and a node that requires TLS
+// answers a plaintext hello with status tls_required (WriteStatus).
+//
 // Timeouts are the caller's job: set deadlines on the connection before
 // calling Initiate or Accept, and around reads of frames.
 package wire

@@ -55,9 +55,13 @@ const (
 	StatusNotAllowed Status = 4
 	// StatusBadVersion: B does not speak A's protocol version.
 	StatusBadVersion Status = 5
+	// StatusTLSRequired: B accepts TLS connections only and A spoke
+	// plaintext. Accept never answers it: B's TLS transport does, in
+	// place of the TLS handshake (see WriteStatus).
+	StatusTLSRequired Status = 6
 )
 
-var statusNames = [...]string{"", "ok", "nok", "alive", "not_allowed", "bad_version"}
+var statusNames = [...]string{"", "ok", "nok", "alive", "not_allowed", "bad_version", "tls_required"}
 
 func (s Status) String() string {
 	if s != 0 && int(s) < len(statusNames) {
@@ -81,6 +85,9 @@ var (
 	ErrRefused = errors.New("wire: handshake refused")
 	// ErrProtocol: a malformed or unexpected handshake message.
 	ErrProtocol = errors.New("wire: handshake protocol error")
+	// ErrTLSMismatch: one side requires TLS and the other runs without:
+	// Accept got a TLS ClientHello, or B answered StatusTLSRequired.
+	ErrTLSMismatch = errors.New("wire: TLS mismatch")
 )
 
 // RefusedError reports a handshake that the accepting side answered with a
@@ -92,15 +99,34 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
+	if e.Status == StatusTLSRequired {
+		return fmt.Sprintf("wire: handshake with %s refused: %s: it accepts TLS connections only, and this node runs without TLS", e.Peer, e.Status)
+	}
 	return fmt.Sprintf("wire: handshake with %s refused: %s", e.Peer, e.Status)
 }
 
 func (e *RefusedError) Unwrap() []error {
-	if e.Status == StatusBadVersion {
+	switch e.Status {
+	case StatusBadVersion:
 		return []error{ErrRefused, ErrBadVersion}
+	case StatusTLSRequired:
+		return []error{ErrRefused, ErrTLSMismatch}
 	}
 	return []error{ErrRefused}
 }
+
+// WriteStatus writes a status message alone, as B answers a hello it
+// refuses. A TLS transport uses it to answer a plaintext hello with
+// StatusTLSRequired.
+func WriteStatus(w io.Writer, s Status) error {
+	_, err := w.Write(appendStatus(nil, s))
+	return err
+}
+
+// TLSRecordHandshake is the first byte of a TLS ClientHello (a handshake
+// record). A hello's first byte is the high byte of a length of at most
+// MaxHandshakeMessage, so it is never this.
+const TLSRecordHandshake = 0x16
 
 // HandshakeConfig describes the local node to the handshake.
 type HandshakeConfig struct {
@@ -243,6 +269,9 @@ func Accept(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, decide func(peer
 	if err := cfg.check(); err != nil {
 		return PeerInfo{}, err
 	}
+	if b, err := br.Peek(1); err == nil && b[0] == TLSRecordHandshake {
+		return PeerInfo{}, refuseTLS(w, br)
+	}
 	body, err := readMessage(br)
 	if err != nil {
 		return PeerInfo{}, fmt.Errorf("wire: handshake: reading hello: %w", err)
@@ -304,6 +333,21 @@ func Accept(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, decide func(peer
 		return fail("sending ack", err)
 	}
 	return peer, nil
+}
+
+// refuseTLS answers a TLS ClientHello: it reads the record (so that
+// closing the connection does not reset it before A reads the answer) and
+// answers not_allowed, which A's TLS layer reports as a reply that is not
+// TLS.
+func refuseTLS(w io.Writer, br *bufio.Reader) error {
+	var hdr [5]byte // type, version:u16, length:u16
+	if _, err := io.ReadFull(br, hdr[:]); err == nil {
+		if n := int(binary.BigEndian.Uint16(hdr[3:])); n <= 1<<14+256 {
+			_, _ = br.Discard(n)
+		}
+	}
+	_, _ = w.Write(appendStatus(nil, StatusNotAllowed))
+	return fmt.Errorf("wire: handshake: %w: the peer opened with a TLS handshake, and this node runs without TLS", ErrTLSMismatch)
 }
 
 func (cfg *HandshakeConfig) check() error {
