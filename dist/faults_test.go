@@ -263,6 +263,7 @@ func registerFaultFuncs(f *Funcs, node func() *Node) {
 		p, _, _ := ProcessFrom(ctx)
 		return seqSourceLoop(p, to, batch, time.Duration(pauseMicros)*time.Microsecond, nil)
 	}))
+	must(f.Register("disconnect", func(name string) bool { return node().Disconnect(name) }))
 	// watch_nodes starts recording the node's nodeups and nodedowns, with
 	// the time each was seen, for node_events to return.
 	must(f.Register("watch_nodes", func() error {
