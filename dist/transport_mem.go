@@ -1,0 +1,360 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// MemNetwork is an in-process network for deterministic tests of several
+// nodes in one process (memberlist's MockNetwork): each node gets a
+// Transport of its own, Transport(host), whose listeners have made-up
+// ports and whose connections are buffered in-memory pipes with deadlines,
+// as TCP sockets are. The port mapper still runs over loopback; only the
+// connections between nodes go through the MemNetwork.
+//
+// Dial finds the listener by port alone: every node of a MemNetwork is on
+// one "machine", whatever its name says. Partition cuts the link between
+// two hosts (as the transports were named): bytes in flight and written
+// during the partition are held, as TCP holds them in its buffers, the
+// ticks of each side find the other silent, and new dials fail at once;
+// Heal delivers what was held and lets dials through again.
+//
+// Safe for concurrent use.
+type MemNetwork struct {
+	mu        sync.Mutex
+	nextPort  int                  // guarded by mu: the last listener port
+	nextLocal int                  // guarded by mu: the last dialling end's port
+	listeners map[int]*memListener // guarded by mu: by port
+	pairs     map[*memPair]bool    // guarded by mu: connections until both ends close
+	parted    map[[2]string]bool   // guarded by mu: host pairs cut by Partition
+}
+
+// NewMemNetwork returns an empty network.
+func NewMemNetwork() *MemNetwork {
+	return &MemNetwork{
+		nextPort:  20000,
+		nextLocal: 40000,
+		listeners: make(map[int]*memListener),
+		pairs:     make(map[*memPair]bool),
+		parted:    make(map[[2]string]bool),
+	}
+}
+
+// memBuffer is how many bytes each direction of a connection holds before
+// a write waits, about what a loopback socket buffers.
+const memBuffer = 256 << 10
+
+// ErrMemUnreachable: a dial across a partition (see MemNetwork.Partition).
+var ErrMemUnreachable = errors.New("dist: mem network: host unreachable (partitioned)")
+
+// Transport returns the transport of a node on host, a label naming it
+// for Partition (the node's name will do).
+func (m *MemNetwork) Transport(host string) Transport { return memTransport{m: m, host: host} }
+
+func hostKey(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// Partition cuts the link between hosts a and b (see MemNetwork).
+func (m *MemNetwork) Partition(a, b string) { m.setParted(a, b, true) }
+
+// Heal ends a partition between a and b: what was held is delivered.
+func (m *MemNetwork) Heal(a, b string) { m.setParted(a, b, false) }
+
+func (m *MemNetwork) setParted(a, b string, parted bool) {
+	k := hostKey(a, b)
+	m.mu.Lock()
+	if parted {
+		m.parted[k] = true
+	} else {
+		delete(m.parted, k)
+	}
+	var hold []*memPair
+	for p := range m.pairs {
+		if hostKey(p.a, p.b) == k {
+			hold = append(hold, p)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range hold {
+		p.ab.setHeld(parted)
+		p.ba.setHeld(parted)
+	}
+}
+
+type memTransport struct {
+	m    *MemNetwork
+	host string
+}
+
+// Listen implements Transport; the host asked for is ignored (the
+// listener's address is the transport's host and a new port).
+func (t memTransport) Listen(string) (net.Listener, error) {
+	m := t.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextPort++
+	l := &memListener{m: m, addr: memAddr{t.host, m.nextPort}, backlog: make(chan net.Conn, 64), done: make(chan struct{})}
+	m.listeners[l.addr.port] = l
+	return l, nil
+}
+
+// Dial implements Transport: it reaches the listener on addr's port.
+func (t memTransport) Dial(ctx context.Context, addr, _ string) (net.Conn, error) {
+	m := t.m
+	_, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		return nil, fmt.Errorf("dist: mem network: bad port in %q", addr)
+	}
+	m.mu.Lock()
+	l := m.listeners[port]
+	if l == nil {
+		m.mu.Unlock()
+		return nil, &net.OpError{Op: "dial", Net: "mem", Addr: memAddr{"?", port}, Err: errors.New("connection refused")}
+	}
+	if m.parted[hostKey(t.host, l.addr.host)] {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("dial %s from %s: %w", l.addr, t.host, ErrMemUnreachable)
+	}
+	m.nextLocal++
+	local := memAddr{t.host, m.nextLocal}
+	p := &memPair{a: t.host, b: l.addr.host, ab: newMemPipe(), ba: newMemPipe()}
+	m.pairs[p] = true
+	m.mu.Unlock()
+	dialer := &memConn{m: m, pair: p, r: p.ba, w: p.ab, local: local, remote: l.addr}
+	acceptor := &memConn{m: m, pair: p, r: p.ab, w: p.ba, local: l.addr, remote: local}
+	select {
+	case l.backlog <- acceptor:
+		return dialer, nil
+	case <-l.done:
+	case <-ctx.Done():
+	}
+	dialer.Close()
+	acceptor.Close()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, &net.OpError{Op: "dial", Net: "mem", Addr: l.addr, Err: errors.New("connection refused")}
+}
+
+type memAddr struct {
+	host string
+	port int
+}
+
+func (a memAddr) Network() string { return "mem" }
+func (a memAddr) String() string  { return net.JoinHostPort(a.host, strconv.Itoa(a.port)) }
+
+type memListener struct {
+	m       *MemNetwork
+	addr    memAddr
+	backlog chan net.Conn
+	done    chan struct{}
+	once    sync.Once
+}
+
+func (l *memListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.backlog:
+		return c, nil
+	case <-l.done:
+		return nil, &net.OpError{Op: "accept", Net: "mem", Addr: l.addr, Err: net.ErrClosed}
+	}
+}
+
+func (l *memListener) Close() error {
+	l.once.Do(func() {
+		l.m.mu.Lock()
+		delete(l.m.listeners, l.addr.port)
+		l.m.mu.Unlock()
+		close(l.done)
+		for {
+			select {
+			case c := <-l.backlog:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+func (l *memListener) Addr() net.Addr { return l.addr }
+
+// memPair is one connection: a dialled b; ab carries a's bytes to b.
+type memPair struct {
+	a, b   string
+	ab, ba *memPipe
+	closes int // guarded by MemNetwork.mu: ends closed
+}
+
+// memPipe is one direction of a connection: a bounded buffer with one
+// writing end and one reading end.
+type memPipe struct {
+	mu      sync.Mutex    // guards every field
+	buf     []byte        // written, not yet read
+	held    bool          // partitioned: nothing is delivered
+	wclosed bool          // the writing end closed: EOF once buf is read
+	rclosed bool          // the reading end closed: writes fail
+	rdl     time.Time     // the reading end's deadline
+	wdl     time.Time     // the writing end's deadline
+	wake    chan struct{} // closed (and replaced) on every change
+}
+
+func newMemPipe() *memPipe { return &memPipe{wake: make(chan struct{})} }
+
+// changed wakes every waiter; mu is held.
+func (p *memPipe) changed() {
+	close(p.wake)
+	p.wake = make(chan struct{})
+}
+
+// wait releases mu until something changes or deadline passes; mu is
+// held on entry and on return.
+func (p *memPipe) wait(deadline time.Time) {
+	ch := p.wake
+	p.mu.Unlock()
+	if deadline.IsZero() {
+		<-ch
+	} else {
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	p.mu.Lock()
+}
+
+func expired(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
+
+func (p *memPipe) read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		switch {
+		case p.rclosed:
+			return 0, net.ErrClosed
+		case len(b) == 0:
+			return 0, nil
+		case !p.held && len(p.buf) > 0:
+			k := copy(b, p.buf)
+			p.buf = p.buf[k:]
+			if len(p.buf) == 0 {
+				p.buf = nil
+			}
+			p.changed()
+			return k, nil
+		case !p.held && p.wclosed:
+			return 0, io.EOF
+		case expired(p.rdl):
+			return 0, os.ErrDeadlineExceeded
+		}
+		p.wait(p.rdl)
+	}
+}
+
+func (p *memPipe) write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for {
+		switch {
+		case p.wclosed:
+			return n, net.ErrClosed
+		case p.rclosed && !p.held:
+			// (Across a partition the writer cannot know yet: it
+			// buffers, as TCP does, until the partition heals.)
+			return n, io.ErrClosedPipe
+		case len(b) == 0:
+			return n, nil
+		case len(p.buf) < memBuffer:
+			k := min(len(b), memBuffer-len(p.buf))
+			p.buf = append(p.buf, b[:k]...)
+			b, n = b[k:], n+k
+			p.changed()
+			continue
+		case expired(p.wdl):
+			return n, os.ErrDeadlineExceeded
+		}
+		p.wait(p.wdl)
+	}
+}
+
+func (p *memPipe) setHeld(held bool) {
+	p.mu.Lock()
+	p.held = held
+	p.changed()
+	p.mu.Unlock()
+}
+
+func (p *memPipe) update(f func()) {
+	p.mu.Lock()
+	f()
+	p.changed()
+	p.mu.Unlock()
+}
+
+// memConn is one end of a connection.
+type memConn struct {
+	m             *MemNetwork
+	pair          *memPair
+	r, w          *memPipe
+	local, remote memAddr
+	once          sync.Once
+}
+
+func (c *memConn) Read(b []byte) (int, error)  { return c.r.read(b) }
+func (c *memConn) Write(b []byte) (int, error) { return c.w.write(b) }
+
+func (c *memConn) Close() error {
+	first := false
+	c.once.Do(func() {
+		first = true
+		c.r.update(func() { c.r.rclosed = true })
+		c.w.update(func() { c.w.wclosed = true })
+		c.m.mu.Lock()
+		if c.pair.closes++; c.pair.closes == 2 {
+			delete(c.m.pairs, c.pair)
+		}
+		c.m.mu.Unlock()
+	})
+	if !first {
+		return net.ErrClosed
+	}
+	return nil
+}
+
+func (c *memConn) LocalAddr() net.Addr  { return c.local }
+func (c *memConn) RemoteAddr() net.Addr { return c.remote }
+
+func (c *memConn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func (c *memConn) SetReadDeadline(t time.Time) error {
+	c.r.update(func() { c.r.rdl = t })
+	return nil
+}
+
+func (c *memConn) SetWriteDeadline(t time.Time) error {
+	c.w.update(func() { c.w.wdl = t })
+	return nil
+}
