@@ -50,6 +50,9 @@ var (
 	// CA, expired, for another node, or missing), by this node or by the
 	// peer.
 	ErrTLSCertificate = errors.New("dist: TLS certificate refused")
+	// ErrTLSMismatch: one side requires TLS and the other runs without
+	// (wire.ErrTLSMismatch).
+	ErrTLSMismatch = wire.ErrTLSMismatch
 )
 
 // TLSURIScheme is the scheme of the URI SAN that names a node in its
@@ -131,6 +134,15 @@ func CertNames(certPEM []byte) ([]string, error) {
 		return nil, err
 	}
 	return certNodes(c), nil
+}
+
+// Nodes lists the node names this node's certificate is for (its gonode
+// URI SANs; none for a certificate made elsewhere).
+func (t *TLS) Nodes() []string {
+	if t.Cert.Leaf == nil {
+		return nil
+	}
+	return certNodes(t.Cert.Leaf)
 }
 
 func (t *TLS) base() Transport {
@@ -410,7 +422,7 @@ func (c *tlsConn) serverHandshake() error {
 		case strings.Contains(err.Error(), "didn't provide a certificate"):
 			return tlsErr(ErrTLSCertificate, err, "TLS: the peer at %s sent no certificate, and this node requires one from its CA (%s)", addr, c.t.source())
 		case isRemoteAlert(err):
-			return tlsErr(ErrTLSCertificate, err, "TLS: the peer at %s refused the handshake", addr)
+			return tlsErr(ErrTLSCertificate, err, "TLS: the peer at %s refused this node's certificate (its log says why)", addr)
 		}
 		return fmt.Errorf("TLS handshake with the peer at %s: %w", addr, err)
 	}

@@ -60,9 +60,10 @@ func TestTLSConnectSendRPC(t *testing.T) {
 	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
 		t.Fatalf("connect over mTLS: %v\n%s", err, c.logs.text())
 	}
-	if got := b.Nodes(); len(got) != 1 || got[0] != "a@localhost" {
-		t.Fatalf("b.Nodes() = %v", got)
-	}
+	eventually(t, "b to list a", func() bool {
+		got := b.Nodes()
+		return len(got) == 1 && got[0] == "a@localhost"
+	})
 	// send, by name and back by pid
 	pb := attach(t, b)
 	if err := b.Proc().Register("inbox", pb.Pid()); err != nil {

@@ -39,6 +39,9 @@ type Config struct {
 	// dist.Config.StartPortMapper).
 	StartPortMapper func(ctx context.Context) error
 	Version         string
+	// TLS between nodes (see CheckTLSFlags): a directory made by gonode
+	// cert, or the three files; none of them means plain TCP.
+	TLSDir, TLSCert, TLSKey, TLSCA string
 	// RPCAllow, if not nil, limits what peers may run here to the function
 	// names these patterns match ("<literal>" for function literals); see
 	// dist.Config.RPCAllow. MaxCallsPerPeer caps each peer's calls running
@@ -140,8 +143,13 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	}
 	rt.session = s
 	if cfg.NodeName != "" {
+		transport, err := tlsTransport(cfg)
+		if err != nil {
+			rt.cancel()
+			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
+		}
 		d, err := dist.Start(ctx, dist.Config{
-			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime,
+			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
 			Functions: sessionFuncs{rt}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
 			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
 			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },

@@ -54,6 +54,10 @@ func (x *Proc) Connect(name string) bool {
 		if errors.Is(err, dist.ErrBadNodeName) {
 			fail("connect: %w", err)
 		}
+		if errors.Is(err, dist.ErrTLSMismatch) || errors.Is(err, dist.ErrTLSCertificate) {
+			// As a wrong cookie is logged: false alone would not say why.
+			fmt.Fprintf(x.rt.errw, "gonode: %v\n", err)
+		}
 		return false
 	}
 	return true

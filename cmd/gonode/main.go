@@ -48,6 +48,8 @@ func run(args []string) int {
 func newRootCmd() *cobra.Command {
 	var (
 		sname, name, cookie, eval string
+		tlsDir, tlsCert, tlsKey   string
+		tlsCA                     string
 		hidden, noHalt, quiet     bool
 		tickTime                  time.Duration
 		maxMailbox                int
@@ -119,6 +121,10 @@ outlives it (gonode epmd -daemon).`,
 			} else if hidden || cookie != "" {
 				return usageErr(cmd, "--cookie and --hidden need --sname or --name")
 			}
+			cfg.TLSDir, cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = tlsDir, tlsCert, tlsKey, tlsCA
+			if err := repl.CheckTLSFlags(cfg); err != nil {
+				return usageErr(cmd, err.Error())
+			}
 			return exitError{repl.Main(cmd.Context(), cfg)}
 		},
 	}
@@ -135,6 +141,22 @@ outlives it (gonode epmd -daemon).`,
 	f.StringSliceVar(&rpcAllow, "rpc-allow", nil, "let peers call, cast and spawn only functions whose names match a `PATTERN` (path.Match globs such as strings.*; repeat or separate with commas; <literal> allows function literals); default: anything, as in Erlang")
 	f.IntVar(&maxPeerCalls, "max-peer-calls", 0, "the most calls of one peer running at once; more are answered with a busy error (0: 1024; negative: no limit)")
 	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
+	f.StringVar(&tlsDir, "tls-dir", "", "talk to peers over mutual TLS with the certificates in `DIR` (made by gonode cert: DIR/ca.pem, DIR/NODE.pem, DIR/NODE-key.pem)")
+	f.StringVar(&tlsCert, "tls-cert", "", "mutual TLS: this node's certificate, `FILE` (PEM); with --tls-key and --tls-ca")
+	f.StringVar(&tlsKey, "tls-key", "", "mutual TLS: this node's private key, `FILE` (PEM)")
+	f.StringVar(&tlsCA, "tls-ca", "", "mutual TLS: the cluster CA's certificate, `FILE` (PEM): peers must present a certificate it signed")
+	cmd.AddCommand(&cobra.Command{
+		Use:                "cert [-dir DIR] [-days N] NODE...",
+		Short:              "Make a cluster CA and node certificates for --tls-dir",
+		Long:               repl.CertUsage,
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if code := repl.RunCert(args, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	})
 	cmd.AddCommand(&cobra.Command{
 		Use:                "epmd [-port N] [-daemon | -names | -kill]",
 		Short:              "Run the port mapper, or ask the running one (epmd's options)",
