@@ -21,12 +21,14 @@ import (
 // The node of this process starts first and so serves the embedded port
 // mapper; the peers register with it.
 
-// benchPeer starts a local node and a peer process, connected.
+// benchPeer starts a local node and a peer process, connected (over
+// mutual TLS inside benchOverTLS, see bench_tls_test.go).
 func benchPeer(b *testing.B) (*Node, *peerProc, *proc.Process) {
 	b.Helper()
 	c := newCluster(b)
-	a := c.start("bench@localhost")
-	p := startPeer(b, c.epmd, "benchpeer@localhost", peerOpts{})
+	mods, opts := benchTLSSetup(b, "bench@localhost", "benchpeer@localhost")
+	a := c.start("bench@localhost", mods...)
+	p := startPeer(b, c.epmd, "benchpeer@localhost", opts)
 	if err := a.Connect(ctx(b), p.Name); err != nil {
 		b.Fatal(err)
 	}

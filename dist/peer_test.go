@@ -32,6 +32,8 @@ import (
 //	GONODE_TEST_PEER_CPUPROFILE  write a CPU profile of the peer's whole
 //	                    life to this file (to see where a benchmark's
 //	                    time goes on the peer's side)
+//	GONODE_TEST_TLS_DIR a directory made by WriteCertDir: the peer talks
+//	                    mutual TLS with its certificates (TLSDirFiles)
 //
 // The peer prints "ready port=P serving=B" on stdout once it is registered
 // and its echo process runs, and then serves until it is killed or its
@@ -41,6 +43,7 @@ const (
 	envCookie = "GONODE_TEST_COOKIE"
 	envTick   = "GONODE_TEST_TICK"
 	envPprof  = "GONODE_TEST_PEER_CPUPROFILE"
+	envTLSDir = "GONODE_TEST_TLS_DIR"
 )
 
 func TestMain(m *testing.M) {
@@ -154,9 +157,18 @@ func runPeer(name string) int {
 			f.Close()
 		}()
 	}
+	var transport Transport
+	if dir := os.Getenv(envTLSDir); dir != "" {
+		t, err := LoadTLS(TLSDirFiles(dir, name))
+		if err != nil {
+			logger("%s: %v", envTLSDir, err)
+			return 2
+		}
+		transport = t
+	}
 	var n *Node
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	n, err := Start(ctx, Config{Name: name, Cookie: cookie, TickTime: tick, Logf: logger,
+	n, err := Start(ctx, Config{Name: name, Cookie: cookie, TickTime: tick, Logf: logger, Transport: transport,
 		Functions: peerFuncs(func() *Node { return n })})
 	cancel()
 	if err != nil {
@@ -195,6 +207,7 @@ type peerOpts struct {
 	cookie string
 	tick   time.Duration
 	netns  string // run the peer in this network namespace (ip netns exec)
+	tlsDir string // talk mutual TLS with the certificates in this directory (WriteCertDir)
 }
 
 // epmdPort returns the port of a host:port address.
@@ -233,7 +246,8 @@ func launchPeer(t testing.TB, epmdAddr, name string, o peerOpts) (*peerProc, err
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ERL_EPMD_PORT=") && !strings.HasPrefix(kv, envPeer+"=") &&
-			!strings.HasPrefix(kv, envCookie+"=") && !strings.HasPrefix(kv, envTick+"=") {
+			!strings.HasPrefix(kv, envCookie+"=") && !strings.HasPrefix(kv, envTick+"=") &&
+			!strings.HasPrefix(kv, envTLSDir+"=") {
 			env = append(env, kv)
 		}
 	}
@@ -243,6 +257,9 @@ func launchPeer(t testing.TB, epmdAddr, name string, o peerOpts) (*peerProc, err
 	}
 	if o.tick > 0 {
 		env = append(env, envTick+"="+o.tick.String())
+	}
+	if o.tlsDir != "" {
+		env = append(env, envTLSDir+"="+o.tlsDir)
 	}
 	cmd.Env = env
 	stdin, err := cmd.StdinPipe()
