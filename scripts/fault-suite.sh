@@ -21,7 +21,7 @@ trap 'rm -f "$out"' EXIT
 status=0
 go test -count=1 -v -run '^(TestFault|TestPeerStoppedDetection$|TestStressMillion$)' "$@" ./dist/ >"$out" 2>&1 || status=$?
 grep -E -- '--- (FAIL|SKIP)|^(FAIL|ok)' "$out" || true
-echo "fault suite, $(date -u +%Y-%m-%d), $(git rev-parse --short HEAD), $(nproc) CPUs $*"
+echo "fault suite, $(date -u +%Y-%m-%d), $(git rev-parse --short HEAD 2>/dev/null || echo "(not a git tree)"), $(nproc) CPUs $*"
 grep -E 'figure:|dropped after|messages in .* msgs/s' "$out" | sed -E 's/^ +//'
 [ "$status" = 0 ] || { echo "--- output:"; cat "$out"; }
 exit "$status"

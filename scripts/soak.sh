@@ -17,5 +17,5 @@ export PATH="$PATH:/usr/local/go/bin"
 flags=(-count=1 -v -run '^TestFaultSoak$' -timeout 0)
 [ "${RACE:-0}" = 1 ] && flags+=(-race)
 cd "$ROOT"
-echo "soak: $DURATION, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD), $(nproc) CPUs"
+echo "soak: $DURATION, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo "(not a git tree)"), $(nproc) CPUs"
 GONODE_SOAK="$DURATION" go test "${flags[@]}" ./dist/ 2>&1 | tee "${OUT:-/dev/null}"
