@@ -176,7 +176,8 @@ func (t *TLS) Dial(ctx context.Context, addr, name string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := &firstBytes{Conn: raw}
+	keep := &writeKeeper{Conn: raw}
+	rec := &firstBytes{Conn: keep}
 	host := name[strings.IndexByte(name, '@')+1:]
 	tc := tls.Client(rec, &tls.Config{
 		MinVersion:   tls.VersionTLS13,
@@ -192,7 +193,7 @@ func (t *TLS) Dial(ctx context.Context, addr, name string) (net.Conn, error) {
 		raw.Close()
 		return nil, t.dialError(name, addr, rec, err)
 	}
-	return &tlsConn{Conn: tc, raw: raw, peer: name, client: true}, nil
+	return &tlsConn{Conn: tc, raw: raw, keep: keep, peer: name, client: true}, nil
 }
 
 func (t *TLS) verifyServer(cs tls.ConnectionState, name, addr string) error {
@@ -357,7 +358,7 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tlsConn{raw: c, t: l.t}, nil
+	return &tlsConn{raw: c, keep: &writeKeeper{Conn: c}, t: l.t}, nil
 }
 
 // tlsConn is a TLS connection as the node sees it. On the accepting side
@@ -371,8 +372,9 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 type tlsConn struct {
 	*tls.Conn          // nil until the accepting handshake is done
 	raw       net.Conn // the connection under TLS
-	t         *TLS     // set on the accepting side
-	peer      string   // the dialled node (dialling side)
+	keep      *writeKeeper
+	t         *TLS   // set on the accepting side
+	peer      string // the dialled node (dialling side)
 	client    bool
 
 	ok   atomic.Bool // the handshake is done and succeeded: no more locking
@@ -381,6 +383,7 @@ type tlsConn struct {
 	err  error       // why it failed
 
 	readAny bool // a read returned data (only the reader uses it)
+	wdead   bool // a write timed out (only the writer uses it)
 }
 
 func (c *tlsConn) ready() error {
@@ -407,7 +410,7 @@ func (c *tlsConn) serverHandshake() error {
 		refusePlaintext(c.raw, b[0])
 		return tlsErr(wire.ErrTLSMismatch, nil, "plaintext connection from %s refused: this node requires TLS (%s)", addr, c.t.source())
 	}
-	tc := tls.Server(&prefixConn{Conn: c.raw, first: b[:]}, &tls.Config{
+	tc := tls.Server(&prefixConn{Conn: c.keep, first: b[:]}, &tls.Config{
 		MinVersion:                  tls.VersionTLS13,
 		Certificates:                []tls.Certificate{c.t.Cert},
 		ClientAuth:                  tls.RequireAndVerifyClientCert,
@@ -463,16 +466,25 @@ func (c *tlsConn) Read(p []byte) (int, error) {
 }
 
 // Write writes through TLS. A write that times out leaves a TLS
-// connection unusable (every later write fails at once), so its timeout
-// is reported as a plain error: the node's writer then drops the
-// connection rather than retrying.
+// connection unusable (every later write fails at once), so it must not
+// time out early: the node sets write deadlines lazily (see lazyDeadline)
+// and retries a write that hit an old one, which TLS cannot. writeKeeper
+// does that retry below TLS instead, so a write times out a whole
+// deadline span after it started, as it would over TCP; after that, a
+// further write fails with an error that is not a timeout, so that
+// nothing retries it.
 func (c *tlsConn) Write(p []byte) (int, error) {
 	if err := c.ready(); err != nil {
 		return 0, err
 	}
+	if c.wdead {
+		return 0, errors.New("TLS: a write timed out earlier: the connection is unusable")
+	}
+	c.keep.start.Store(time.Now().UnixNano())
 	k, err := c.Conn.Write(p)
+	c.keep.start.Store(0)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		err = fmt.Errorf("TLS write timed out, which leaves the connection unusable: %s", err)
+		c.wdead = true
 	}
 	return k, err
 }
@@ -482,11 +494,57 @@ func (c *tlsConn) Write(p []byte) (int, error) {
 // peer reads an end of file.
 func (c *tlsConn) Close() error { return c.raw.Close() }
 
-func (c *tlsConn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
-func (c *tlsConn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
-func (c *tlsConn) SetDeadline(t time.Time) error      { return c.raw.SetDeadline(t) }
-func (c *tlsConn) SetReadDeadline(t time.Time) error  { return c.raw.SetReadDeadline(t) }
-func (c *tlsConn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+func (c *tlsConn) LocalAddr() net.Addr               { return c.raw.LocalAddr() }
+func (c *tlsConn) RemoteAddr() net.Addr              { return c.raw.RemoteAddr() }
+func (c *tlsConn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+func (c *tlsConn) SetDeadline(t time.Time) error {
+	c.keep.span(t)
+	return c.raw.SetDeadline(t)
+}
+
+func (c *tlsConn) SetWriteDeadline(t time.Time) error {
+	c.keep.span(t)
+	return c.raw.SetWriteDeadline(t)
+}
+
+// writeKeeper is the connection under TLS as TLS writes to it. While a
+// write of the node runs (start set), a raw write that times out before
+// the write has had the last deadline span (how far ahead the node set
+// its last write deadline) gets the rest of it and goes on, as the node's
+// own writer would retry over TCP; TLS never sees that timeout.
+type writeKeeper struct {
+	net.Conn
+	start atomic.Int64 // UnixNano when the node's current write began; 0 outside one
+	grace atomic.Int64 // the last deadline span, in ns
+}
+
+func (w *writeKeeper) span(t time.Time) {
+	if !t.IsZero() {
+		w.grace.Store(int64(time.Until(t)))
+	}
+}
+
+func (w *writeKeeper) Write(p []byte) (int, error) {
+	n := 0
+	for {
+		k, err := w.Conn.Write(p[n:])
+		n += k
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		start := w.start.Load()
+		if start == 0 {
+			return n, err
+		}
+		// A millisecond past the span, so that the node's writer, which
+		// measures the span from a moment earlier, does not retry.
+		until := time.Unix(0, start+w.grace.Load()).Add(time.Millisecond)
+		if !time.Now().Before(until) || w.Conn.SetWriteDeadline(until) != nil {
+			return n, err
+		}
+	}
+}
 
 // prefixConn gives back bytes already read before the connection's own.
 type prefixConn struct {

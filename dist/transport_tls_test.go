@@ -328,9 +328,12 @@ func TestTLSLoadExpired(t *testing.T) {
 	}
 }
 
-// A write that times out leaves a TLS connection unusable: the error must
-// not look like a timeout the node's writer retries (which would spin).
-func TestTLSWriteTimeoutIsFinal(t *testing.T) {
+// A write that times out leaves a TLS connection unusable, so it must
+// not time out on a deadline set for an earlier write (the node's writer
+// sets them lazily and retries, see lazyDeadline): it gets the whole span
+// from its own start, then a timeout, and a later write fails with an
+// error that is not a timeout (which nothing retries).
+func TestTLSWriteTimeout(t *testing.T) {
 	ca := newTestCA(t)
 	srv := ca.transport("b@localhost")
 	ln, err := srv.Listen("127.0.0.1")
@@ -356,15 +359,26 @@ func TestTLSWriteTimeoutIsFinal(t *testing.T) {
 	}
 	sc := <-accepted
 	defer sc.Close()
-	_ = cl.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	const span = 300 * time.Millisecond
+	// The write that blocks starts after the deadline was set (after
+	// the writes that fill the socket buffers).
+	_ = cl.SetWriteDeadline(time.Now().Add(span))
+	start := time.Now()
 	big := make([]byte, 1<<20)
 	for {
 		_, err = cl.Write(big)
 		if err != nil {
 			break
 		}
+		start = time.Now()
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) || !strings.Contains(err.Error(), "TLS write timed out") {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write past the deadline: %v", err)
+	}
+	if d := time.Since(start); d < span {
+		t.Fatalf("the write timed out after %v, before its span of %v", d, span)
+	}
+	if _, err = cl.Write(big); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write after a timeout: %v", err)
 	}
 }
