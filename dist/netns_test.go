@@ -41,8 +41,10 @@ type netLab struct {
 // once).
 var labSeq atomic.Int32
 
-// labLock serialises the choice of a lab's /24 between test processes.
-const labLock = "/tmp/gonode-netlab.lock"
+// labLock, the directory where ip(8) keeps the namespaces it made (there
+// once newNetLab has made one), is locked to serialise the choice of a
+// lab's /24 between test processes; locking it leaves no file behind.
+const labLock = "/run/netns"
 
 // newNetLab sets a lab up, or skips the test where namespaces cannot be
 // made. Everything it creates is removed by t.Cleanup, failure or not.
@@ -70,7 +72,7 @@ func newNetLab(t *testing.T) *netLab {
 
 	// The /24: the first from 198.18.<pid mod 256> on that this namespace
 	// neither has nor routes, chosen and taken under a lock.
-	lock, err := os.OpenFile(labLock, os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.Open(labLock)
 	if err != nil {
 		t.Fatal(err)
 	}
