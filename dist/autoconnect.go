@@ -60,15 +60,3 @@ func (f *failedConnects) remember(node string, err error, now time.Time) {
 	}
 	f.errs[node] = failedConnect{at: now, err: err}
 }
-
-// autoConnect connects to node for a signal, unless a connect there failed
-// just now.
-func (n *Node) autoConnect(node string) error {
-	now := time.Now()
-	if err := n.failed.recent(node, now); err != nil {
-		return err
-	}
-	err := n.Connect(n.ctx, node)
-	n.failed.remember(node, err, time.Now())
-	return err
-}

@@ -65,12 +65,13 @@ type conn struct {
 	calls       context.Context
 	cancelCalls context.CancelFunc
 	readFrom    atomic.Int64 // when the reader last went to the socket (see monoNow): silence since then
+	maxBacklog  int          // maxBacklog, lowered by tests
 }
 
 // newConn makes the connection over nc once the handshake is done; br
 // holds what the handshake read, and may already hold the first frames.
 func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo) *conn {
-	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog}
 	c.calls, c.cancelCalls = context.WithCancel(n.ctx)
 	c.room = sync.NewCond(&c.mu)
 	// From now on br reads the socket through liveReader, which sets the
@@ -187,15 +188,57 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 
 // send enqueues m for the writer. wait says whether the caller may be made
 // to wait for room (ordinary sends) or not (control signals).
-func (c *conn) send(m Message, wait bool) error {
+func (c *conn) send(m Message, wait bool) error { return c.enqueue(nil, m, wait) }
+
+// sendCtx is send for a sender that may wait for room, until ctx ends
+// (an rpc or a spawn with its time-out).
+func (c *conn) sendCtx(ctx context.Context, m Message) error { return c.enqueue(ctx, m, true) }
+
+// maxBacklog bounds everything queued for the writer. Control signals
+// (replies, exits, DOWNs) never wait, so that a reader can always answer;
+// a peer that lets this many pile up takes nothing we must tell it, and
+// its connection is closed (its links fire), rather than the queue growing
+// until the write deadline finds it.
+const maxBacklog = 1 << 18
+
+var errBacklog = errors.New("control backlog: the peer takes nothing")
+
+func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 	c.mu.Lock()
-	for wait && len(c.queue) >= maxQueue && !c.closing {
+	// A sender does not pass those already waiting for room: each wake-up
+	// lets every waiter in before the senders that woke it fill the
+	// queue again, so a call waiting among streams is not starved.
+	if wait && (len(c.queue) >= maxQueue || c.waiting > 0) && !c.closing {
+		var stop func() bool
+		if ctx != nil {
+			stop = context.AfterFunc(ctx, func() {
+				c.mu.Lock()
+				c.room.Broadcast()
+				c.mu.Unlock()
+			})
+		}
 		c.waiting++
-		c.room.Wait()
+		for len(c.queue) >= maxQueue && !c.closing && (ctx == nil || ctx.Err() == nil) {
+			c.room.Wait()
+		}
 		c.waiting--
+		if stop != nil {
+			stop()
+		}
+		if ctx != nil && ctx.Err() != nil && !c.closing {
+			c.mu.Unlock()
+			return ctx.Err()
+		}
 	}
 	if c.closing {
 		c.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
+	}
+	if len(c.queue) >= c.maxBacklog {
+		c.mu.Unlock()
+		if c.shut(errBacklog) {
+			c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, errBacklog)
+		}
 		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
 	}
 	c.queue = append(c.queue, m)
@@ -208,6 +251,21 @@ func (c *conn) send(m Message, wait bool) error {
 		}
 	}
 	return nil
+}
+
+// enqueueFirst queues what waited for the connection while it was being
+// set up, before its writer starts and before any sender can see it.
+func (c *conn) enqueueFirst(pending []Message) {
+	if len(pending) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.queue = append(c.queue, pending...)
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
 }
 
 // close shuts the connection once; the reader then sees the error, ends,

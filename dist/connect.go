@@ -18,24 +18,6 @@ import (
 // Erlang's net_setuptime does.
 const setupTime = 7 * time.Second
 
-// peer is the node's record of one peer: a connection up, or being set up
-// by us (dialing), by it (accepting), or both at once.
-type peer struct {
-	name      string
-	conn      *conn         // the connection once up
-	dialing   bool          // our own attempt is in progress
-	accepting bool          // its attempt is in its handshake
-	ready     chan struct{} // closed when conn is set or every attempt failed
-	err       error         // why the attempts failed
-	down      chan struct{} // closed when conn's teardown (see connDown) is over
-}
-
-// A peer record with both conn and accepting set is a pending replacement:
-// a new incarnation of the peer is in its handshake while the connection to
-// the old one stays up. Only once the newcomer has proved the cookie does
-// up retire the old connection, so a hello from someone without the cookie
-// never disturbs a live connection.
-
 // Connect connects to the node name (Erlang's net_kernel:connect_node): it
 // returns at once if already connected, and otherwise looks the node up in
 // its host's port mapper and runs the handshake. Unless this node is
@@ -53,72 +35,82 @@ func (n *Node) Connect(ctx context.Context, name string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, setupTime)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		n.mu.Lock()
-		if n.closed {
-			n.mu.Unlock()
-			return ErrClosed
-		}
-		p := n.peers[name]
-		if p != nil && p.conn != nil {
-			n.mu.Unlock()
-			return nil
-		}
-		if p != nil {
-			ready := p.ready
-			n.mu.Unlock()
-			select {
-			case <-ready:
-			case <-ctx.Done():
-				return fmt.Errorf("connect %s: %w", name, ctx.Err())
-			}
-			if attempt > 0 {
-				if n.connFor(name) != nil {
-					return nil
-				}
-				return fmt.Errorf("connect %s: %w", name, p.err)
-			}
-			continue
-		}
-		p = &peer{name: name, dialing: true, ready: make(chan struct{})}
-		n.peers[name] = p
+	n.mu.Lock()
+	if n.table.closed {
 		n.mu.Unlock()
+		return ErrClosed
+	}
+	p, dial := n.table.connect(name)
+	n.mu.Unlock()
+	if dial {
 		return n.dial(ctx, p)
 	}
+	return n.waitReady(ctx, p)
 }
 
+// waitReady waits until the attempts in progress for p end.
+func (n *Node) waitReady(ctx context.Context, p *peer) error {
+	n.mu.Lock()
+	ready := p.ready
+	n.mu.Unlock()
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return fmt.Errorf("connect %s: %w", p.name, ctx.Err())
+	}
+	if n.connFor(p.name) != nil {
+		return nil
+	}
+	n.mu.Lock()
+	err := p.err
+	n.mu.Unlock()
+	if err == nil {
+		err = errConnectionLost
+	}
+	return fmt.Errorf("connect %s: %w", p.name, err)
+}
+
+// connectInBackground dials for the signals that queued for p, and
+// remembers a failure for a moment (see failedConnects).
+func (n *Node) connectInBackground(p *peer) {
+	defer n.wg.Done()
+	ctx, cancel := context.WithTimeout(n.ctx, setupTime)
+	defer cancel()
+	err := n.dial(ctx, p)
+	if err != nil && n.ctx.Err() == nil {
+		n.logf("dist: connecting to %s for a signal: %v", p.name, err)
+	}
+	n.failed.remember(p.name, err, time.Now())
+}
+
+// dial runs our attempt for p, for which table.connect said to dial.
 func (n *Node) dial(ctx context.Context, p *peer) error {
 	c, err := n.dialHandshake(ctx, p.name)
 	var refused *wire.RefusedError
 	if errors.As(err, &refused) && (refused.Status == wire.StatusNok || refused.Status == wire.StatusAlive) {
 		// Nok: the peer is connecting to us at the same time and its
-		// attempt wins. Alive: its attempt already made it. Either way the
+		// attempt wins. Alive: it holds a connection from us, and we told
+		// it that one is up (or being accepted) here too. Either way the
 		// connection arrives, or has arrived, through accept.
 		n.mu.Lock()
 		p.dialing = false
-		if refused.Status == wire.StatusAlive && p.conn == nil && !p.accepting {
+		if refused.Status == wire.StatusAlive && p.conn == nil && p.next == nil && !p.accepting {
 			n.mu.Unlock()
 			n.attemptFailed(p, err, false)
 			return fmt.Errorf("connect %s: the peer still holds an old connection from this node; it drops it within the tick time: %w", p.name, err)
 		}
-		ready := p.ready
 		n.mu.Unlock()
-		select {
-		case <-ready:
-			if n.connFor(p.name) != nil {
-				return nil
-			}
-			return fmt.Errorf("connect %s: %w", p.name, p.err)
-		case <-ctx.Done():
-			n.attemptFailed(p, ctx.Err(), false)
-			return fmt.Errorf("connect %s: %w", p.name, ctx.Err())
-		}
+		return n.waitReady(ctx, p)
 	}
 	if err != nil {
 		n.attemptFailed(p, err, false)
 		return fmt.Errorf("connect %s: %w", p.name, err)
 	}
-	return n.up(p, c)
+	n.mu.Lock()
+	acts := n.table.handshook(p, c, false)
+	n.mu.Unlock()
+	n.run(acts)
+	return n.waitReady(ctx, p)
 }
 
 // dialHandshake looks name up, dials it and runs the initiating handshake.
@@ -151,7 +143,14 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 }
 
 func (n *Node) handshakeConfig() wire.HandshakeConfig {
-	return wire.HandshakeConfig{Name: n.cfg.Name, Creation: n.proc.Creation(), Cookie: n.cfg.Cookie, Hidden: n.cfg.Hidden}
+	return wire.HandshakeConfig{
+		Name: n.cfg.Name, Creation: n.proc.Creation(), Cookie: n.cfg.Cookie, Hidden: n.cfg.Hidden,
+		AliveAsked: func(peer string) bool {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			return n.table.aliveAsked(peer)
+		},
+	}
 }
 
 // accept runs the accepting handshake on a new connection. Failures are
@@ -166,7 +165,9 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 	var p *peer
 	info, err := n.cfg.Protocol.Handshake.Accept(nc, br, n.handshakeConfig(), func(peer wire.PeerInfo) wire.Status {
 		var st wire.Status
-		p, st = n.decide(peer)
+		n.mu.Lock()
+		p, st = n.table.hello(peer)
+		n.mu.Unlock()
 		return st
 	})
 	if err != nil {
@@ -186,7 +187,11 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
-	_ = n.up(p, newConn(n, nc, br, info))
+	c := newConn(n, nc, br, info)
+	n.mu.Lock()
+	acts := n.table.handshook(p, c, true)
+	n.mu.Unlock()
+	n.run(acts)
 }
 
 func orUnknown(s string) string {
@@ -196,127 +201,80 @@ func orUnknown(s string) string {
 	return s
 }
 
-// decide answers a peer's hello: Erlang's rules for connections that are
-// already up or being set up in both directions at once.
-func (n *Node) decide(info wire.PeerInfo) (*peer, wire.Status) {
-	name := info.Name
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return nil, wire.StatusNotAllowed
-	}
-	p := n.peers[name]
-	switch {
-	case p == nil:
-		p = &peer{name: name, ready: make(chan struct{})}
-		n.peers[name] = p
-	case p.accepting:
-		return nil, wire.StatusNok // a second attempt while the first is in its handshake
-	case p.conn != nil && p.conn.peer.Creation == info.Creation:
-		// Already connected to this incarnation: the two nodes dialled each
-		// other and the other attempt got through first. (A half-open old
-		// connection is found by the ticks within the tick time.)
-		return nil, wire.StatusAlive
-	case p.conn != nil:
-		// A new incarnation of the peer (it restarted under the same name)
-		// while we still hold a connection to the old one. Anyone can claim
-		// a name in a hello, so the old connection stays up: up replaces it
-		// once the newcomer's digest has been checked, and a failed
-		// handshake leaves it alone (a pending replacement, see peer).
-	case p.dialing && wire.WinsSimultaneous(n.cfg.Name, name):
-		return nil, wire.StatusNok
-	}
-	p.accepting = true
-	return p, wire.StatusOK
-}
-
-// attemptFailed ends one attempt; when no attempt is left, waiters learn
-// the error and the record goes.
+// attemptFailed ends one attempt without a connection.
 func (n *Node) attemptFailed(p *peer, err error, accepting bool) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if accepting {
-		p.accepting = false
-	} else {
-		p.dialing = false
-	}
-	if p.conn == nil && !p.dialing && !p.accepting && n.peers[p.name] == p {
-		p.err = err
-		delete(n.peers, p.name)
-		close(p.ready)
+	acts := n.table.failed(p, err, accepting)
+	n.mu.Unlock()
+	n.run(acts)
+}
+
+// connDown is called once per connection by its reader when it ends; see
+// peerTable.down for why it is keyed by connection.
+func (n *Node) connDown(c *conn, reason error) {
+	n.mu.Lock()
+	acts := n.table.down(c, reason)
+	n.mu.Unlock()
+	n.run(acts)
+}
+
+// errReplaced closes a connection whose peer came back (a new incarnation,
+// or a dialer that found this one half-open) and proved the cookie.
+var errReplaced = errors.New("replaced by a new connection from the peer")
+
+// run takes the actions the peer table asked for, in order.
+func (n *Node) run(acts []action) {
+	for len(acts) > 0 {
+		a := acts[0]
+		acts = acts[1:]
+		switch a.kind {
+		case actStart:
+			n.start(a.c)
+		case actClose:
+			a.c.close(a.reason)
+		case actTeardown:
+			// Links and monitors made over c fire, calls waiting on it
+			// fail, watchers get nodedown; only then may a successor start.
+			n.proc.PeerDown(a.name)
+			n.rpc.failConn(a.c, a.reason)
+			n.notifyNodes(a.name, a.c.peer.Hidden || n.cfg.Hidden, false, a.reason)
+			n.mu.Lock()
+			acts = append(n.table.tornDown(a.c), acts...)
+			n.mu.Unlock()
+		case actFailed:
+			if len(a.pending) > 0 {
+				// Links and monitors made while connecting fire with
+				// noconnection; sends are dropped, as in Erlang.
+				n.proc.PeerDown(a.name)
+			}
+		}
 	}
 }
 
-// up makes c the connection to its peer, starts its goroutines and tells
-// whoever watches nodes.
-//
-// If p still holds a connection (a pending replacement: c is from a new
-// incarnation that has just proved the cookie), the old one is closed and
-// its teardown finished first: its links fire and its rpcs fail before c
-// can carry anything, and watchers get its nodedown before c's nodeup.
-func (n *Node) up(p *peer, c *conn) error {
+// start starts c's reader and writer and tells the watchers that its peer
+// is up. Watchers hear of it before the reader can report c's end.
+func (n *Node) start(c *conn) {
 	n.mu.Lock()
-	for old := p.conn; old != nil && old != c && !n.closed && n.peers[p.name] == p; old = p.conn {
-		down := p.down
+	if n.table.closed {
 		n.mu.Unlock()
-		old.close(errReplaced)
-		<-down // connDown(old) has run, and made p.conn nil
-		n.mu.Lock()
+		c.close(ErrClosed)
+		return
 	}
-	if n.closed || n.peers[p.name] != p {
-		n.mu.Unlock()
-		c.nc.Close()
-		return ErrClosed
-	}
-	p.conn, p.dialing, p.accepting = c, false, false
-	p.down = make(chan struct{})
-	close(p.ready)
 	n.wg.Add(2)
 	n.mu.Unlock()
+	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, true, nil)
 	go c.writeLoop()
 	go c.readLoop()
-	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, true, nil)
 	if !n.cfg.Hidden && !c.peer.Hidden {
 		_ = c.send(Message{Kind: KindPeers, Payload: n.visiblePeers(c.peer.Name)}, false)
 	}
-	return nil
-}
-
-// errReplaced closes a connection whose peer came back as a new
-// incarnation and proved the cookie.
-var errReplaced = errors.New("replaced by a new connection from the peer")
-
-// connDown is called once per connection by its reader when it ends. The
-// teardown (links and monitors fire with noconnection, rpcs waiting on c
-// fail, nodedown) runs only while the node's record still holds c, so it
-// is keyed by connection: a connection that is no longer the peer's
-// current one touches nothing made over its successor. A record with a
-// pending replacement (see peer) is kept, empty, for the newcomer.
-func (n *Node) connDown(c *conn, reason error) {
-	n.mu.Lock()
-	p := n.peers[c.peer.Name]
-	if p == nil || p.conn != c {
-		n.mu.Unlock()
-		return
-	}
-	if p.accepting {
-		p.conn, p.ready = nil, make(chan struct{})
-	} else {
-		delete(n.peers, c.peer.Name)
-	}
-	down := p.down
-	n.mu.Unlock()
-	n.proc.PeerDown(c.peer.Name)
-	n.rpc.failConn(c, reason)
-	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, false, reason)
-	close(down)
 }
 
 // connFor returns the connection to name if it is up.
 func (n *Node) connFor(name string) *conn {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if p := n.peers[name]; p != nil {
+	if p := n.table.peers[name]; p != nil {
 		return p.conn
 	}
 	return nil
@@ -344,7 +302,7 @@ func (n *Node) HiddenNodes() []string { return n.nodes(true) }
 func (n *Node) nodes(hidden bool) []string {
 	n.mu.Lock()
 	out := []string{}
-	for name, p := range n.peers {
+	for name, p := range n.table.peers {
 		if p.conn != nil && (p.conn.peer.Hidden || n.cfg.Hidden) == hidden {
 			out = append(out, name)
 		}
@@ -394,34 +352,70 @@ func (n *Node) Ping(ctx context.Context, name string) string {
 }
 
 // Forward implements proc.Forwarder: it carries a signal to the node of its
-// target, connecting first for sends, links, monitors and exit signals
-// (as Erlang connects on first use). A send to a node that cannot be
-// reached is dropped, as in Erlang; a link or monitor gets an error, which
-// proc turns into noconnection; an exit signal's error goes back to its
-// sender.
+// target. A send, link, monitor or exit signal to a node not connected
+// connects first (as Erlang connects on first use), in the background: the
+// signal queues, with any that follow, and goes first once the connection
+// is up; if it cannot be made, the sends are dropped and the links and
+// monitors fire with noconnection, as in Erlang. Other signals to a node
+// not connected are dropped. Ordinary sends wait while maxQueue of them
+// are queued; nothing else waits.
 func (n *Node) Forward(s proc.Signal) error {
 	m := MessageFromSignal(s)
 	node := s.To.Node
-	c := n.connFor(node)
-	switch s.Kind {
-	case proc.SigSend, proc.SigSendName, proc.SigLink, proc.SigMonitor, proc.SigExit2:
-		if c == nil {
-			if err := n.autoConnect(node); err != nil {
-				if s.Kind == proc.SigSend || s.Kind == proc.SigSendName {
+	data := s.Kind == proc.SigSend || s.Kind == proc.SigSendName
+	connects := data || s.Kind == proc.SigLink || s.Kind == proc.SigMonitor || s.Kind == proc.SigExit2
+	for {
+		n.mu.Lock()
+		p := n.table.peers[node]
+		if p != nil && p.conn != nil {
+			c := p.conn
+			n.mu.Unlock()
+			if err := c.send(m, data); err != nil && !data {
+				return err
+			}
+			return nil // a send on a connection that went down under it is dropped, as in Erlang
+		}
+		if p != nil && p.tearing != nil {
+			// A connection's teardown fires the links made over it: wait
+			// for its end (it does no I/O), so that what is sent now
+			// belongs to the next connection.
+			torn := p.torn
+			n.mu.Unlock()
+			<-torn
+			continue
+		}
+		dial := false
+		if p == nil {
+			if !connects || n.table.closed {
+				n.mu.Unlock()
+				return fmt.Errorf("%w: %s", ErrNodeDown, node)
+			}
+			if err := n.failed.recent(node, time.Now()); err != nil {
+				n.mu.Unlock()
+				if data {
 					return nil
 				}
 				return err
 			}
-			c = n.connFor(node)
+			p, dial = n.table.connect(node)
 		}
+		if !n.table.queue(p, m, data) {
+			ready := p.ready
+			n.mu.Unlock()
+			select {
+			case <-ready:
+			case <-n.ctx.Done():
+				return nil
+			}
+			continue
+		}
+		if dial {
+			n.wg.Add(1)
+		}
+		n.mu.Unlock()
+		if dial {
+			go n.connectInBackground(p)
+		}
+		return nil
 	}
-	if c == nil {
-		return fmt.Errorf("%w: %s", ErrNodeDown, node)
-	}
-	wait := s.Kind == proc.SigSend || s.Kind == proc.SigSendName
-	err := c.send(m, wait)
-	if err != nil && wait {
-		return nil // the connection went down under the send: dropped, as in Erlang
-	}
-	return err
 }

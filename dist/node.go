@@ -76,8 +76,7 @@ type Node struct {
 	logf  func(string, ...any)
 
 	mu       sync.Mutex
-	peers    map[string]*peer // guarded by mu: connections up or being set up
-	closed   bool
+	table    peerTable         // guarded by mu: connections up or being set up
 	watchers map[proc.Pid]bool // guarded by mu: processes subscribed to node events (value: include hidden)
 
 	rpc    rpcState
@@ -176,7 +175,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, proc: pn, codec: cfg.Protocol.Codec, reg: reg, ln: ln, logf: cfg.Logf,
-		peers: make(map[string]*peer), watchers: make(map[proc.Pid]bool),
+		table: newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
 	}
 	n.rpc.init()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -211,15 +210,11 @@ func (n *Node) Port() int { return listenerPort(n.ln) }
 // served it) and waits for all of the node's goroutines. Idempotent.
 func (n *Node) Close() error {
 	n.mu.Lock()
-	if n.closed {
+	if n.table.closed {
 		n.mu.Unlock()
 		return nil
 	}
-	n.closed = true
-	peers := make([]*peer, 0, len(n.peers))
-	for _, p := range n.peers {
-		peers = append(peers, p)
-	}
+	up, waiting := n.table.shutdown()
 	n.mu.Unlock()
 
 	n.cancel()
@@ -227,16 +222,13 @@ func (n *Node) Close() error {
 	// What processes sent last (a cast, a reply) goes out before the
 	// connections close, within a second.
 	var drains sync.WaitGroup
-	for _, p := range peers {
-		if c := p.conn; c != nil {
-			drains.Go(func() { c.drain(time.Second) })
-		}
+	for _, c := range up {
+		drains.Go(func() { c.drain(time.Second) })
 	}
 	drains.Wait()
-	for _, p := range peers {
-		if p.conn != nil {
-			p.conn.close(errors.New("node stopping"))
-		}
+	stopping := errors.New("node stopping")
+	for _, c := range append(up, waiting...) {
+		c.close(stopping)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

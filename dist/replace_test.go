@@ -149,7 +149,7 @@ func TestSpoofedHelloKeepsConnection(t *testing.T) {
 			eventually(t, "the attempt ends", func() bool {
 				a.mu.Lock()
 				defer a.mu.Unlock()
-				p := a.peers["b@localhost"]
+				p := a.table.peers["b@localhost"]
 				return p != nil && !p.accepting
 			})
 			if v, err := a.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int64(9) {
@@ -367,7 +367,7 @@ func TestOldConnectionDiesDuringReplacement(t *testing.T) {
 	eventually(t, "the replacement is pending", func() bool {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		p := a.peers["b@localhost"]
+		p := a.table.peers["b@localhost"]
 		return p != nil && p.accepting && p.conn != nil
 	})
 	if !a.Disconnect("b@localhost") {

@@ -11,10 +11,18 @@
 // MaxHandshakeMessage, and the first byte of Body is the message tag:
 //
 //	A -> B  hello      tag=1 "GOND" version:u16 creation:u32 flags:u64 hidden:u8 name:str
-//	B -> A  status     tag=2 status:u8                  (the handshake stops here unless ok)
+//	B -> A  status     tag=2 status:u8                  (the handshake stops here unless ok, or alive below)
+//	A -> B  alive ans  tag=7 dead:u8                    (only after status alive to a hello with FlagAliveAsk)
 //	B -> A  challenge  tag=3 creation:u32 flags:u64 hidden:u8 nonceB:[32] name:str
 //	A -> B  reply      tag=4 nonceA:[32] digestA:[32]
 //	B -> A  ack        tag=5 digestB:[32]               (or authfail, tag=6, and B closes)
+//
+// Status alive says that B holds a connection from A's incarnation. If A's
+// hello carries FlagAliveAsk, B then waits for A's answer: dead=1 (A has no
+// connection to B: B's is half-open) and the handshake goes on with the
+// challenge alone, B replacing its old connection only once A has proved
+// the cookie; dead=0 stops it. Flags are capability bits (FlagAliveAsk,
+// ...); each side sends its own and both digests cover them.
 //
 // The tag, magic and version open every hello of every version, so a node
 // meeting a version it does not speak can still answer bad_version. B sends

@@ -165,6 +165,23 @@ func FuzzDecodeAck(f *testing.F) {
 	})
 }
 
+func FuzzDecodeAliveAnswer(f *testing.F) {
+	f.Add(appendAliveAnswer(nil, true)[2:])
+	f.Add(appendAliveAnswer(nil, false)[2:])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		dead, err := decodeAliveAnswer(body)
+		if err != nil {
+			if !errors.Is(err, ErrProtocol) {
+				t.Fatalf("error %v is not ErrProtocol", err)
+			}
+			return
+		}
+		if got := appendAliveAnswer(nil, dead)[2:]; !bytes.Equal(got, body) {
+			t.Fatalf("re-encoded %x, want %x", got, body)
+		}
+	})
+}
+
 // zeroRand makes nonces deterministic, so the fuzzer can reach the digest
 // checks.
 type zeroRand struct{}

@@ -37,6 +37,24 @@ const (
 	tagReply     byte = 4
 	tagAck       byte = 5
 	tagAuthFail  byte = 6
+	tagAliveAns  byte = 7
+)
+
+// Capability flags, carried in the hello and the challenge (and covered by
+// both digests) so that versions can negotiate what they both do. Part of
+// the wire format: only append, one bit each.
+const (
+	// FlagAliveAsk: this node, dialing, can be asked whether an old
+	// connection to the peer is alive. A peer that still holds one from
+	// the same incarnation answers status alive and waits for an alive
+	// answer (true: the old connection is dead here, replace it once the
+	// cookie is proved; false: it is up here too, stop), as Erlang's
+	// handshake does, instead of refusing until the ticks find the
+	// half-open connection.
+	FlagAliveAsk uint64 = 1 << 0
+
+	// Flags is what this version of the package sets.
+	Flags = FlagAliveAsk
 )
 
 // Status is B's answer to A's hello. Part of the wire format: only append.
@@ -133,9 +151,14 @@ type HandshakeConfig struct {
 	Name     string    // this node's name, name@host
 	Creation uint32    // this node's incarnation
 	Cookie   string    // the shared secret; never sent, never printed
-	Flags    uint64    // capability flags, passed through to the peer
+	Flags    uint64    // capability flags (see FlagAliveAsk); Flags is added
 	Hidden   bool      // a hidden node (for example a remote shell)
 	Rand     io.Reader // source of nonces; nil means crypto/rand
+	// AliveAsked, on the dialing side, answers a peer that still holds a
+	// connection from this node: true if no connection to that peer is up
+	// (or being set up) here, so that the peer replaces its old one. Nil
+	// answers true.
+	AliveAsked func(peer string) bool
 }
 
 // PeerInfo describes the node at the other end of a finished handshake.
@@ -191,7 +214,7 @@ func Initiate(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, wantPeer strin
 		return PeerInfo{}, fmt.Errorf("wire: handshake with %s: %s: %w", wantPeer, step, err)
 	}
 
-	me := hello{Version: Version, Name: cfg.Name, Creation: cfg.Creation, Flags: cfg.Flags, Hidden: cfg.Hidden}
+	me := hello{Version: Version, Name: cfg.Name, Creation: cfg.Creation, Flags: cfg.Flags | Flags, Hidden: cfg.Hidden}
 	if _, err := w.Write(appendHello(nil, me)); err != nil {
 		return fail("sending hello", err)
 	}
@@ -204,7 +227,16 @@ func Initiate(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, wantPeer strin
 	if err != nil {
 		return fail("reading status", err)
 	}
-	if st != StatusOK {
+	if st == StatusAlive {
+		// The peer holds a connection from us and asks whether it lives.
+		dead := cfg.AliveAsked == nil || cfg.AliveAsked(wantPeer)
+		if _, err := w.Write(appendAliveAnswer(nil, dead)); err != nil {
+			return fail("sending alive answer", err)
+		}
+		if !dead {
+			return PeerInfo{}, &RefusedError{Peer: wantPeer, Status: st}
+		}
+	} else if st != StatusOK {
 		return PeerInfo{}, &RefusedError{Peer: wantPeer, Status: st}
 	}
 
@@ -297,19 +329,36 @@ func Accept(w io.Writer, br *bufio.Reader, cfg HandshakeConfig, decide func(peer
 	if decide != nil {
 		st = decide(peer)
 	}
+	asked := st == StatusAlive && h.Flags&FlagAliveAsk != 0
 	if st != StatusOK {
 		if _, err := w.Write(appendStatus(nil, st)); err != nil {
 			return fail("sending status", err)
 		}
-		return peer, &RefusedError{Peer: h.Name, Status: st}
+		if !asked {
+			return peer, &RefusedError{Peer: h.Name, Status: st}
+		}
+		body, err := readMessage(br)
+		if err != nil {
+			return fail("reading alive answer", err)
+		}
+		dead, err := decodeAliveAnswer(body)
+		if err != nil {
+			return fail("reading alive answer", err)
+		}
+		if !dead {
+			return peer, &RefusedError{Peer: h.Name, Status: st}
+		}
 	}
 
 	var nonceB [NonceLen]byte
 	if _, err := io.ReadFull(cfg.rand(), nonceB[:]); err != nil {
 		return fail("making nonce", err)
 	}
-	ch := challenge{Name: cfg.Name, Creation: cfg.Creation, Flags: cfg.Flags, Hidden: cfg.Hidden, Nonce: nonceB}
-	msg := appendStatus(make([]byte, 0, 128), StatusOK)
+	ch := challenge{Name: cfg.Name, Creation: cfg.Creation, Flags: cfg.Flags | Flags, Hidden: cfg.Hidden, Nonce: nonceB}
+	msg := make([]byte, 0, 128)
+	if !asked {
+		msg = appendStatus(msg, StatusOK)
+	}
 	msg = appendChallenge(msg, ch)
 	if _, err := w.Write(msg); err != nil {
 		return fail("sending challenge", err)
@@ -486,6 +535,19 @@ func appendAck(b []byte, digest [DigestLen]byte) []byte {
 	b, start := beginMessage(b, tagAck)
 	b = append(b, digest[:]...)
 	return endMessage(b, start)
+}
+
+func appendAliveAnswer(b []byte, dead bool) []byte {
+	b, start := beginMessage(b, tagAliveAns)
+	b = append(b, boolByte(dead))
+	return endMessage(b, start)
+}
+
+func decodeAliveAnswer(body []byte) (bool, error) {
+	p := decoder{b: body, what: "alive answer"}
+	p.tag(tagAliveAns)
+	dead := p.bool()
+	return dead, p.end()
 }
 
 func appendAuthFail(b []byte) []byte {

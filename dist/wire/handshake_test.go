@@ -89,8 +89,8 @@ func TestHandshakeOK(t *testing.T) {
 	if ra.err != nil || rb.err != nil {
 		t.Fatalf("initiate: %v; accept: %v", ra.err, rb.err)
 	}
-	wantA := PeerInfo{Name: "beta@host", Creation: 9, Flags: 0x0304, Hidden: false, Version: Version}
-	wantB := PeerInfo{Name: "alpha@host", Creation: 7, Flags: 0x0102, Hidden: true, Version: Version}
+	wantA := PeerInfo{Name: "beta@host", Creation: 9, Flags: 0x0304 | Flags, Hidden: false, Version: Version}
+	wantB := PeerInfo{Name: "alpha@host", Creation: 7, Flags: 0x0102 | Flags, Hidden: true, Version: Version}
 	if ra.peer != wantA {
 		t.Errorf("A sees %+v, want %+v", ra.peer, wantA)
 	}
@@ -106,7 +106,9 @@ func TestHandshakeRefused(t *testing.T) {
 		t.Run(st.String(), func(t *testing.T) {
 			var seen PeerInfo
 			decide := func(p PeerInfo) Status { seen = p; return st }
-			ra, rb := handshake(t, cfgA, cfgB, cfgB.Name, decide, nil)
+			a := cfgA
+			a.AliveAsked = func(string) bool { return false } // alive: our connection is up too
+			ra, rb := handshake(t, a, cfgB, cfgB.Name, decide, nil)
 			var re *RefusedError
 			if !errors.As(ra.err, &re) || re.Status != st || !errors.Is(ra.err, ErrRefused) {
 				t.Errorf("initiate: got %v, want RefusedError %v", ra.err, st)
@@ -119,6 +121,47 @@ func TestHandshakeRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Status alive to a dialer that can be asked: it answers that its side of
+// the old connection is dead, and the handshake goes on with the challenge
+// (proving the cookie as usual). The dialer was asked about the right peer.
+func TestHandshakeAliveAsked(t *testing.T) {
+	a := cfgA
+	var asked string
+	a.AliveAsked = func(peer string) bool { asked = peer; return true }
+	ra, rb := handshake(t, a, cfgB, cfgB.Name, func(PeerInfo) Status { return StatusAlive }, nil)
+	if ra.err != nil || rb.err != nil {
+		t.Fatalf("initiate: %v; accept: %v", ra.err, rb.err)
+	}
+	if asked != cfgB.Name {
+		t.Fatalf("asked about %q", asked)
+	}
+	// With a wrong cookie the replacement is not authenticated.
+	b := cfgB
+	b.Cookie = "other"
+	ra, rb = handshake(t, a, b, cfgB.Name, func(PeerInfo) Status { return StatusAlive }, nil)
+	if !errors.Is(ra.err, ErrBadCookie) || !errors.Is(rb.err, ErrBadCookie) {
+		t.Fatalf("alive answered, wrong cookie: %v; %v", ra.err, rb.err)
+	}
+	if got := decodeAliveAnswerOK(t); !got {
+		t.Fatal("alive answer round trip")
+	}
+}
+
+func decodeAliveAnswerOK(t *testing.T) bool {
+	t.Helper()
+	for _, dead := range []bool{true, false} {
+		b := appendAliveAnswer(nil, dead)
+		got, err := decodeAliveAnswer(b[2:])
+		if err != nil || got != dead {
+			return false
+		}
+	}
+	if _, err := decodeAliveAnswer([]byte{tagAliveAns, 2}); err == nil {
+		return false
+	}
+	return true
 }
 
 func TestHandshakeBadCookie(t *testing.T) {
