@@ -294,7 +294,7 @@ func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
 	m.Ref = n.proc.MakeRef()
 	p := &pendingReq{node: node, conn: c, reply: make(chan Message, 1)}
 	n.rpc.add(m.Ref, p)
-	if err := c.send(m, true); err != nil {
+	if err := c.sendCtx(ctx, m); err != nil {
 		n.rpc.take(m.Ref)
 		return nil, fmt.Errorf("rpc %s on %s: %w", m.Fn, node, err)
 	}
@@ -355,7 +355,7 @@ func (n *Node) Cast(ctx context.Context, node, fn string, args ...any) error {
 	if c == nil {
 		return fmt.Errorf("cast %s on %s: %w", fn, node, ErrNodeDown)
 	}
-	return c.send(Message{Kind: KindCast, Fn: fn, Args: args}, true)
+	return c.sendCtx(ctx, Message{Kind: KindCast, Fn: fn, Args: args})
 }
 
 // Result is one node's answer to a Multicall.
@@ -545,7 +545,7 @@ func (n *Node) SpawnRemote(ctx context.Context, parent *proc.Process, node, fn s
 		m.From, p.parent = parent.Pid(), parent.Pid()
 	}
 	n.rpc.add(m.Ref, p)
-	if err := c.send(m, true); err != nil {
+	if err := c.sendCtx(ctx, m); err != nil {
 		n.rpc.take(m.Ref)
 		return proc.Pid{}, proc.Ref{}, fmt.Errorf("spawn on %s: %w", node, err)
 	}
