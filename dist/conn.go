@@ -48,9 +48,11 @@ type conn struct {
 	nc   net.Conn
 	br   *bufio.Reader
 
+	codec Codec // what this connection's messages are encoded with
+
 	mu      sync.Mutex
-	queue   []Message       // guarded by mu: waiting for the writer, in order
-	spare   []Message       // owned by the writer: the last batch's buffer, reused
+	queue   []*[]byte       // guarded by mu: encoded messages waiting for the writer, in order
+	spare   []*[]byte       // owned by the writer: the last batch's buffer, reused
 	room    *sync.Cond      // signalled when the writer takes the queue (L is mu)
 	waiting int             // guarded by mu: senders waiting for room
 	closing bool            // guarded by mu
@@ -71,7 +73,7 @@ type conn struct {
 // newConn makes the connection over nc once the handshake is done; br
 // holds what the handshake read, and may already hold the first frames.
 func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo) *conn {
-	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog}
+	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog, codec: n.codec}
 	c.calls, c.cancelCalls = context.WithCancel(n.ctx)
 	c.room = sync.NewCond(&c.mu)
 	// From now on br reads the socket through liveReader, which sets the
@@ -204,6 +206,10 @@ const maxBacklog = 1 << 18
 var errBacklog = errors.New("control backlog: the peer takes nothing")
 
 func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
+	frame, encErr := c.encode(&m)
+	if frame == nil {
+		return encErr
+	}
 	c.mu.Lock()
 	// A sender does not pass those already waiting for room: each wake-up
 	// lets every waiter in before the senders that woke it fill the
@@ -232,16 +238,18 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 	}
 	if c.closing {
 		c.mu.Unlock()
+		framePool.Put(frame)
 		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
 	}
 	if len(c.queue) >= c.maxBacklog {
 		c.mu.Unlock()
+		framePool.Put(frame)
 		if c.shut(errBacklog) {
 			c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, errBacklog)
 		}
 		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
 	}
-	c.queue = append(c.queue, m)
+	c.queue = append(c.queue, frame)
 	first := len(c.queue) == 1
 	c.mu.Unlock()
 	if first {
@@ -250,7 +258,7 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 		default:
 		}
 	}
-	return nil
+	return encErr
 }
 
 // enqueueFirst queues what waited for the connection while it was being
@@ -260,7 +268,14 @@ func (c *conn) enqueueFirst(pending []Message) {
 		return
 	}
 	c.mu.Lock()
-	c.queue = append(c.queue, pending...)
+	for i := range pending {
+		frame, err := c.encode(&pending[i])
+		if err != nil {
+			c.n.logf("dist: dropping %v message to %s: %v", pending[i].Kind, c.peer.Name, err)
+			continue
+		}
+		c.queue = append(c.queue, frame)
+	}
 	c.mu.Unlock()
 	select {
 	case c.kick <- struct{}{}:
@@ -334,7 +349,6 @@ func (c *conn) writeLoop() {
 	fw := wire.NewFrameWriter(bw, c.n.cfg.MaxFrame)
 	ticker := time.NewTicker(c.n.cfg.TickTime / 4)
 	defer ticker.Stop()
-	var buf []byte
 	wrote := false
 	// Yielding before a flush (below) pays under concurrent senders and
 	// costs a few microseconds of latency otherwise, so the writer does it
@@ -412,27 +426,19 @@ func (c *conn) writeLoop() {
 			wrote = false
 			continue
 		}
-		for i := range batch {
-			var err error
-			buf, err = c.n.codec.Encode(buf[:0], &batch[i])
-			if err == nil {
-				err = fw.WriteFrame(buf)
+		for i, frame := range batch {
+			err := fw.WriteFrame(*frame)
+			if cap(*frame) <= maxPooledFrame {
+				framePool.Put(frame)
 			}
-			if errors.Is(err, wire.ErrFrameTooLarge) || (err != nil && !isNetErr(err)) {
-				// One message that cannot be sent loses only itself.
-				c.n.logf("dist: dropping %v message to %s: %v", batch[i].Kind, c.peer.Name, err)
-				c.n.failRequest(c, &batch[i], err)
-			} else if err != nil {
+			batch[i] = nil
+			if err != nil {
 				c.writeFailed(err)
 				return
 			}
-			batch[i] = Message{}
 		}
 		c.spare = batch[:0]
 		wrote = true
-		if cap(buf) > 1<<20 {
-			buf = nil
-		}
 	}
 }
 

@@ -364,13 +364,14 @@ func (n *Node) Forward(s proc.Signal) error {
 	node := s.To.Node
 	data := s.Kind == proc.SigSend || s.Kind == proc.SigSendName
 	connects := data || s.Kind == proc.SigLink || s.Kind == proc.SigMonitor || s.Kind == proc.SigExit2
+	checked := false
 	for {
 		n.mu.Lock()
 		p := n.table.peers[node]
 		if p != nil && p.conn != nil {
 			c := p.conn
 			n.mu.Unlock()
-			if err := c.send(m, data); err != nil && !data {
+			if err := c.send(m, data); err != nil && (!data || isUnsendable(err)) {
 				return err
 			}
 			return nil // a send on a connection that went down under it is dropped, as in Erlang
@@ -382,6 +383,16 @@ func (n *Node) Forward(s proc.Signal) error {
 			torn := p.torn
 			n.mu.Unlock()
 			<-torn
+			continue
+		}
+		if !checked {
+			// It waits for the connection: its sender learns now whether
+			// it can be sent at all.
+			n.mu.Unlock()
+			if err := n.checkEncodable(&m); err != nil {
+				return err
+			}
+			checked = true
 			continue
 		}
 		dial := false

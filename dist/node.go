@@ -141,6 +141,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.EPMDAddr == "" {
 		cfg.EPMDAddr = epmd.AddrFromEnv()
 	}
+	if cfg.MaxFrame <= 0 || cfg.MaxFrame > wire.DefaultMaxFrame {
+		cfg.MaxFrame = wire.DefaultMaxFrame
+	}
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
@@ -214,13 +217,34 @@ func (n *Node) Close() error {
 		n.mu.Unlock()
 		return nil
 	}
+	var connecting []chan struct{}
+	for _, p := range n.table.peers {
+		if p.conn == nil && len(p.pending) > 0 {
+			connecting = append(connecting, p.ready)
+		}
+	}
+	n.mu.Unlock()
+	// What processes sent last goes out before the node stops, within a
+	// second: first the connections that signals are waiting for...
+	budget := time.NewTimer(time.Second)
+	defer budget.Stop()
+	for _, ready := range connecting {
+		select {
+		case <-ready:
+		case <-budget.C:
+		}
+	}
+	n.mu.Lock()
+	if n.table.closed {
+		n.mu.Unlock()
+		return nil
+	}
 	up, waiting := n.table.shutdown()
 	n.mu.Unlock()
 
 	n.cancel()
 	n.ln.Close()
-	// What processes sent last (a cast, a reply) goes out before the
-	// connections close, within a second.
+	// ...then what is queued on each connection (a cast, a reply).
 	var drains sync.WaitGroup
 	for _, c := range up {
 		drains.Go(func() { c.drain(time.Second) })

@@ -13,8 +13,8 @@ import (
 
 // tableConn is a connection as the table sees it: a peer and a queue.
 func tableConn(name string, creation uint32) *conn {
-	c := &conn{peer: wire.PeerInfo{Name: name, Creation: creation}, kick: make(chan struct{}, 1)}
-	return c
+	n := &Node{cfg: Config{MaxFrame: wire.DefaultMaxFrame}, logf: func(string, ...any) {}, codec: NewNativeCodec()}
+	return &conn{n: n, codec: n.codec, peer: wire.PeerInfo{Name: name, Creation: creation}, kick: make(chan struct{}, 1)}
 }
 
 func hello(name string, creation uint32, flags uint64) wire.PeerInfo {
@@ -237,8 +237,16 @@ func TestTableSignalsQueueWhileConnecting(t *testing.T) {
 	c.mu.Lock() // the table must not need c's lock held by anyone else
 	c.mu.Unlock()
 	wantActions(t, "up", tb.handshook(p, c, false), action{kind: actStart, c: c})
-	if len(c.queue) != 4 || c.queue[0].Payload != int64(0) || c.queue[2].Payload != int64(2) || c.queue[3].Kind != KindLink {
-		t.Fatalf("the connection's queue is %+v, want the pending signals in order", c.queue)
+	var got []Message
+	for _, f := range c.queue {
+		m, err := c.codec.Decode(*f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 4 || got[0].Payload != int64(0) || got[2].Payload != int64(2) || got[3].Kind != KindLink {
+		t.Fatalf("the connection's queue is %+v, want the pending signals in order", got)
 	}
 	if len(p.pending) != 0 {
 		t.Fatal("pending kept after the connection is up")

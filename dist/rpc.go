@@ -250,22 +250,6 @@ func (r *rpcState) failConn(c *conn, reason error) {
 	}
 }
 
-// failRequest answers a request or reply that could not be written on c
-// (too large for a frame, or not encodable): a request fails at once on
-// this node, and a reply is replaced by an error, so that no caller waits
-// for an answer that will never come.
-func (n *Node) failRequest(c *conn, m *Message, err error) {
-	rerr := &RemoteError{Kind: RemoteBadarg, Message: err.Error()}
-	switch m.Kind {
-	case KindCall, KindSpawnRequest:
-		if p := n.rpc.take(m.Ref); p != nil {
-			p.reply <- Message{Err: rerr}
-		}
-	case KindReply:
-		_ = c.send(Message{Kind: KindReply, To: m.To, Ref: m.Ref, Err: rerr}, false)
-	}
-}
-
 // RPC calls the function fn on node with args and returns its result
 // (Erlang's erpc:call). Errors: a *RemoteError for failures on the peer
 // (errors.Is with ErrUndef, ErrBadArgs, ErrPanic, ErrNodeDown), ctx.Err()
