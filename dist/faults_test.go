@@ -416,6 +416,7 @@ func TestFaultKill9UnderLoad(t *testing.T) {
 	var (
 		sent    atomic.Int64
 		calls   atomic.Int64
+		stop    atomic.Bool // set when the test ends, failed or not
 		running sync.WaitGroup
 	)
 	for i := range senders {
@@ -427,7 +428,7 @@ func TestFaultKill9UnderLoad(t *testing.T) {
 		go func() {
 			defer running.Done()
 			defer s.Exit(proc.Normal)
-			for n := int64(1); a.connFor(p.Name) == c; n++ {
+			for n := int64(1); !stop.Load() && a.connFor(p.Name) == c; n++ {
 				_ = s.Send(pids[i], []any{atomMsg, n})
 				sent.Add(1)
 			}
@@ -437,16 +438,20 @@ func TestFaultKill9UnderLoad(t *testing.T) {
 	running.Add(1)
 	go func() {
 		defer running.Done()
-		for {
-			if _, err := a.RPC(context.Background(), p.Name, "square", 7); err != nil {
+		for !stop.Load() {
+			c, cancel := context.WithTimeout(context.Background(), waitTime)
+			_, err := a.RPC(c, p.Name, "square", 7)
+			cancel()
+			if err != nil {
 				rpcErr <- err
 				return
 			}
 			calls.Add(1)
 		}
 	}()
-	defer running.Wait()
-	eventually(t, "the load to flow", func() bool { return sent.Load() > 4*maxQueue && calls.Load() > 10 })
+	defer func() { stop.Store(true); running.Wait() }()
+	// The queue has filled at least once, and an rpc got through it.
+	eventually(t, "the load to flow", func() bool { return sent.Load() > maxQueue && calls.Load() > 0 })
 
 	p.kill9()
 	killed := time.Now()
