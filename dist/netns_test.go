@@ -56,6 +56,7 @@ func newNetLab(t *testing.T) *netLab {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("partition test: `ip` (Debian package iproute2) not on PATH; skipping")
 	}
+	sweepLabs(t)
 	id := strconv.Itoa(os.Getpid()) + "x" + strconv.Itoa(int(labSeq.Add(1)))
 	l := &netLab{t: t, nsA: "gonode-a-" + id, nsB: "gonode-b-" + id, ctlA: "gnca" + id, ctlB: "gncb" + id}
 	t.Cleanup(l.remove)
@@ -117,6 +118,32 @@ func newNetLab(t *testing.T) *netLab {
 		}
 	}
 	return l
+}
+
+// sweepLabs removes the namespaces of labs whose test process is gone
+// (killed before its cleanup ran); their veths and routes go with them.
+func sweepLabs(t *testing.T) {
+	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest, ok := strings.CutPrefix(name, "gonode-a-")
+		if !ok {
+			rest, ok = strings.CutPrefix(name, "gonode-b-")
+		}
+		pid, _, _ := strings.Cut(rest, "x")
+		if !ok || pid == "" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue // its test still runs
+		}
+		if err := exec.Command("ip", "netns", "del", name).Run(); err == nil {
+			t.Logf("removed %s, left behind by test process %s", name, pid)
+		}
+	}
 }
 
 // dataRoutes routes A's and B's loopback addresses to each other over the
