@@ -46,7 +46,9 @@ run_gonode() {
   # The counts follow bench.exs: 10k round trips, 1M streamed messages,
   # 5k rpc calls, 8 callers x 2000 calls, fresh peers one at a time.
   run_go '^BenchmarkRemotePingPong$' 10000x
+  run_go '^BenchmarkRemotePingPongTLS$' 10000x
   run_go '^BenchmarkRemoteStream$' 1000000x
+  run_go '^BenchmarkRemoteStreamTLS$' 1000000x
   run_go '^BenchmarkRPCLatency$' 5000x
   run_go '^BenchmarkRPCThroughput8$' 16000x
   run_go '^BenchmarkConnect$' 20x
@@ -124,6 +126,17 @@ TABLE="$OUTDIR/dist-compare.md"
   echo
   echo "gonode means: ping-pong $(go_metric BenchmarkRemotePingPong us/rt) us/rt, rpc $(go_metric BenchmarkRPCLatency us/call) us/call;" \
     "connect with the embedded port mapper $(go_metric BenchmarkConnect/mapper=embedded ms/connect) ms"
+  echo
+  echo "Mutual TLS 1.3 (dist.TLS), same sitting: TLS / plaintext"
+  echo
+  echo "| figure | plaintext | TLS | TLS/plaintext | goal | met |"
+  echo "|---|---:|---:|---:|---|---|"
+  row "remote ping-pong round trip (median)" "$(go_metric BenchmarkRemotePingPongTLS us/rt-p50)" "$(go_metric BenchmarkRemotePingPong us/rt-p50)" us le 1.15 |
+    awk -F'|' -v OFS='|' '{ t = $3; $3 = $4; $4 = t } 1'
+  row "remote stream, 1 pair, until ack" "$(go_metric BenchmarkRemoteStreamTLS/pairs=1 msgs/s)" "$(go_metric BenchmarkRemoteStream/pairs=1 msgs/s)" msgs/s ge 0.85 |
+    awk -F'|' -v OFS='|' '{ t = $3; $3 = $4; $4 = t } 1'
+  row "remote stream, 4 pairs, until ack" "$(go_metric BenchmarkRemoteStreamTLS/pairs=4 msgs/s)" "$(go_metric BenchmarkRemoteStream/pairs=4 msgs/s)" msgs/s ge 0.85 |
+    awk -F'|' -v OFS='|' '{ t = $3; $3 = $4; $4 = t } 1'
   lim() { cat "$OUTDIR"/golimit/go.*.md 2>/dev/null | awk -F'|' -v id="$1" '{ gsub(/ /, "", $2) } $2 == id { v = $4; gsub(/ /, "", v); print v }' | tail -1; }
   if [ -n "$(lim go-actor-rtt)" ]; then
     echo "Go's own limits, same sitting (golimit): raw TCP round trip $(lim go-tcp-rtt-f) us," \
