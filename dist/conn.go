@@ -72,8 +72,8 @@ type conn struct {
 
 // newConn makes the connection over nc once the handshake is done; br
 // holds what the handshake read, and may already hold the first frames.
-func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo) *conn {
-	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog, codec: n.codec}
+func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec Codec) *conn {
+	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog, codec: codec}
 	c.calls, c.cancelCalls = context.WithCancel(n.ctx)
 	c.room = sync.NewCond(&c.mu)
 	// From now on br reads the socket through liveReader, which sets the
@@ -496,7 +496,7 @@ func (c *conn) readLoop() {
 		if len(frame) == 0 {
 			continue // tick
 		}
-		m, err := c.n.codec.Decode(frame)
+		m, err := c.codec.Decode(frame)
 		if err != nil {
 			c.n.logf("dist: closing connection from %s: undecodable frame: %v", c.peer.Name, err)
 			c.close(fmt.Errorf("protocol error: %w", err))

@@ -130,7 +130,8 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	deadline, _ := ctx.Deadline()
 	_ = nc.SetDeadline(deadline)
 	br := bufio.NewReaderSize(nc, 64<<10)
-	info, err := n.cfg.Protocol.Handshake.Initiate(nc, br, n.handshakeConfig(), name)
+	proto := &n.cfg.Protocol
+	info, err := proto.Handshake.Initiate(nc, br, n.handshakeConfig(), name)
 	if err != nil {
 		nc.Close()
 		if errors.Is(err, wire.ErrBadCookie) {
@@ -139,7 +140,7 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return newConn(n, nc, br, info), nil
+	return newConn(n, nc, br, info, proto.NewConn(info)), nil
 }
 
 func (n *Node) handshakeConfig() wire.HandshakeConfig {
@@ -162,8 +163,18 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 	}
 	_ = nc.SetDeadline(time.Now().Add(setupTime))
 	br := bufio.NewReaderSize(nc, 64<<10)
+	proto, first, err := sniff(br, n.accepts)
+	if proto == nil {
+		nc.Close()
+		if err == nil {
+			guard.logs.log("protocol", "dist: connection from %s refused: not a protocol this node speaks (first bytes %q)", nc.RemoteAddr(), first)
+		} else {
+			guard.logs.log("handshake", "dist: connection from %s ended before its hello: %v", nc.RemoteAddr(), err)
+		}
+		return
+	}
 	var p *peer
-	info, err := n.cfg.Protocol.Handshake.Accept(nc, br, n.handshakeConfig(), func(peer wire.PeerInfo) wire.Status {
+	info, err := proto.Handshake.Accept(nc, br, n.handshakeConfig(), func(peer wire.PeerInfo) wire.Status {
 		var st wire.Status
 		n.mu.Lock()
 		p, st = n.table.hello(peer)
@@ -187,7 +198,7 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
-	c := newConn(n, nc, br, info)
+	c := newConn(n, nc, br, info, proto.NewConn(info))
 	n.mu.Lock()
 	acts := n.table.handshook(p, c, true)
 	n.mu.Unlock()

@@ -133,7 +133,7 @@ func (j *jamConn) ticksWritten() int {
 // when both of its goroutines have ended. Cleanup closes it and waits.
 func runConn(t *testing.T, a *Node, nc net.Conn) (*conn, chan struct{}) {
 	t.Helper()
-	c := newConn(a, nc, bufio.NewReaderSize(nc, 64<<10), wire.PeerInfo{Name: "ghost@localhost", Creation: 7})
+	c := newConn(a, nc, bufio.NewReaderSize(nc, 64<<10), wire.PeerInfo{Name: "ghost@localhost", Creation: 7}, a.codec)
 	ended := make(chan struct{})
 	a.wg.Add(2)
 	var loops sync.WaitGroup
@@ -319,7 +319,7 @@ func TestHandshakeBytesReadFirst(t *testing.T) {
 	if _, err := br.Peek(half); err != nil {
 		t.Fatal(err)
 	}
-	c := newConn(a, newJamConn(ours, false), br, wire.PeerInfo{Name: "ghost@localhost", Creation: 7})
+	c := newConn(a, newJamConn(ours, false), br, wire.PeerInfo{Name: "ghost@localhost", Creation: 7}, a.codec)
 	a.wg.Add(1)
 	done := make(chan struct{})
 	go func() { defer close(done); c.readLoop() }()

@@ -45,8 +45,12 @@ type Config struct {
 	// refuses such spawns.
 	Sources SourceRunner
 	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
-	// Protocol is what the node speaks to peers (default NativeProtocol).
+	// Protocol is what the node dials peers with, and accepts (default
+	// NativeProtocol).
 	Protocol Protocol
+	// AlsoAccept lists other protocols the listener recognises by their
+	// first bytes (see Protocol.IsHello).
+	AlsoAccept []Protocol
 	// Transport is how the node listens and dials (default TCP).
 	Transport Transport
 	// StartPortMapper, if set, starts a port mapper that outlives the node
@@ -68,9 +72,10 @@ type Config struct {
 // Node is a running node: a process table (Proc) reachable by other nodes
 // under its name. All methods are safe for concurrent use.
 type Node struct {
-	cfg   Config
-	proc  *proc.Node
-	codec Codec
+	cfg     Config
+	proc    *proc.Node
+	codec   Codec      // for copies of local calls and checks before a connection exists
+	accepts []Protocol // what the listener serves, told apart by first bytes
 	reg   *epmd.Registrar
 	ln    net.Listener
 	logf  func(string, ...any)
@@ -150,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.ListenHost == "" {
 		cfg.ListenHost = defaultListenHost(cfg.Name)
 	}
-	if cfg.Protocol.Handshake == nil || cfg.Protocol.Codec == nil {
+	if !cfg.Protocol.valid() {
 		cfg.Protocol = NativeProtocol()
 	}
 	if cfg.Transport == nil {
@@ -177,7 +182,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg: cfg, proc: pn, codec: cfg.Protocol.Codec, reg: reg, ln: ln, logf: cfg.Logf,
+		cfg: cfg, proc: pn, codec: NewNativeCodec(), reg: reg, ln: ln, logf: cfg.Logf,
+		accepts: append([]Protocol{cfg.Protocol}, cfg.AlsoAccept...),
 		table: newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
 	}
 	n.rpc.init()

@@ -21,7 +21,7 @@ func idleConn(t *testing.T) *conn {
 	t.Cleanup(func() { a.Close(); b.Close() })
 	n := &Node{cfg: Config{TickTime: time.Minute, MaxFrame: wire.DefaultMaxFrame}, logf: t.Logf, codec: NewNativeCodec()}
 	n.ctx = context.Background()
-	return newConn(n, a, bufio.NewReader(a), wire.PeerInfo{Name: "b@h", Creation: 1})
+	return newConn(n, a, bufio.NewReader(a), wire.PeerInfo{Name: "b@h", Creation: 1}, n.codec)
 }
 
 // A sender waiting for room on a full queue gives up when its context
