@@ -169,7 +169,7 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 		if err == nil {
 			guard.logs.log("protocol", "dist: connection from %s refused: not a protocol this node speaks (first bytes %q)", nc.RemoteAddr(), first)
 		} else {
-			guard.logs.log("handshake", "dist: connection from %s ended before its hello: %v", nc.RemoteAddr(), err)
+			guard.logs.log("handshake", "dist: handshake with an unknown peer (%s) failed: %v", nc.RemoteAddr(), err)
 		}
 		return
 	}
