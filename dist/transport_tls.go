@@ -238,10 +238,14 @@ func describeCertErr(err error, whose, source string) error {
 	switch {
 	case errors.As(err, &unknown):
 		issuer := "?"
-		if unknown.Cert != nil {
-			issuer = unknown.Cert.Issuer.String()
+		if c := unknown.Cert; c != nil {
+			issuer = fmt.Sprintf("%q", c.Issuer.String())
+			if len(c.AuthorityKeyId) >= 4 {
+				// CAs made by gonode cert share a name: the key tells them apart.
+				issuer += fmt.Sprintf(" (key %x)", c.AuthorityKeyId[:4])
+			}
 		}
-		return tlsErr(ErrTLSCertificate, err, "TLS: %s is signed by %q, not by this node's CA (%s)", whose, issuer, source)
+		return tlsErr(ErrTLSCertificate, err, "TLS: %s is signed by %s, not by this node's CA (%s)", whose, issuer, source)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return tlsErr(ErrTLSCertificate, err, "TLS: %s has expired or is not valid yet", whose)
 	case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
