@@ -159,7 +159,7 @@ func runNofileChild(t *testing.T) {
 
 // TestAcceptAfterFileLimit: a node in a child process with RLIMIT_NOFILE
 // at 64 is sent connections that are held open until its accept fails
-// (EMFILE); they are released, and a legitimate peer connects afterwards.
+// (EMFILE); a legitimate peer connects while they are still held.
 func TestAcceptAfterFileLimit(t *testing.T) {
 	if os.Getenv(envNofileNode) != "" {
 		runNofileChild(t)
@@ -227,17 +227,38 @@ func TestAcceptAfterFileLimit(t *testing.T) {
 		held = append(held, h)
 	}
 	t.Logf("EMFILE after %d held connections", len(held))
-	for _, h := range held {
-		h.Close()
-	}
-	held = nil
 
+	// While they are still held, a legitimate peer is served: the oldest
+	// held connections are shed to make room.
 	connectEventually(t, a, "limited@localhost")
 	if got := a.Ping(ctx(t), "limited@localhost"); got != "pong" {
 		t.Fatalf("ping: %s", got)
 	}
-	if s := stderr.String(); strings.Contains(s, "no longer accepting") {
+	s := stderr.String()
+	if strings.Contains(s, "no longer accepting") {
 		t.Fatalf("the child stopped accepting:\n%s", s)
+	}
+	if !strings.Contains(s, "closed the oldest connection in its handshake") {
+		t.Fatalf("the child shed no held connection:\n%s", s)
+	}
+}
+
+// Past maxHandshakes connections in their handshake, the oldest goes.
+func TestHandshakingShedsOldest(t *testing.T) {
+	var h handshaking
+	conns := make([]net.Conn, maxHandshakes+1)
+	for i := range conns {
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		conns[i] = a
+		if shed := h.add(a); (shed != nil) != (i == maxHandshakes) || (shed != nil && shed != conns[0]) {
+			t.Fatalf("add %d shed %v", i, shed)
+		}
+	}
+	h.done(conns[1])
+	if got := h.oldest(); got != conns[2] {
+		t.Fatal("oldest after done(1) is not conn 2")
 	}
 }
 

@@ -276,6 +276,7 @@ func (n *Node) acceptLoop() {
 	defer n.wg.Done()
 	guard := newAcceptGuard(n.logf, realClock{})
 	var handshakes sync.WaitGroup
+	var inflight handshaking
 	defer func() {
 		handshakes.Wait()
 		guard.close()
@@ -290,6 +291,16 @@ func (n *Node) acceptLoop() {
 				}
 				return
 			}
+			if outOfFiles(err) {
+				// Out of files: the oldest connection still in its
+				// handshake (likely one held open on purpose) makes room
+				// for the next one in the queue.
+				if old := inflight.oldest(); old != nil {
+					guard.logs.log("shed", "dist: accept: %v; closed the oldest connection in its handshake (%s) to make room", err, old.RemoteAddr())
+					old.Close()
+					continue
+				}
+			}
 			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
 			guard.logs.log("accept", "dist: accept: %v; retrying in %v", err, delay)
 			t := time.NewTimer(delay)
@@ -302,11 +313,16 @@ func (n *Node) acceptLoop() {
 			continue
 		}
 		delay = 0
+		if old := inflight.add(c); old != nil {
+			guard.logs.log("shed", "dist: %d connections in their handshake; closed the oldest (%s)", maxHandshakes, old.RemoteAddr())
+			old.Close()
+		}
 		n.wg.Add(1)
 		handshakes.Add(1)
 		go func() {
 			defer n.wg.Done()
 			defer handshakes.Done()
+			defer inflight.done(c)
 			n.accept(c, guard)
 		}()
 	}
