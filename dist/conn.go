@@ -68,6 +68,11 @@ type conn struct {
 	cancelCalls context.CancelFunc
 	readFrom    atomic.Int64 // when the reader last went to the socket (see monoNow): silence since then
 	maxBacklog  int          // maxBacklog, lowered by tests
+	// tickEvery is how often the writer sends a tick when it has written
+	// nothing else: a quarter of the shorter of our tick time and the
+	// peer's (KindTickTime), so that a peer with a shorter one than ours
+	// does not drop a healthy connection.
+	tickEvery atomic.Int64
 }
 
 // newConn makes the connection over nc once the handshake is done; br
@@ -85,7 +90,23 @@ func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec C
 	}
 	br.Reset(&liveReader{c: c, pending: pending, dl: lazyDeadline{set: nc.SetReadDeadline}})
 	c.readFrom.Store(monoNow(time.Now()))
+	c.tickEvery.Store(int64(n.cfg.TickTime / 4))
 	return c
+}
+
+// peerTickTime takes the peer's tick time (ms) from its KindTickTime.
+func (c *conn) peerTickTime(v any) {
+	ms, ok := v.(int64)
+	if !ok || ms <= 0 {
+		return
+	}
+	if every := time.Duration(ms) * time.Millisecond / 4; every < time.Duration(c.tickEvery.Load()) {
+		c.tickEvery.Store(int64(max(every, time.Millisecond)))
+		select {
+		case c.kick <- struct{}{}: // the writer sets its ticker
+		default:
+		}
+	}
 }
 
 // clockBase makes monotonic times storable in an atomic: monoNow(t) is
@@ -347,7 +368,8 @@ func (c *conn) writeLoop() {
 	defer c.n.wg.Done()
 	bw := bufio.NewWriterSize(&deadlineWriter{c: c, dl: lazyDeadline{set: c.nc.SetWriteDeadline}}, 64<<10)
 	fw := wire.NewFrameWriter(bw, c.n.cfg.MaxFrame)
-	ticker := time.NewTicker(c.n.cfg.TickTime / 4)
+	every := time.Duration(c.tickEvery.Load())
+	ticker := time.NewTicker(every)
 	defer ticker.Stop()
 	wrote := false
 	// Yielding before a flush (below) pays under concurrent senders and
@@ -406,6 +428,10 @@ func (c *conn) writeLoop() {
 				close(ch)
 			}
 			drained = drained[:0]
+			if e := time.Duration(c.tickEvery.Load()); e != every {
+				every = e
+				ticker.Reset(every)
+			}
 			select {
 			case <-c.kick:
 				continue

@@ -276,6 +276,9 @@ func (n *Node) start(c *conn) {
 	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, true, nil)
 	go c.writeLoop()
 	go c.readLoop()
+	if c.peer.Flags&wire.FlagTickTime != 0 {
+		_ = c.send(Message{Kind: KindTickTime, Payload: n.cfg.TickTime.Milliseconds()}, false)
+	}
 	if !n.cfg.Hidden && !c.peer.Hidden {
 		_ = c.send(Message{Kind: KindPeers, Payload: n.visiblePeers(c.peer.Name)}, false)
 	}

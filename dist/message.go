@@ -28,10 +28,11 @@ const (
 	KindCast         Kind = 14 // run Fn(Args...) on To.Node; no answer
 	KindPeers        Kind = 15 // the visible nodes the sender is connected to, for meshing
 	KindCancel       Kind = 16 // the caller of the Call Ref gave up: cancel its context, send no reply
+	KindTickTime     Kind = 17 // the sender's tick time in ms (Payload): send ticks often enough for it
 )
 
 var kindNames = [...]string{"", "send", "reg_send", "link", "unlink", "exit", "exit2",
-	"monitor", "demonitor", "down", "spawn_request", "spawn_reply", "call", "reply", "cast", "peers", "cancel"}
+	"monitor", "demonitor", "down", "spawn_request", "spawn_reply", "call", "reply", "cast", "peers", "cancel", "tick_time"}
 
 func (k Kind) String() string {
 	if k != 0 && int(k) < len(kindNames) {
@@ -63,6 +64,7 @@ func (k Kind) Valid() bool { return k != 0 && int(k) < len(kindNames) }
 //	Cast          caller, or zero      To.Node only         -       -            -        Fn, Args, Source
 //	Peers         -                    -                    -       -            names    -
 //	Cancel        -                    -                    -       call ref     -        -
+//	TickTime      -                    -                    -       -            ms       -
 //
 // (*) For a monitor set on a registered name, ToName is the name and the
 // monitored side's pid carries only its node (To.Node; for Down, From may be

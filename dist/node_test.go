@@ -471,6 +471,30 @@ func TestTickTimeoutKeepsIdleLinkUp(t *testing.T) {
 	}
 }
 
+// Nodes with different tick times keep an idle connection: each tells the
+// other its tick time, and ticks come often enough for the shorter one
+// (Erlang wants the same net_ticktime on every node; gonode does not).
+func TestDifferentTickTimesKeepIdleLinkUp(t *testing.T) {
+	c := newCluster(t)
+	a := c.start("a@localhost", func(cfg *Config) { cfg.TickTime = 800 * time.Millisecond })
+	b := c.start("b@localhost", func(cfg *Config) { cfg.TickTime = time.Minute })
+	me := attach(t, a)
+	a.MonitorNodes(me.Pid(), true, false)
+	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := recv(t, me).(NodeUp); !ok {
+		t.Fatal("no nodeup")
+	}
+	eventually(t, "b ticks for a's tick time", func() bool {
+		cb := b.connFor("a@localhost")
+		return cb != nil && time.Duration(cb.tickEvery.Load()) == 200*time.Millisecond
+	})
+	if m, err := me.ReceiveTimeout(3 * time.Second); err == nil {
+		t.Fatalf("idle link changed: %v", m)
+	}
+}
+
 func TestGarbageOnListener(t *testing.T) {
 	c := newCluster(t)
 	a, b := c.start("a@localhost"), c.start("b@localhost")

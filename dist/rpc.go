@@ -624,6 +624,8 @@ func (n *Node) dispatch(c *conn, m Message) {
 	case KindPeers:
 		names, _ := m.Payload.([]any)
 		n.meshWith(names)
+	case KindTickTime:
+		c.peerTickTime(m.Payload)
 	default:
 		n.logf("dist: ignoring %v message from %s", m.Kind, c.peer.Name)
 	}
