@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +31,10 @@ import (
 // form gonode:NAME@HOST (what gonode cert makes) must carry the dialled
 // node's full name among them; one without any must name the node's host
 // in a DNS or IP SAN (a host certificate made elsewhere). The accepting
-// side checks the chain only: it does not yet know who dials, and the
-// cookie handshake that follows, inside TLS, proves the rest.
+// side, which learns who dials only from the hello that follows inside
+// TLS, checks the name in the hello against the certificate by the same
+// rule before the native handshake reads it (answering not_allowed if
+// they disagree); the cookie handshake then proves the rest.
 //
 // A mismatch reads as one at both ends: a node that requires TLS answers a
 // plaintext hello with status tls_required (and logs "plaintext
@@ -201,22 +205,11 @@ func (t *TLS) verifyServer(cs tls.ConnectionState, name, addr string) error {
 	if len(cs.PeerCertificates) == 0 {
 		return tlsErr(ErrTLSCertificate, nil, "TLS: %s sent no certificate", who)
 	}
-	leaf := cs.PeerCertificates[0]
 	if err := t.verifyChain(cs.PeerCertificates, x509.ExtKeyUsageServerAuth); err != nil {
 		return describeCertErr(err, "the certificate of "+who, t.source())
 	}
-	if nodes := certNodes(leaf); len(nodes) > 0 {
-		for _, n := range nodes {
-			if n == name {
-				return nil
-			}
-		}
-		return tlsErr(ErrTLSCertificate, nil, "TLS: %s answered with a certificate for %s, not for %s",
-			who, strings.Join(nodes, ", "), name)
-	}
-	host := name[strings.IndexByte(name, '@')+1:]
-	if err := leaf.VerifyHostname(host); err != nil {
-		return tlsErr(ErrTLSCertificate, err, "TLS: the certificate of %s does not name %s or its host", who, name)
+	if names, ok := certIsFor(cs.PeerCertificates[0], name); !ok {
+		return tlsErr(ErrTLSCertificate, nil, "TLS: %s answered with a certificate for %s, not for %s", who, names, name)
 	}
 	return nil
 }
@@ -386,8 +379,9 @@ type tlsConn struct {
 	done bool        // the accepting handshake ran
 	err  error       // why it failed
 
-	readAny bool // a read returned data (only the reader uses it)
-	wdead   bool // a write timed out (only the writer uses it)
+	pre     *bufio.Reader // accepting side: holds the peeked hello until read
+	readAny bool          // a read returned data (only the reader uses it)
+	wdead   bool          // a write timed out (only the writer uses it)
 }
 
 func (c *tlsConn) ready() error {
@@ -434,7 +428,39 @@ func (c *tlsConn) serverHandshake() error {
 		return fmt.Errorf("TLS handshake with the peer at %s: %w", addr, err)
 	}
 	c.Conn = tc
+	// The hello says who dials: it must be whom the certificate names.
+	br := bufio.NewReaderSize(tc, 4096)
+	c.pre = br
+	name, err := wire.PeekHelloName(br)
+	if err != nil || len(tc.ConnectionState().PeerCertificates) == 0 {
+		return nil // Accept reports what is wrong with the hello
+	}
+	if certNames, ok := certIsFor(tc.ConnectionState().PeerCertificates[0], name); !ok {
+		_ = wire.WriteStatus(tc, wire.StatusNotAllowed)
+		return tlsErr(ErrTLSCertificate, nil, "TLS: the peer at %s says it is %s, but its certificate is for %s", addr, name, certNames)
+	}
 	return nil
+}
+
+// certIsFor reports whether c is node name's (see TLS) and, if not, whom
+// it names.
+func certIsFor(c *x509.Certificate, name string) (string, bool) {
+	if nodes := certNodes(c); len(nodes) > 0 {
+		return strings.Join(nodes, ", "), slices.Contains(nodes, name)
+	}
+	host := name[strings.IndexByte(name, '@')+1:]
+	if c.VerifyHostname(host) == nil {
+		return "", true
+	}
+	return "the hosts " + strings.Join(append(slices.Clone(c.DNSNames), ipStrings(c.IPAddresses)...), ", "), false
+}
+
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = ip.String()
+	}
+	return out
 }
 
 // refusePlaintext answers a plaintext hello (first byte b0) with
@@ -456,6 +482,12 @@ func refusePlaintext(raw net.Conn, b0 byte) {
 func (c *tlsConn) Read(p []byte) (int, error) {
 	if err := c.ready(); err != nil {
 		return 0, err
+	}
+	if c.pre != nil {
+		if c.pre.Buffered() > 0 {
+			return c.pre.Read(p)
+		}
+		c.pre = nil
 	}
 	k, err := c.Conn.Read(p)
 	if k > 0 {

@@ -166,6 +166,41 @@ func TestTLSCertificateForAnotherNodeRefused(t *testing.T) {
 	if !strings.Contains(err.Error(), "answered with a certificate for x@localhost, not for b@localhost") {
 		t.Errorf("error does not name the node mismatch: %v", err)
 	}
+
+	// The other way round: d dials with y's certificate; c, which
+	// accepts, finds that the hello and the certificate disagree.
+	c.start("c@localhost", withTransport(ca.transport("c@localhost")))
+	d := c.start("d@localhost", withTransport(ca.transport("y@localhost")))
+	connectRefused(t, d, "c@localhost", wire.ErrRefused)
+	waitLog(t, c, "says it is d@localhost, but its certificate is for y@localhost")
+}
+
+// A certificate made elsewhere, without gonode URI SANs, names hosts:
+// the dialled node's host must be among them.
+func TestTLSHostCertificate(t *testing.T) {
+	ca := newTestCA(t)
+	cert := func(hosts ...string) *TLS {
+		cp, kp, err := ca.ca.hostCert(hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := ca.ca.Transport(cp, kp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	c := newCluster(t)
+	c.start("b@localhost", withTransport(cert("localhost")))
+	a := c.start("a@127.0.0.1", withTransport(cert("127.0.0.1")), func(cfg *Config) { cfg.ListenHost = "127.0.0.1" })
+	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
+		t.Fatalf("host certificates: %v", err)
+	}
+	c.start("e@localhost", withTransport(cert("elsewhere.example")))
+	err := a.Connect(ctx(t), "e@localhost")
+	if !errors.Is(err, ErrTLSCertificate) || !strings.Contains(err.Error(), "answered with a certificate for the hosts elsewhere.example, not for e@localhost") {
+		t.Errorf("connect to a node whose certificate names another host: %v", err)
+	}
 }
 
 func TestTLSExpiredCertificateRefused(t *testing.T) {
@@ -355,7 +390,9 @@ func TestTLSWriteTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := cl.Write([]byte{1}); err != nil {
+	// Not a hello (length 0): the accepting side's look at the hello gives
+	// up at once, and its read returns.
+	if _, err := cl.Write([]byte{0, 0}); err != nil {
 		t.Fatal(err)
 	}
 	sc := <-accepted

@@ -141,6 +141,29 @@ func WriteStatus(w io.Writer, s Status) error {
 	return err
 }
 
+// PeekHelloName returns the name in the hello at the head of br, leaving
+// it unread for Accept: a TLS transport checks it against the dialler's
+// certificate before the handshake goes on.
+func PeekHelloName(br *bufio.Reader) (string, error) {
+	hdr, err := br.Peek(2)
+	if err != nil {
+		return "", unexpected(err)
+	}
+	n := int(binary.BigEndian.Uint16(hdr))
+	if n == 0 || n > MaxHandshakeMessage {
+		return "", fmt.Errorf("%w: message length %d", ErrProtocol, n)
+	}
+	msg, err := br.Peek(2 + n)
+	if err != nil {
+		return "", unexpected(err)
+	}
+	h, err := decodeHello(msg[2:])
+	if err != nil {
+		return "", err
+	}
+	return h.Name, nil
+}
+
 // TLSRecordHandshake is the first byte of a TLS ClientHello (a handshake
 // record). A hello's first byte is the high byte of a length of at most
 // MaxHandshakeMessage, so it is never this.

@@ -45,3 +45,23 @@ func TestInitiateTLSRequired(t *testing.T) {
 		t.Fatalf("message: %v", err)
 	}
 }
+
+func TestPeekHelloName(t *testing.T) {
+	hello := appendHello(nil, hello{Version: Version, Name: "alpha@host", Creation: 3})
+	br := bufio.NewReader(bytes.NewReader(hello))
+	name, err := PeekHelloName(br)
+	if err != nil || name != "alpha@host" {
+		t.Fatalf("PeekHelloName = %q, %v", name, err)
+	}
+	if br.Buffered() != len(hello) {
+		t.Fatalf("the hello was consumed: %d buffered of %d", br.Buffered(), len(hello))
+	}
+	if _, err := Accept(&bytes.Buffer{}, br, cfgB, func(p PeerInfo) Status { return StatusNotAllowed }); !errors.Is(err, ErrRefused) {
+		t.Fatalf("Accept after the peek: %v", err)
+	}
+	for _, bad := range [][]byte{{0, 0}, {0xff, 0xff}, {0, 3, tagStatus, 1, 2}, {0, 9}} {
+		if _, err := PeekHelloName(bufio.NewReader(bytes.NewReader(bad))); err == nil {
+			t.Errorf("PeekHelloName(%x) succeeded", bad)
+		}
+	}
+}
