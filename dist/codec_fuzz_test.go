@@ -32,6 +32,7 @@ func FuzzDecode(f *testing.F) {
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemotePanic, Message: "m"}},
 		{Kind: KindSend, To: pidB, Payload: time.Unix(1<<40, 5).UTC()},
 		{Kind: KindCancel, Ref: refA},
+		{Kind: KindTickTime, Payload: int64(60000)},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteBusy, Message: "b"}},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteRefused, Message: "r"}},
 	} {

@@ -62,6 +62,7 @@ func TestCodecRoundTripKinds(t *testing.T) {
 		{Kind: KindCast, To: byName, Fn: "log", Args: []any{"hi"}},
 		{Kind: KindPeers, Payload: []any{"gamma@host", "delta@host"}},
 		{Kind: KindCancel, Ref: refA},
+		{Kind: KindTickTime, Payload: int64(60000)},
 	}
 	seen := map[Kind]bool{}
 	for _, m := range tests {
@@ -445,7 +446,7 @@ func TestKindString(t *testing.T) {
 	if KindSpawnRequest.String() != "spawn_request" || Kind(0).String() != "kind(0)" || Kind(200).String() != "kind(200)" {
 		t.Error("bad Kind names")
 	}
-	if Kind(0).Valid() || !KindCancel.Valid() || Kind(KindCancel+1).Valid() || KindCancel.String() != "cancel" {
+	if Kind(0).Valid() || !KindTickTime.Valid() || Kind(KindTickTime+1).Valid() || KindTickTime.String() != "tick_time" {
 		t.Error("bad Kind.Valid")
 	}
 }

@@ -214,6 +214,10 @@ func (n *Node) Hidden() bool { return n.cfg.Hidden }
 // Port returns the port the node listens on for peers.
 func (n *Node) Port() int { return listenerPort(n.ln) }
 
+// closeConnectWait bounds how long Close waits for connections being set
+// up that signals wait for.
+const closeConnectWait = 3 * time.Second
+
 // Close disconnects every peer, stops every process, unregisters from the
 // port mapper (handing the embedded one over to another node if this one
 // served it) and waits for all of the node's goroutines. Idempotent.
@@ -230,9 +234,10 @@ func (n *Node) Close() error {
 		}
 	}
 	n.mu.Unlock()
-	// What processes sent last goes out before the node stops, within a
-	// second: first the connections that signals are waiting for...
-	budget := time.NewTimer(time.Second)
+	// What processes sent last goes out before the node stops: first the
+	// connections that signals are waiting for are given a few seconds
+	// (a refused one fails at once)...
+	budget := time.NewTimer(closeConnectWait)
 	defer budget.Stop()
 	for _, ready := range connecting {
 		select {
@@ -250,7 +255,8 @@ func (n *Node) Close() error {
 
 	n.cancel()
 	n.ln.Close()
-	// ...then what is queued on each connection (a cast, a reply).
+	// ...then what is queued on each connection (a cast, a reply), within
+	// a second.
 	var drains sync.WaitGroup
 	for _, c := range up {
 		drains.Go(func() { c.drain(time.Second) })
