@@ -52,9 +52,13 @@ const (
 	// handshake does, instead of refusing until the ticks find the
 	// half-open connection.
 	FlagAliveAsk uint64 = 1 << 0
+	// FlagTickTime: this node tells its tick time after the handshake
+	// (dist's KindTickTime) and sends ticks often enough for the peer's,
+	// so that nodes with different tick times keep a healthy connection.
+	FlagTickTime uint64 = 1 << 1
 
 	// Flags is what this version of the package sets.
-	Flags = FlagAliveAsk
+	Flags = FlagAliveAsk | FlagTickTime
 )
 
 // Status is B's answer to A's hello. Part of the wire format: only append.
