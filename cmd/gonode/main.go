@@ -78,7 +78,11 @@ outlives it (gonode epmd -daemon).`,
   gonode --sname n@localhost --cookie secret -e 'ping("node2@localhost")'
 
   # run a script, then keep serving (a peer for CI)
-  gonode --sname node2@localhost --cookie secret --no-halt setup.go &`,
+  gonode --sname node2@localhost --cookie secret --no-halt setup.go &
+
+  # nodes over mutual TLS: certificates once, then one flag per node
+  gonode cert node1@localhost node2@localhost
+  gonode --sname node1@localhost --cookie secret --tls-dir certs`,
 		Args:          cobra.MaximumNArgs(1),
 		Version:       version,
 		SilenceUsage:  true,
