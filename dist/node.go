@@ -23,6 +23,7 @@ var (
 	ErrNotAllowed  = errors.New("dist: not allowed")    // the peer refused the connection
 	ErrBadNodeName = errors.New("dist: bad node name")  // not name@host
 	ErrClosed      = errors.New("dist: node is closed") // the local node has stopped
+	ErrBadCookie   = wire.ErrBadCookie                  // the peer and this node have different cookies
 )
 
 // Config describes a node to start.
