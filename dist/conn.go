@@ -2,6 +2,7 @@ package dist
 
 import (
 	"bufio"
+	"encoding/binary"
 	"context"
 	"errors"
 	"fmt"
@@ -50,9 +51,13 @@ type conn struct {
 
 	codec Codec // what this connection's messages are encoded with
 
-	mu      sync.Mutex
-	queue   []*[]byte       // guarded by mu: encoded messages waiting for the writer, in order
-	spare   []*[]byte       // owned by the writer: the last batch's buffer, reused
+	mu sync.Mutex
+	// queue holds the frames waiting for the writer, header and payload,
+	// in order, in one buffer: senders append, the writer takes it whole
+	// and writes it with one call. queued counts its messages.
+	queue   []byte          // guarded by mu
+	queued  int             // guarded by mu
+	spare   []byte          // owned by the writer: the last batch's buffer, reused
 	room    *sync.Cond      // signalled when the writer takes the queue (L is mu)
 	waiting int             // guarded by mu: senders waiting for room
 	closing bool            // guarded by mu
@@ -231,11 +236,12 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 	if frame == nil {
 		return encErr
 	}
+	defer putFrame(frame)
 	c.mu.Lock()
 	// A sender does not pass those already waiting for room: each wake-up
 	// lets every waiter in before the senders that woke it fill the
 	// queue again, so a call waiting among streams is not starved.
-	if wait && (len(c.queue) >= maxQueue || c.waiting > 0) && !c.closing {
+	if wait && (c.queued >= maxQueue || c.waiting > 0) && !c.closing {
 		var stop func() bool
 		if ctx != nil {
 			stop = context.AfterFunc(ctx, func() {
@@ -245,7 +251,7 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 			})
 		}
 		c.waiting++
-		for len(c.queue) >= maxQueue && !c.closing && (ctx == nil || ctx.Err() == nil) {
+		for c.queued >= maxQueue && !c.closing && (ctx == nil || ctx.Err() == nil) {
 			c.room.Wait()
 		}
 		c.waiting--
@@ -259,19 +265,17 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 	}
 	if c.closing {
 		c.mu.Unlock()
-		framePool.Put(frame)
 		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
 	}
-	if len(c.queue) >= c.maxBacklog {
+	if c.queued >= c.maxBacklog {
 		c.mu.Unlock()
-		framePool.Put(frame)
 		if c.shut(errBacklog) {
 			c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, errBacklog)
 		}
 		return fmt.Errorf("%w: %s", ErrNodeDown, c.peer.Name)
 	}
-	c.queue = append(c.queue, frame)
-	first := len(c.queue) == 1
+	c.appendFrameLocked(frame.b)
+	first := c.queued == 1
 	c.mu.Unlock()
 	if first {
 		select {
@@ -291,17 +295,25 @@ func (c *conn) enqueueFirst(pending []Message) {
 	c.mu.Lock()
 	for i := range pending {
 		frame, err := c.encode(&pending[i])
-		if err != nil {
+		if frame == nil {
 			c.n.logf("dist: dropping %v message to %s: %v", pending[i].Kind, c.peer.Name, err)
 			continue
 		}
-		c.queue = append(c.queue, frame)
+		c.appendFrameLocked(frame.b)
+		putFrame(frame)
 	}
 	c.mu.Unlock()
 	select {
 	case c.kick <- struct{}{}:
 	default:
 	}
+}
+
+// appendFrameLocked adds one frame, [Len:u32][Payload], to the queue.
+func (c *conn) appendFrameLocked(payload []byte) {
+	c.queue = binary.BigEndian.AppendUint32(c.queue, uint32(len(payload)))
+	c.queue = append(c.queue, payload...)
+	c.queued++
 }
 
 // close shuts the connection once; the reader then sees the error, ends,
@@ -386,7 +398,7 @@ func (c *conn) writeLoop() {
 			// Swap only a non-empty queue: swapping an empty one would
 			// leave queue and spare on the same array, which senders would
 			// then fill while the writer reads the next batch from it.
-			c.queue = c.spare[:0]
+			c.queue, c.queued = c.spare[:0], 0
 		} else if len(c.drains) > 0 {
 			// Taken with an empty queue: what came before them is written
 			// or buffered.
@@ -452,21 +464,20 @@ func (c *conn) writeLoop() {
 			wrote = false
 			continue
 		}
-		for i, frame := range batch {
-			err := fw.WriteFrame(*frame)
-			if cap(*frame) <= maxPooledFrame {
-				framePool.Put(frame)
-			}
-			batch[i] = nil
-			if err != nil {
-				c.writeFailed(err)
-				return
-			}
+		if _, err := bw.Write(batch); err != nil {
+			c.writeFailed(err)
+			return
 		}
 		c.spare = batch[:0]
+		if cap(batch) > maxSpareBatch {
+			c.spare = nil
+		}
 		wrote = true
 	}
 }
+
+// maxSpareBatch keeps the buffer of a rare huge batch from staying.
+const maxSpareBatch = 4 << 20
 
 func isNetErr(err error) bool {
 	var ne net.Error

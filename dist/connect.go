@@ -106,10 +106,7 @@ func (n *Node) dial(ctx context.Context, p *peer) error {
 		n.attemptFailed(p, err, false)
 		return fmt.Errorf("connect %s: %w", p.name, err)
 	}
-	n.mu.Lock()
-	acts := n.table.handshook(p, c, false)
-	n.mu.Unlock()
-	n.run(acts)
+	n.run(n.step(func() []action { return n.table.handshook(p, c, false) }))
 	return n.waitReady(ctx, p)
 }
 
@@ -199,10 +196,7 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c := newConn(n, nc, br, info, proto.NewConn(info))
-	n.mu.Lock()
-	acts := n.table.handshook(p, c, true)
-	n.mu.Unlock()
-	n.run(acts)
+	n.run(n.step(func() []action { return n.table.handshook(p, c, true) }))
 }
 
 func orUnknown(s string) string {
@@ -214,24 +208,34 @@ func orUnknown(s string) string {
 
 // attemptFailed ends one attempt without a connection.
 func (n *Node) attemptFailed(p *peer, err error, accepting bool) {
-	n.mu.Lock()
-	acts := n.table.failed(p, err, accepting)
-	n.mu.Unlock()
-	n.run(acts)
+	n.run(n.step(func() []action { return n.table.failed(p, err, accepting) }))
 }
 
 // connDown is called once per connection by its reader when it ends; see
 // peerTable.down for why it is keyed by connection.
 func (n *Node) connDown(c *conn, reason error) {
-	n.mu.Lock()
-	acts := n.table.down(c, reason)
-	n.mu.Unlock()
-	n.run(acts)
+	n.run(n.step(func() []action { return n.table.down(c, reason) }))
 }
 
 // errReplaced closes a connection whose peer came back (a new incarnation,
 // or a dialer that found this one half-open) and proved the cookie.
 var errReplaced = errors.New("replaced by a new connection from the peer")
+
+// step feeds one event to the peer table under the node's lock. A
+// connection the table starts is counted in the node's WaitGroup before
+// the lock is released, so that a Close that follows finds it in the
+// table, drains it and waits for its goroutines.
+func (n *Node) step(event func() []action) []action {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	acts := event()
+	for _, a := range acts {
+		if a.kind == actStart {
+			n.wg.Add(2)
+		}
+	}
+	return acts
+}
 
 // run takes the actions the peer table asked for, in order.
 func (n *Node) run(acts []action) {
@@ -249,9 +253,7 @@ func (n *Node) run(acts []action) {
 			n.proc.PeerDown(a.name)
 			n.rpc.failConn(a.c, a.reason)
 			n.notifyNodes(a.name, a.c.peer.Hidden || n.cfg.Hidden, false, a.reason)
-			n.mu.Lock()
-			acts = append(n.table.tornDown(a.c), acts...)
-			n.mu.Unlock()
+			acts = append(n.step(func() []action { return n.table.tornDown(a.c) }), acts...)
 		case actFailed:
 			if len(a.pending) > 0 {
 				// Links and monitors made while connecting fire with
@@ -262,17 +264,10 @@ func (n *Node) run(acts []action) {
 	}
 }
 
-// start starts c's reader and writer and tells the watchers that its peer
-// is up. Watchers hear of it before the reader can report c's end.
+// start starts c's reader and writer (counted by step) and tells the
+// watchers that its peer is up. Watchers hear of it before the reader can
+// report c's end.
 func (n *Node) start(c *conn) {
-	n.mu.Lock()
-	if n.table.closed {
-		n.mu.Unlock()
-		c.close(ErrClosed)
-		return
-	}
-	n.wg.Add(2)
-	n.mu.Unlock()
 	n.notifyNodes(c.peer.Name, c.peer.Hidden || n.cfg.Hidden, true, nil)
 	go c.writeLoop()
 	go c.readLoop()

@@ -15,12 +15,45 @@ import (
 // line on the writer's side; and many senders encode in parallel while the
 // one writer only copies bytes to the socket.
 
-// framePool recycles the buffers frames are encoded into: a sender takes
-// one, the writer puts it back once its bytes are in the socket's buffer.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// scratch is what a sender encodes with before it copies the frame into
+// the connection's queue: a buffer, and a copy of the Message, so that the
+// sender's own Message does not escape to the heap through the Codec
+// interface (one allocation per message less). A sender takes one from
+// scratchPool and puts it back at once, so the pool stays warm on its P.
+type scratch struct {
+	b []byte
+	m Message
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0, 512)} }}
 
 // maxPooledFrame keeps the buffers of rare large messages out of the pool.
 const maxPooledFrame = 64 << 10
+
+func putFrame(s *scratch) {
+	s.m = Message{}
+	if cap(s.b) <= maxPooledFrame {
+		s.b = s.b[:0]
+		scratchPool.Put(s)
+	}
+}
+
+// encodeWith encodes a copy of m with codec into a scratch from the pool;
+// the caller puts it back with putFrame. limit bounds the frame.
+func encodeWith(codec Codec, m *Message, limit int) (*scratch, error) {
+	s := scratchPool.Get().(*scratch)
+	s.m = *m
+	b, err := codec.Encode(s.b[:0], &s.m)
+	if err == nil && len(b) > limit {
+		err = fmt.Errorf("%w: %d bytes, limit %d", wire.ErrFrameTooLarge, len(b), limit)
+	}
+	s.b = b
+	if err != nil {
+		putFrame(s)
+		return nil, err
+	}
+	return s, nil
+}
 
 // ErrTooLarge: a message whose encoding is over the connection's frame
 // limit (wraps wire.ErrFrameTooLarge).
@@ -29,7 +62,7 @@ var ErrTooLarge = wire.ErrFrameTooLarge
 // encode encodes m for this connection. Signals that must arrive (a reply,
 // an exit or DOWN reason) are not lost to an unencodable value: see
 // sendable.
-func (c *conn) encode(m *Message) (*[]byte, error) {
+func (c *conn) encode(m *Message) (*scratch, error) {
 	frame, err := c.encodeOne(m)
 	if err == nil {
 		return frame, nil
@@ -59,21 +92,8 @@ func (e *UnsendableError) Unwrap() error { return e.Err }
 // Is makes an unsendable value a bad argument.
 func (e *UnsendableError) Is(target error) bool { return target == ErrBadArgs }
 
-func (c *conn) encodeOne(m *Message) (*[]byte, error) {
-	bp := framePool.Get().(*[]byte)
-	b, err := c.codec.Encode((*bp)[:0], m)
-	if err == nil && len(b) > c.n.cfg.MaxFrame {
-		err = fmt.Errorf("%w: %d bytes, limit %d", wire.ErrFrameTooLarge, len(b), c.n.cfg.MaxFrame)
-	}
-	if err != nil {
-		if cap(b) <= maxPooledFrame {
-			*bp = b[:0]
-			framePool.Put(bp)
-		}
-		return nil, err
-	}
-	*bp = b
-	return bp, nil
+func (c *conn) encodeOne(m *Message) (*scratch, error) {
+	return encodeWith(c.codec, m, c.n.cfg.MaxFrame)
 }
 
 // sendable returns what to send instead of a signal that cannot be
@@ -106,22 +126,15 @@ func sendableErr(m *Message, err error) error {
 // checkEncodable reports whether m can be sent, for a signal that waits
 // for a connection being set up: its sender learns now, not later.
 func (n *Node) checkEncodable(m *Message) error {
-	bp := framePool.Get().(*[]byte)
-	b, err := n.codec.Encode((*bp)[:0], m)
-	if err == nil && len(b) > n.cfg.MaxFrame {
-		err = fmt.Errorf("%w: %d bytes, limit %d", wire.ErrFrameTooLarge, len(b), n.cfg.MaxFrame)
+	s, err := encodeWith(n.codec, m, n.cfg.MaxFrame)
+	if err == nil {
+		putFrame(s)
+		return nil
 	}
-	if cap(b) <= maxPooledFrame {
-		*bp = b[:0]
-		framePool.Put(bp)
+	if _, ok := sendable(m, err); ok {
+		return nil // replaced when it is encoded for the connection
 	}
-	if err != nil {
-		if _, ok := sendable(m, err); ok {
-			return nil // replaced when it is encoded for the connection
-		}
-		return &UnsendableError{What: fmt.Sprintf("%v to %s", m.Kind, m.To.Node), Err: err}
-	}
-	return nil
+	return &UnsendableError{What: fmt.Sprintf("%v to %s", m.Kind, m.To.Node), Err: err}
 }
 
 // isUnsendable tells an encoding failure (the sender's fault) from a

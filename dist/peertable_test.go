@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -238,12 +239,14 @@ func TestTableSignalsQueueWhileConnecting(t *testing.T) {
 	c.mu.Unlock()
 	wantActions(t, "up", tb.handshook(p, c, false), action{kind: actStart, c: c})
 	var got []Message
-	for _, f := range c.queue {
-		m, err := c.codec.Decode(*f)
+	for b := c.queue; len(b) > 0; {
+		k := int(binary.BigEndian.Uint32(b))
+		m, err := c.codec.Decode(b[4 : 4+k])
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, m)
+		b = b[4+k:]
 	}
 	if len(got) != 4 || got[0].Payload != int64(0) || got[2].Payload != int64(2) || got[3].Kind != KindLink {
 		t.Fatalf("the connection's queue is %+v, want the pending signals in order", got)
