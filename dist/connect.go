@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/gonode/gonode/dist/epmd"
@@ -116,7 +117,7 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := epmd.LookupPort(ctx, n.epmdAddrFor(host), alive)
+	port, err := lookupPort(ctx, n.epmdAddrFor(host), alive, nil)
 	if err != nil {
 		return nil, fmt.Errorf("port mapper on %s: %w", host, err)
 	}
@@ -138,6 +139,38 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	return newConn(n, nc, br, info, proto.NewConn(info)), nil
+}
+
+// takeoverWait is how long a lookup retries a port mapper that refuses
+// connections. On a host of gonode nodes that is a takeover: the port
+// mapper's process died, and the first node to notice starts another and
+// every node registers again, within milliseconds. Elsewhere (a host with
+// no port mapper at all) it delays the error by this much.
+const takeoverWait = time.Second
+
+// lookupPort asks the port mapper at addr for alive's port, retrying while
+// it refuses connections (see takeoverWait), 10 ms doubling. retried, if
+// not nil, is called before each retry (tests).
+func lookupPort(ctx context.Context, addr, alive string, retried func()) (uint16, error) {
+	delay := 10 * time.Millisecond
+	deadline := time.Now().Add(takeoverWait)
+	for {
+		port, err := epmd.LookupPort(ctx, addr, alive)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().Add(delay).After(deadline) {
+			return port, err
+		}
+		if retried != nil {
+			retried()
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, err
+		}
+		delay *= 2
+	}
 }
 
 func (n *Node) handshakeConfig() wire.HandshakeConfig {
