@@ -41,7 +41,8 @@ var __self = node.Bind(0) // the shell; workers are bound to their process befor
 
 func self() node.Pid                                  { return __self.Self() }
 func nodeName() string                                { return __self.NodeName() }
-func connect(name string) bool                        { return __self.Connect(name) }
+func connect(name string, timeout ...time.Duration) bool { return __self.Connect(name, timeout...) }
+func waitFor(name string, timeout time.Duration) bool { return __self.WaitFor(name, timeout) }
 func disconnect(name string) bool                     { return __self.Disconnect(name) }
 func list() []string                                  { return __self.List() }
 func ping(name string) string                         { return __self.Ping(name) }
@@ -96,7 +97,10 @@ func quit()                                           { __self.Quit() }
 // helpText is what help() prints, one line per helper; README's list is
 // the same text.
 const helpText = `Helpers (the full API is also available as node.X, for example node.Connect):
-  connect(node) bool            connect to a node (idempotent); true on success
+  connect(node[, timeout]) bool connect to a node (idempotent); true on success, else false and
+                                a warning saying why; with a timeout, keep trying until then
+  waitFor(node, timeout) bool   connect, and wait until the node has run its script; failing
+                                that within the timeout, fail the snippet (for CI scripts)
   disconnect(node) bool         drop the connection to a node
   list() []string               connected nodes (Node.list)
   ping(node) string             "pong" if the node answers, "pang" if not
@@ -242,6 +246,10 @@ func (rt *Runtime) exports() interp.Exports {
 		}),
 		"Processes": withShell(func() Table { return rt.shellProc().Processes() }),
 		"Halt":      withShell(func() { rt.halt() }),
+		// AwaitStartup(ms) waits that long at most for this node's startup
+		// input (a script, -e, piped input) to be evaluated: a peer's
+		// waitFor calls it.
+		"AwaitStartup": withShell(rt.awaitStartup),
 		"Help":      withShell(func() { rt.shellProc().Help() }),
 	}
 	return interp.Exports{apiKey: sym}

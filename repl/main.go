@@ -124,7 +124,7 @@ func Main(ctx context.Context, cfg Config) int {
 }
 
 func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) {
-	rt := &Runtime{out: cfg.Stdout, errw: cfg.Stderr, async: cfg.Stdout, quit: make(chan struct{})}
+	rt := &Runtime{out: cfg.Stdout, errw: cfg.Stderr, async: cfg.Stdout, quit: make(chan struct{}), startup: make(chan struct{})}
 	rt.reports.set(cfg.Stderr)
 	if cfg.Quiet {
 		rt.async = cfg.Stderr
@@ -216,6 +216,7 @@ func (f traceFilter) Write(b []byte) (int, error) {
 // runShell reads and evaluates the input in the mode cfg asks for and
 // returns the exit code.
 func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct{}, evaluating *atomic.Bool) int {
+	defer rt.startupDone()
 	sh := &Shell{
 		Session: rt.session, Out: rt.out, Err: rt.errw, Interrupts: interrupts,
 		BeforeEval: func(ctx context.Context) {
@@ -242,6 +243,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 		}
 		defer f.Close()
 		sh.Lines, sh.StopOnError = NewPipeReader(f, rt.out), true
+		sh.Source = cfg.Script
 	case interactive:
 		home, _ := os.UserHomeDir()
 		hist := ""
@@ -271,9 +273,12 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			return name + "> "
 		}
 		fmt.Fprintf(sh.Out, "gonode %s on %s. help() lists the helpers; Ctrl-D or quit() leaves.\n", cfg.Version, name)
+		rt.startupDone()
 	default:
 		sh.Lines = NewPipeReader(cfg.Stdin, rt.out)
 	}
+	sh.ErrorValuesFail = !interactive
+	sh.Check = rt.shellExited
 	sh.Lines = haltReader{sh.Lines, rt.quit}
 	err := sh.Run(rt.ctx)
 	switch {

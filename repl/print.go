@@ -65,7 +65,10 @@ func formatTop(v any) string {
 func FormatError(err error) string {
 	var pe *PanicError
 	var se shellError
+	var en exitNotice
 	switch {
+	case errors.As(err, &en):
+		return "** (EXIT) " + en.Error()
 	case errors.As(err, &se):
 		return "** (error) " + se.Error()
 	case errors.As(err, &pe):

@@ -37,6 +37,17 @@ func (r Result) String() string {
 	return Format(r.Values...)
 }
 
+// IsError reports whether the printed value is an error: one error value,
+// or several values of which the last is a non-nil error (Format then
+// prints only "** (error) ...").
+func (r Result) IsError() bool {
+	if !r.Show || len(r.Values) == 0 {
+		return false
+	}
+	err, ok := r.Values[len(r.Values)-1].(error)
+	return ok && !isNil(err)
+}
+
 // Eval evaluates one snippet of shell input: declarations or statements.
 // It records the declarations in the interpreter's table, so that code
 // shipped from here can carry them along. Errors: ErrIncomplete,

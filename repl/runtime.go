@@ -43,29 +43,95 @@ type Runtime struct {
 	wg       sync.WaitGroup // async tasks
 	quitOnce sync.Once
 	quit     chan struct{} // closed by halt
+
+	startupOnce sync.Once
+	startup     chan struct{} // closed once the startup input (script, -e, piped) is evaluated, or the prompt shows
+}
+
+// startupDone marks the startup input as evaluated: node.AwaitStartup,
+// which a peer's waitFor calls, returns true from now on.
+func (rt *Runtime) startupDone() { rt.startupOnce.Do(func() { close(rt.startup) }) }
+
+// awaitStartup waits at most ms milliseconds for the startup input to be
+// evaluated, and says whether it was. A peer's waitFor calls it, so that
+// a script's rpc does not run before the functions it calls are declared.
+func (rt *Runtime) awaitStartup(ms int64) bool {
+	t := time.NewTimer(time.Duration(max(ms, 0)) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-rt.startup:
+		return true
+	default:
+	}
+	select {
+	case <-rt.startup:
+		return true
+	case <-t.C:
+	case <-rt.ctx.Done():
+	}
+	return false
 }
 
 // shellProcess returns the shell's process, replacing it first if it died
 // (killed through a link, or exit(reason) typed at the prompt), as iex
 // starts a new shell process.
 func (rt *Runtime) shellProcess() *proc.Process {
+	p, notice, err := rt.replaceShell()
+	if err != nil {
+		fail("the node has stopped: %w", err)
+	}
+	if notice != "" {
+		fmt.Fprintln(rt.errw, FormatError(notice))
+	}
+	return p
+}
+
+// replaceShell returns the shell's process, starting a new one if it died;
+// notice then says what happened to the old one.
+func (rt *Runtime) replaceShell() (*proc.Process, exitNotice, error) {
 	rt.shellMu.Lock()
 	defer rt.shellMu.Unlock()
 	old := rt.shellP
 	if old != nil && old.Alive() {
-		return old
+		return old, "", nil
 	}
 	p, err := rt.node.Attach(proc.SpawnOptions{Label: "shell"})
 	if err != nil {
-		fail("the node has stopped: %w", err)
+		return nil, "", err
 	}
 	rt.shellP = p
+	var notice exitNotice
 	if old != nil {
-		fmt.Fprintf(rt.errw, "** (EXIT) the shell process %v exited: %s; new shell process %v\n",
-			old.Pid(), proc.FormatReason(old.Reason()), p.Pid())
+		notice = exitNotice(fmt.Sprintf("the shell process %v exited: %s; new shell process %v",
+			old.Pid(), proc.FormatReason(old.Reason()), p.Pid()))
 	}
-	return p
+	return p, notice, nil
 }
+
+// shellExited is the shell loop's check after each snippet: if the shell's
+// process died during it (an exit signal through a link, such as the
+// :noconnection of spawnLink to a node that is down), a new one takes its
+// place and the snippet counts as failed, as an Elixir script stops when
+// its process gets an exit signal.
+func (rt *Runtime) shellExited() error {
+	rt.shellMu.Lock()
+	old := rt.shellP
+	rt.shellMu.Unlock()
+	if old == nil || old.Alive() {
+		return nil
+	}
+	_, notice, err := rt.replaceShell()
+	if err != nil || notice == "" {
+		return err
+	}
+	return notice
+}
+
+// exitNotice says that the shell's process exited and was replaced; it
+// prints as "** (EXIT) ...".
+type exitNotice string
+
+func (e exitNotice) Error() string { return string(e) }
 
 // shellProc is the Proc the shell interpreter acts as.
 func (rt *Runtime) shellProc() *Proc { return &Proc{rt: rt, ctx: rt.shellCtx} }

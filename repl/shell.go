@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -39,10 +41,28 @@ type Shell struct {
 	// it is evaluated, and AfterEval with its outcome.
 	BeforeEval func(ctx context.Context)
 	AfterEval  func(res Result, err error)
+	// ErrorValuesFail makes a snippet whose printed value is an error
+	// ("** (error) ...": an rpc's remote undef, a node down, a timeout)
+	// count as failed, as scripts, -e and piped input want; the value is
+	// printed on Err either way.
+	ErrorValuesFail bool
+	// Check, if set, is called after each snippet that did not fail; an
+	// error it returns (the shell's process exited meanwhile, killed
+	// through a link) is printed and counts the snippet as failed.
+	Check func() error
+	// Source names the input in error messages: set (a script's path),
+	// every failure is printed with the file and line it comes from
+	// ("** (error) setup.gos:4: undefined: nosuch"); empty, a failure in a
+	// snippet of several lines names the line within the snippet.
+	Source string
 	// Failed counts the snippets that failed (incomplete input at the end
 	// included).
 	Failed int
 }
+
+// ErrErrorValue is returned by Shell.Run with StopOnError and
+// ErrorValuesFail when a snippet's value is an error.
+var ErrErrorValue = errors.New("repl: the snippet's value is an error")
 
 // Run loops until the input ends (returning nil), ctx is done (returning
 // ctx.Err()), reading fails, or, with StopOnError, a snippet fails.
@@ -65,9 +85,10 @@ func (sh *Shell) Run(ctx context.Context) error {
 	}
 	n := 1
 	var buf strings.Builder
+	line, first := 0, 0 // lines read; the first line of the snippet being gathered
 	for {
 		sh.Lines.SetPrompt(prompt(n, buf.Len() > 0))
-		line, err := sh.Lines.ReadLine()
+		text, err := sh.Lines.ReadLine()
 		switch {
 		case errors.Is(err, ErrInterrupt):
 			buf.Reset()
@@ -75,7 +96,7 @@ func (sh *Shell) Run(ctx context.Context) error {
 		case errors.Is(err, io.EOF):
 			if strings.TrimSpace(buf.String()) != "" {
 				sh.Failed++
-				fmt.Fprintln(errw, FormatError(ErrUnfinished))
+				fmt.Fprintln(errw, sh.locate(FormatError(ErrUnfinished), first, line))
 				if sh.StopOnError {
 					return ErrUnfinished
 				}
@@ -87,7 +108,11 @@ func (sh *Shell) Run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		buf.WriteString(line)
+		line++
+		if strings.TrimSpace(buf.String()) == "" {
+			first = line
+		}
+		buf.WriteString(text)
 		buf.WriteString("\n")
 		src := buf.String()
 		if NeedsMore(src) {
@@ -102,19 +127,61 @@ func (sh *Shell) Run(ctx context.Context) error {
 		if sh.AfterEval != nil {
 			sh.AfterEval(res, err)
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			sh.Failed++
-			fmt.Fprintln(errw, FormatError(err))
-		} else if s := res.String(); s != "" {
-			fmt.Fprintln(out, s)
+			fmt.Fprintln(errw, sh.locate(FormatError(err), first, line))
+		case res.IsError():
+			fmt.Fprintln(errw, sh.locate(res.String(), first, line))
+			if sh.ErrorValuesFail {
+				sh.Failed++
+				err = ErrErrorValue
+			}
+		default:
+			if s := res.String(); s != "" {
+				fmt.Fprintln(out, s)
+			}
 		}
 		if res.Notice != "" {
 			fmt.Fprintln(errw, "** ("+res.Notice+")")
+		}
+		if err == nil && sh.Check != nil {
+			if err = sh.Check(); err != nil {
+				sh.Failed++
+				fmt.Fprintln(errw, sh.locate(FormatError(err), first, line))
+			}
 		}
 		if err != nil && sh.StopOnError {
 			return err
 		}
 	}
+}
+
+// lineRE matches the position an error message starts with, relative to
+// its snippet: "3:7: " (syntax) or "line 3: " (compile errors).
+var lineRE = regexp.MustCompile(`^(?:line )?(\d+)(?::\d+)?: `)
+
+// locate adds the file and line to a printed failure ("** (kind) text")
+// of the snippet on lines first..last of the input, when Source is set:
+// the line the message names (counted within the snippet), else the
+// snippet's first line.
+func (sh *Shell) locate(msg string, first, last int) string {
+	if sh.Source == "" || !strings.HasPrefix(msg, "** (") {
+		return msg
+	}
+	i := strings.Index(msg, ") ")
+	if i < 0 {
+		return msg
+	}
+	head, body := msg[:i+2], msg[i+2:]
+	at := first
+	if m := lineRE.FindStringSubmatch(body); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && first+n-1 <= last {
+			at = first + n - 1
+			body = body[len(m[0]):]
+		}
+	}
+	return fmt.Sprintf("%s%s:%d: %s", head, sh.Source, at, body)
 }
 
 // eval evaluates one snippet, cancelling it when an interrupt arrives.

@@ -58,7 +58,7 @@ func newRootCmd() *cobra.Command {
 		maxPeerCalls              int
 	)
 	cmd := &cobra.Command{
-		Use:   "gonode [flags] [FILE.go]",
+		Use:   "gonode [flags] [FILE.gos]",
 		Short: "An Erlang-style node with a Go shell",
 		Long: `gonode starts a node: a table of lightweight processes (mailboxes, links,
 monitors, registered names) reachable by other nodes under its name, and
@@ -74,11 +74,11 @@ outlives it (gonode epmd -daemon).`,
   node1@localhost> connect("node2@localhost")
   true
 
-  # evaluate and exit (exit code 1 if the snippet fails)
-  gonode --sname n@localhost --cookie secret -e 'ping("node2@localhost")'
+  # evaluate and exit (exit code 1 if the snippet fails, or its value is an error)
+  gonode --sname n@localhost --cookie secret -e 'waitFor("node2@localhost", 10*time.Second); rpc("node2@localhost", "Compute", 5)'
 
-  # run a script, then keep serving (a peer for CI)
-  gonode --sname node2@localhost --cookie secret --no-halt setup.go &
+  # run a script of shell input (keep .gos files out of Go packages), then keep serving (a peer for CI)
+  gonode --sname node2@localhost --cookie secret --no-halt /tmp/setup.gos &
 
   # nodes over mutual TLS: certificates once, then one flag per node
   gonode cert node1@localhost node2@localhost
