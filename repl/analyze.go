@@ -22,9 +22,10 @@ var (
 )
 
 // Kind says what a snippet is made of (a value). yaegi decides the same way, from the
-// first token: func, type, var, const and import start declarations (a func
-// that does not parse as a declaration is retried as a statement, for
-// func-literal calls); anything else is statements.
+// first token: func, type, var, const and import start declarations (input
+// that does not parse as declarations is retried as statements: a
+// func-literal call, or a declaration followed by statements on one line);
+// anything else is statements.
 type Kind uint8
 
 const (
@@ -69,9 +70,9 @@ func Analyze(src string) (*Snippet, error) {
 		if err == nil || incomplete(err, src, declPrefix) {
 			return sn, mapErr(err, src, declPrefix)
 		}
-		if tok != token.FUNC {
-			return nil, mapErr(err, src, declPrefix)
-		}
+		// Not declarations alone: a func literal called, or a declaration
+		// followed by statements on one line ("var xs []int; xs[5]"),
+		// which run as statements in the session's global scope.
 		sn, err2 := parseAs(src, Stmts)
 		if err2 == nil || incomplete(err2, src, stmtPrefix) {
 			return sn, mapErr(err2, src, stmtPrefix)

@@ -116,6 +116,18 @@ func (t *declTable) commit(entries []*declEntry, vars []string) (stale []string)
 	return stale
 }
 
+// used reports whether a declaration of the session uses name.
+func (t *declTable) used(name string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, e := range t.entries {
+		if contains(e.refs, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func contains(xs []string, x string) bool {
 	for _, y := range xs {
 		if y == x {

@@ -153,6 +153,7 @@ type Interp struct {
 	imported  map[string]bool // import keys evaluated here
 	argsUsed  bool            // argName is imported
 	nfuncs    int             // Func bindings made
+	nrestore  int             // restoreVars calls made
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code
 	result []any

@@ -114,7 +114,7 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 		err = in.evalRaw(ctx, text)
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, in.explainUndefined(sn, err)
 	}
 	for _, e := range entries {
 		if e.kind == declImport {
@@ -177,6 +177,16 @@ func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
 				rw.edits = append(kept, edit{start, end, text})
 				sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
 			}
+		}
+	}
+	// yaegi takes input that starts with var, const or type for
+	// declarations, as a file: statements that start with a declaration
+	// ("var xs []int; xs[5]") get a leading semicolon, which makes it run
+	// them as statements in the global scope.
+	if sn.Kind == Stmts {
+		switch firstToken(sn.Src) {
+		case token.VAR, token.CONST, token.TYPE, token.IMPORT:
+			rw.edits = append([]edit{{0, 0, ";"}}, rw.edits...)
 		}
 	}
 	return rw, nil

@@ -55,6 +55,7 @@ func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
 		return Result{Notice: s.rebuild("interrupted")}, err
 	}
 	if err != nil {
+		res.Notice = s.keepVars(src)
 		return res, err
 	}
 	s.shell.snapshot()
@@ -62,6 +63,43 @@ func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
 		res.Notice = s.rebuild(strings.Join(res.stale, ", ") + " redefined")
 	}
 	return res, nil
+}
+
+// keepVars undoes what a failed snippet (s.evalMu held) did to the
+// session variables it declared again: they keep their values from before
+// it, as a failed expression binds nothing in iex. yaegi makes a new,
+// zero variable when it compiles a declaration, even one that then fails:
+// the old value is assigned to it, or, when functions of the session use
+// the variable (and so still see the old one), the interpreter is rebuilt
+// from the last snapshot. It returns a notice for the user, or "".
+func (s *Session) keepVars(src string) string {
+	sn, err := Analyze(src)
+	if err != nil || sn.Kind == Empty {
+		return ""
+	}
+	_, vars := extract(sn)
+	var again []string
+	rebuild := false
+	for _, v := range vars {
+		if s.tab.isVar(v) {
+			again = append(again, v)
+			rebuild = rebuild || s.tab.used(v)
+		}
+	}
+	if len(again) == 0 {
+		return ""
+	}
+	if rebuild {
+		msg := s.rebuild("kept " + strings.Join(again, ", ") + " after the failed snippet")
+		if strings.Contains(msg, "; lost: ") {
+			return msg
+		}
+		return ""
+	}
+	if lost := s.shell.restoreVars(context.Background(), again); len(lost) > 0 {
+		return "the values of " + strings.Join(lost, ", ") + " were lost with the failed snippet"
+	}
+	return ""
 }
 
 // snapshot stores the current values of the session's variables, which
