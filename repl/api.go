@@ -250,7 +250,7 @@ func (rt *Runtime) exports() interp.Exports {
 		// input (a script, -e, piped input) to be evaluated: a peer's
 		// waitFor calls it.
 		"AwaitStartup": withShell(rt.awaitStartup),
-		"Help":      withShell(func() { rt.shellProc().Help() }),
+		"Help":         withShell(func() { rt.shellProc().Help() }),
 	}
 	return interp.Exports{apiKey: sym}
 }
