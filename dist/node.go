@@ -77,9 +77,9 @@ type Node struct {
 	proc    *proc.Node
 	codec   Codec      // for copies of local calls and checks before a connection exists
 	accepts []Protocol // what the listener serves, told apart by first bytes
-	reg   *epmd.Registrar
-	ln    net.Listener
-	logf  func(string, ...any)
+	reg     *epmd.Registrar
+	ln      net.Listener
+	logf    func(string, ...any)
 
 	mu       sync.Mutex
 	table    peerTable         // guarded by mu: connections up or being set up
@@ -185,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{
 		cfg: cfg, proc: pn, codec: NewNativeCodec(), reg: reg, ln: ln, logf: cfg.Logf,
 		accepts: append([]Protocol{cfg.Protocol}, cfg.AlsoAccept...),
-		table: newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
+		table:   newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
 	}
 	n.rpc.init()
 	n.ctx, n.cancel = context.WithCancel(context.Background())

@@ -18,7 +18,7 @@ const maxHandshakes = 512
 // handshaking tracks the connections in their handshake, oldest first.
 type handshaking struct {
 	mu    sync.Mutex
-	order list.List                 // of net.Conn, oldest first
+	order list.List                  // of net.Conn, oldest first
 	at    map[net.Conn]*list.Element // where each is in order
 }
 
