@@ -17,29 +17,13 @@ import (
 // lives, as Erlang does, and replaces it once a has proved the cookie,
 // instead of refusing a until the ticks find the dead one.
 func TestHalfOpenConnectionReplacedAtOnce(t *testing.T) {
-	c := newCluster(t)
-	a, b := c.start("a@localhost"), c.start("b@localhost")
-	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "b has the connection from a", func() bool { return b.connFor("a@localhost") != nil })
+	a, b, old := connectedPair(t)
 	watcher := attach(t, b)
 	b.MonitorNodes(watcher.Pid(), true, false)
-	old := b.connFor("a@localhost")
 
 	// a's incarnation dials b again, its old connection gone on its side.
-	nc, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(waitTime))
 	asked := false
-	cfg := wire.HandshakeConfig{
-		Name: "a@localhost", Creation: a.Proc().Creation(), Cookie: "secret",
-		AliveAsked: func(string) bool { asked = true; return true },
-	}
-	if _, err := wire.Initiate(nc, bufio.NewReader(nc), cfg, "b@localhost"); err != nil {
+	if err := dialAgainAs(t, a, b, func(string) bool { asked = true; return true }); err != nil {
 		t.Fatalf("the dialer of a half-open connection was refused: %v", err)
 	}
 	if !asked {
@@ -59,24 +43,8 @@ func TestHalfOpenConnectionReplacedAtOnce(t *testing.T) {
 // The same question answered "alive" (both nodes dialled and the other
 // attempt got through) stops the handshake and disturbs nothing.
 func TestAliveAnsweredAliveKeepsConnection(t *testing.T) {
-	c := newCluster(t)
-	a, b := c.start("a@localhost"), c.start("b@localhost")
-	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "b has the connection from a", func() bool { return b.connFor("a@localhost") != nil })
-	old := b.connFor("a@localhost")
-	nc, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(waitTime))
-	cfg := wire.HandshakeConfig{
-		Name: "a@localhost", Creation: a.Proc().Creation(), Cookie: "secret",
-		AliveAsked: func(string) bool { return false },
-	}
-	_, err = wire.Initiate(nc, bufio.NewReader(nc), cfg, "b@localhost")
+	a, b, old := connectedPair(t)
+	err := dialAgainAs(t, a, b, func(string) bool { return false })
 	if re, ok := err.(*wire.RefusedError); !ok || re.Status != wire.StatusAlive {
 		t.Fatalf("want refused alive, got %v", err)
 	}
@@ -89,6 +57,34 @@ func TestAliveAnsweredAliveKeepsConnection(t *testing.T) {
 	if b.connFor("a@localhost") != old || isClosed(old) {
 		t.Fatal("an answer of alive disturbed the connection")
 	}
+}
+
+// connectedPair starts a and b, connects them, and returns b's connection
+// from a once b has it.
+func connectedPair(t *testing.T) (a, b *Node, fromA *conn) {
+	t.Helper()
+	c := newCluster(t)
+	a, b = c.start("a@localhost"), c.start("b@localhost")
+	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b has the connection from a", func() bool { return b.connFor("a@localhost") != nil })
+	return a, b, b.connFor("a@localhost")
+}
+
+// dialAgainAs dials b as a's incarnation (a raw handshake with a's name,
+// creation and cookie), answering b's alive question with aliveAsked.
+func dialAgainAs(t *testing.T, a, b *Node, aliveAsked func(string) bool) error {
+	t.Helper()
+	nc, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(waitTime))
+	cfg := wire.HandshakeConfig{Name: a.Name(), Creation: a.Proc().Creation(), Cookie: "secret", AliveAsked: aliveAsked}
+	_, err = wire.Initiate(nc, bufio.NewReader(nc), cfg, b.Name())
+	return err
 }
 
 // Signals sent to a node that is not yet connected do not wait for the
