@@ -59,4 +59,17 @@
 // when evaluating it has side effects, and its reflect type says. The
 // results of fmt.Print, Printf and Println are not printed. See Format for
 // the notation.
+//
+// # Failures
+//
+// A snippet fails when it does not parse or compile, panics, or a helper
+// fails; where the shell is told so (Shell.ErrorValuesFail: scripts, -e,
+// piped input), also when the value it prints is an error (Result.IsError:
+// an rpc's remote undef, a node down, a timeout), and when Shell.Check
+// finds the shell's process killed during it. Failures go to Shell.Err,
+// with the file and line when Shell.Source names a script. yaegi's
+// "constant definition loop" for an undefined name is replaced by
+// "undefined: name"; a session variable that a failed snippet declared
+// again gets its value back (yaegi zeroes it when it compiles the
+// declaration).
 package repl
