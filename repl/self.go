@@ -133,8 +133,8 @@ func (x *Proc) connect(name string, timeout ...time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			if errors.Is(x.ctx().Err(), context.Canceled) {
-				fail("connect: %w", context.Canceled)
+			if x.ctx().Err() != nil {
+				fail("connect %s: interrupted", name)
 			}
 			return last
 		case <-time.After(retryConnect):
@@ -214,7 +214,11 @@ func (x *Proc) Ping(name string) string {
 // Spawn starts a process from a shipped function: spawn(fn) here,
 // spawn(node, fn) on another node.
 func (x *Proc) Spawn(link bool, args ...any) proc.Pid {
-	pid, _ := x.spawn("spawn", link, false, args)
+	what := "spawn"
+	if link {
+		what = "spawnLink"
+	}
+	pid, _ := x.spawn(what, link, false, args)
 	return pid
 }
 
