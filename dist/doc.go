@@ -6,4 +6,14 @@
 // Connections run over a Transport: plain TCP by default, mutual TLS
 // (TLS), or an in-process MemNetwork for tests of several nodes in one
 // process.
+//
+// Where things are: the rules for connections up and being set up (who
+// wins a simultaneous connect, when a connection is replaced, what happens
+// to signals sent meanwhile) are a state machine without I/O in
+// peertable.go, which connect.go drives; one connection, with its single
+// writer, its single reader and its liveness deadlines, is conn.go, and
+// encode.go says why messages are encoded by their senders; protocol.go
+// tells protocols apart by their first bytes; rpc.go serves calls and
+// spawns from peers. What a message and a connection guarantee is in
+// docs/reliability.md.
 package dist
