@@ -42,8 +42,8 @@ func TestShellErrorValues(t *testing.T) {
 	}
 }
 
-// Shell.Check runs after each snippet that did not fail; its error fails
-// the snippet.
+// Shell.Check runs after each snippet; its error is printed, and fails
+// the snippet if nothing else did.
 func TestShellCheck(t *testing.T) {
 	var out strings.Builder
 	s := newTestSessionOut(t, newHost(), &out)
@@ -58,9 +58,12 @@ func TestShellCheck(t *testing.T) {
 		}}
 	sh.Source = "s.gos"
 	_ = sh.Run(context.Background())
-	// nosuch fails without a check; 2 is checked and fails.
-	if want := "1\n** (error) s.gos:2: undefined: nosuch\n"; out.String() != want {
+	// nosuch fails, and the check's notice follows.
+	if want := "1\n** (error) s.gos:2: undefined: nosuch\n** (EXIT) s.gos:2: the shell process <x.3.0> exited: :noconnection; new shell process <x.4.0>\n"; out.String() != want {
 		t.Errorf("output %q, want %q", out.String(), want)
+	}
+	if sh.Failed != 1 {
+		t.Errorf("Failed = %d, want 1", sh.Failed)
 	}
 	out.Reset()
 	calls = 0

@@ -46,9 +46,9 @@ type Shell struct {
 	// count as failed, as scripts, -e and piped input want; the value is
 	// printed on Err either way.
 	ErrorValuesFail bool
-	// Check, if set, is called after each snippet that did not fail; an
-	// error it returns (the shell's process exited meanwhile, killed
-	// through a link) is printed and counts the snippet as failed.
+	// Check, if set, is called after each snippet; an error it returns
+	// (the shell's process exited meanwhile, killed through a link) is
+	// printed and counts the snippet as failed.
 	Check func() error
 	// Source names the input in error messages: set (a script's path),
 	// every failure is printed with the file and line it comes from
@@ -145,10 +145,13 @@ func (sh *Shell) Run(ctx context.Context) error {
 		if res.Notice != "" {
 			fmt.Fprintln(errw, "** ("+res.Notice+")")
 		}
-		if err == nil && sh.Check != nil {
-			if err = sh.Check(); err != nil {
-				sh.Failed++
-				fmt.Fprintln(errw, sh.locate(FormatError(err), first, line))
+		if sh.Check != nil {
+			if cerr := sh.Check(); cerr != nil {
+				fmt.Fprintln(errw, sh.locate(FormatError(cerr), first, line))
+				if err == nil {
+					sh.Failed++
+					err = cerr
+				}
 			}
 		}
 		if err != nil && sh.StopOnError {
