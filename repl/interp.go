@@ -154,6 +154,7 @@ type Interp struct {
 	argsUsed  bool            // argName is imported
 	nfuncs    int             // Func bindings made
 	nrestore  int             // restoreVars calls made
+	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code
 	result []any
@@ -183,6 +184,9 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	yi := interp.New(interp.Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Args: []string{"gonode"}, Env: os.Environ()})
 	in := &Interp{env: e, tab: tab, yi: yi, imported: map[string]bool{}}
 	if err := yi.Use(stdlib.Symbols); err != nil {
+		return nil, err
+	}
+	if err := yi.Use(containSymbols(in)); err != nil {
 		return nil, err
 	}
 	if e.opts.Exports != nil {
@@ -244,6 +248,7 @@ func (in *Interp) evalRaw(ctx context.Context, src string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	in.evalCtx = ctx
 	_, err := in.yi.EvalWithContext(ctx, src)
 	if err == nil {
 		return nil

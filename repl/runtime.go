@@ -265,6 +265,8 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 			return nil, err
 		}
 		defer p.Exit(proc.Normal)
+		ctx, stop := callContext(ctx, p) // exit(pid, :kill) cancels the call's interpreter
+		defer stop()
 		if err := rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: func() context.Context { return ctx }}); err != nil {
 			return nil, err
 		}
@@ -397,14 +399,19 @@ func (rt *Runtime) printNotice(_ *proc.Process, msg any) {
 	}
 }
 
-// startTask runs an rpc on a goroutine owned by the runtime.
-func (rt *Runtime) startTask(d *dist.Node, node, fn string, args []any) *Task {
-	ctx, cancel := context.WithCancel(rt.ctx)
+// startTask runs an rpc on a goroutine owned by the runtime. A trailing
+// timeout(d) in args bounds it; it is cancelled when owner (if not nil)
+// ends.
+func (rt *Runtime) startTask(d *dist.Node, owner context.Context, node, fn string, args []any) *Task {
+	ctx, args, cancel := withTimeout(rt.ctx, args)
 	t := &Task{Node: node, Fn: fn, done: make(chan struct{}), cancel: cancel}
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()
 		defer cancel()
+		if owner != nil {
+			defer context.AfterFunc(owner, cancel)()
+		}
 		t.value, t.err = d.RPC(ctx, node, fn, args...)
 		close(t.done)
 	}()

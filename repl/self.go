@@ -410,7 +410,9 @@ func (x *Proc) ParsePid(s string) proc.Pid {
 
 // RPC calls fn on node and returns its result, or the error as a value.
 func (x *Proc) RPC(node, fn string, args ...any) any {
-	v, err := x.needDist().RPC(x.ctx(), node, fn, args...)
+	ctx, args, cancel := withTimeout(x.ctx(), args) // timeout(d), last
+	defer cancel()
+	v, err := x.needDist().RPC(ctx, node, fn, args...)
 	if err != nil {
 		return err
 	}
@@ -426,7 +428,7 @@ func (x *Proc) Cast(node, fn string, args ...any) bool {
 // Async starts an rpc and returns at once; Await gets its result.
 func (x *Proc) Async(node, fn string, args ...any) *Task {
 	d := x.needDist()
-	return x.rt.startTask(d, node, fn, args)
+	return x.rt.startTask(d, x.owner(), node, fn, args)
 }
 
 // Await waits for a Task's result, 5 s by default as Elixir's Task.await;
@@ -463,7 +465,9 @@ func (x *Proc) Await(t *Task, timeout ...time.Duration) any {
 // Multicall calls fn on every node at once; each result is a value or an
 // error.
 func (x *Proc) Multicall(nodes []string, fn string, args ...any) []any {
-	rs := x.needDist().Multicall(x.ctx(), nodes, fn, args...)
+	ctx, args, cancel := withTimeout(x.ctx(), args) // timeout(d), last
+	defer cancel()
+	rs := x.needDist().Multicall(ctx, nodes, fn, args...)
 	out := make([]any, len(rs))
 	for i, r := range rs {
 		out[i] = valueOrError(r.Value, r.Err)

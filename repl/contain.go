@@ -1,0 +1,214 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"reflect"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/gonode/gonode/proc"
+)
+
+// Containment. Interpreted code runs inside a process: a panic ends that
+// process (its links and monitors get the panic as the reason) and a kill
+// cancels its interpreter. The standard library has calls that would run
+// an interpreted function on a goroutine of their own, outside any
+// process, where a panic ends the whole node (yaegi cannot recover it) and
+// nothing can stop it: a timer's callback, a finalizer, a server's
+// handlers. Every interpreter gets, in place of those symbols, a version
+// that either runs the function inside the calling process or refuses
+// with a message saying what to use instead. escapePaths lists them all,
+// and contain_test.go has a case for each.
+
+// escapeHow is what the shell does with an escape path.
+type escapeHow int
+
+const (
+	refused   escapeHow = iota // the call fails with a message naming the way out
+	contained                  // the function runs on the calling process's goroutine
+)
+
+// escapePath is a standard library symbol that runs code on a goroutine
+// of its own.
+type escapePath struct {
+	key, name string // Exports key and symbol, e.g. "time/time", "AfterFunc"
+	how       escapeHow
+	instead   string // what to do instead (refused), or what happens (contained)
+}
+
+// escapePaths lists every standard library call known to run interpreted
+// code outside the calling process. Calls that run their function on the
+// caller's goroutine (sync.OnceFunc, sort.Slice, http.Client.Do with an
+// interpreted RoundTripper) or only deliver to a channel (signal.Notify,
+// time.NewTimer) are not escapes. os.Exit and log.Fatal are already
+// panics in yaegi's restricted mode.
+var escapePaths = []escapePath{
+	{"time/time", "AfterFunc", refused, "its function would run on a timer goroutine outside any process; spawn(func() { time.Sleep(d); ... }) runs it in a process of its own"},
+	{"context/context", "AfterFunc", refused, "its function would run on a goroutine outside any process; spawn a process that waits on <-ctx.Done()"},
+	{"runtime/runtime", "SetFinalizer", refused, "finalizers run on the runtime's goroutine outside any process (runtime.SetFinalizer(x, nil) is allowed)"},
+	{"runtime/runtime", "Goexit", refused, "it would leave the interpreter waiting for ever; exit(reason) ends the process"},
+	{"net/http/http", "ListenAndServe", contained, "serves from the calling process: handlers run one at a time on its goroutine; a panic in one ends the process and a kill stops the server"},
+	{"net/http/http", "ListenAndServeTLS", contained, "as ListenAndServe"},
+	{"net/http/http", "Serve", contained, "as ListenAndServe"},
+	{"net/http/http", "ServeTLS", contained, "as ListenAndServe"},
+	{"net/http/http", "Handle", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
+	{"net/http/http", "HandleFunc", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
+	{"net/http/http", "TimeoutHandler", refused, "it runs the handler on a goroutine of its own; use the request's context in the handler"},
+	{"net/http/httptest/httptest", "NewServer", refused, "its handlers would run on server goroutines outside any process; http.Serve(listener, handler) serves from the calling process"},
+	{"net/http/httptest/httptest", "NewTLSServer", refused, "its handlers would run on server goroutines outside any process; http.ServeTLS serves from the calling process"},
+	{"net/http/httptest/httptest", "NewUnstartedServer", refused, "its handlers would run on server goroutines outside any process; http.Serve(listener, handler) serves from the calling process"},
+	{"net/http/fcgi/fcgi", "Serve", refused, "its handlers would run on goroutines outside any process"},
+	{"testing/testing", "Benchmark", refused, "it runs the function on a goroutine of its own; time a loop with time.Now and time.Since"},
+	{"testing/testing", "Main", refused, "it runs tests on goroutines of their own and exits"},
+	{"testing/testing", "MainStart", refused, "it runs tests on goroutines of their own"},
+	{"testing/testing", "RunTests", refused, "it runs tests on goroutines of their own"},
+	{"testing/testing", "RunBenchmarks", refused, "it runs benchmarks on goroutines of their own"},
+	{"testing/testing", "RunExamples", refused, "it runs examples on goroutines of their own"},
+	{"database/sql/sql", "Register", refused, "database/sql calls a driver from goroutines of its own; only drivers compiled into the node can be used"},
+	{"database/sql/sql", "OpenDB", refused, "database/sql calls a connector from goroutines of its own; only drivers compiled into the node can be used"},
+	{"log/slog/slog", "SetDefault", refused, "it would replace the node's own logger, which every goroutine of the node calls; use slog.New(handler) and log through it"},
+}
+
+// ErrEscape is wrapped by the error of a refused escape path.
+var ErrEscape = errors.New("not allowed in the shell")
+
+// refuse fails the call of an escape path with its message. The failure
+// is a helper failure: "** (error) ..." in the shell, the exit reason of
+// a process.
+func refuse(key, name string) {
+	for _, e := range escapePaths {
+		if e.key == key && e.name == name {
+			fail("%s.%s is %w: %s", pkgName(key), name, ErrEscape, e.instead)
+		}
+	}
+	fail("%s.%s is %w", pkgName(key), name, ErrEscape)
+}
+
+func pkgName(key string) string {
+	for i := len(key) - 1; i >= 0; i-- {
+		if key[i] == '/' {
+			return key[i+1:]
+		}
+	}
+	return key
+}
+
+// containSymbols returns the replacements of the escape paths for the
+// interpreter in, to Use after the standard library: a refused call keeps
+// its signature (so code using it still compiles, and fails when it runs).
+func containSymbols(in *Interp) interp.Exports {
+	ex := interp.Exports{}
+	for _, e := range escapePaths {
+		if ex[e.key] == nil {
+			ex[e.key] = map[string]reflect.Value{}
+		}
+		orig, ok := stdlib.Symbols[e.key][e.name]
+		if !ok {
+			continue // not in this yaegi's standard library (contain_test.go checks)
+		}
+		if e.how == refused {
+			e := e
+			ex[e.key][e.name] = reflect.MakeFunc(orig.Type(), func([]reflect.Value) []reflect.Value {
+				refuse(e.key, e.name)
+				return nil
+			})
+		}
+	}
+	// Clearing a finalizer runs nothing.
+	ex["runtime/runtime"]["SetFinalizer"] = reflect.ValueOf(func(obj, finalizer any) {
+		if finalizer != nil {
+			refuse("runtime/runtime", "SetFinalizer")
+		}
+	})
+	h := ex["net/http/http"]
+	h["ListenAndServe"] = reflect.ValueOf(func(addr string, hd http.Handler) error {
+		return in.serveHTTP(hd, func(s *http.Server) error { s.Addr = addr; return s.ListenAndServe() })
+	})
+	h["ListenAndServeTLS"] = reflect.ValueOf(func(addr, cert, key string, hd http.Handler) error {
+		return in.serveHTTP(hd, func(s *http.Server) error { s.Addr = addr; return s.ListenAndServeTLS(cert, key) })
+	})
+	h["Serve"] = reflect.ValueOf(func(l net.Listener, hd http.Handler) error {
+		return in.serveHTTP(hd, func(s *http.Server) error { return s.Serve(l) })
+	})
+	h["ServeTLS"] = reflect.ValueOf(func(l net.Listener, hd http.Handler, cert, key string) error {
+		return in.serveHTTP(hd, func(s *http.Server) error { return s.ServeTLS(l, cert, key) })
+	})
+	return ex
+}
+
+// httpCall is one request handed by a server goroutine to the process
+// that serves.
+type httpCall struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	done chan struct{} // closed when the handler returned (or panicked)
+}
+
+// serveHTTP is http.Serve and its kin for interpreted code: the server's
+// goroutines only accept connections and read requests; each request is
+// handed to the calling goroutine, which runs the handler inside the
+// calling process, one request at a time. A panic in a handler closes the
+// server and goes on up: the process ends with it. When the evaluation is
+// cancelled (the process is killed, Ctrl-C in the shell) the server is
+// closed and the call returns.
+func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) error {
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	ctx := in.evalCtx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	calls := make(chan *httpCall)
+	stop := make(chan struct{})
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c := &httpCall{w: w, r: r, done: make(chan struct{})}
+			select {
+			case calls <- c:
+			case <-r.Context().Done():
+				return
+			case <-stop:
+				http.Error(w, "the process serving this address has stopped", http.StatusServiceUnavailable)
+				return
+			}
+			<-c.done
+		}),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- start(srv) }()
+	defer func() {
+		close(stop)
+		srv.Close()
+		<-errc // the server's goroutine has returned
+	}()
+	for {
+		select {
+		case c := <-calls:
+			func() {
+				defer close(c.done)
+				h.ServeHTTP(c.w, c.r)
+			}()
+		case err := <-errc:
+			errc <- err // for the deferred wait
+			return err
+		case <-ctx.Done():
+			return fmt.Errorf("http server stopped: %w", ctx.Err())
+		}
+	}
+}
+
+// callContext returns a context that ends with ctx or with the death of
+// p, the process a call runs as: an rpc's process killed by exit(pid,
+// :kill) cancels the interpreter running the call, which stops at once
+// (yaegi checks at every step, so a busy loop stops too). stop releases it.
+func callContext(ctx context.Context, p *proc.Process) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	unhook := context.AfterFunc(p.Context(), cancel)
+	return ctx, func() { unhook(); cancel() }
+}
