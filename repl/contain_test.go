@@ -1,6 +1,7 @@
 package repl
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -362,6 +363,38 @@ func TestCallTimeout(t *testing.T) {
 	n1.must(`w := spawn(func() { async("to2@localhost", "Forever"); receive() }); w == w`, "true")
 	n2.waitRunning("rpc Forever")
 	n1.must(`exit(w, node.Kill)`, "true")
+	n2.waitGone("rpc Forever")
+	waitIdle(t, time.Second)
+}
+
+// The callee's work is cancelled when the caller gives up (Ctrl-C in the
+// shell cancels the snippet) or when its connection drops.
+func TestCallCancelledWithCaller(t *testing.T) {
+	port := freeEPMDPort(t)
+	n1 := startShell(t, "cc1@localhost", port)
+	n2 := startShell(t, "cc2@localhost", port)
+	n1.must(`connect("cc2@localhost")`, "true")
+	n2.must(`func Forever() { for {} }`, "")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n1.rt.evalCtx.Store(&ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := n1.rt.session.Eval(ctx, `rpc("cc2@localhost", "Forever")`)
+		done <- err
+	}()
+	n2.waitRunning("rpc Forever")
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the rpc was not interrupted")
+	}
+	n1.rt.evalCtx.Store(nil)
+	n2.waitGone("rpc Forever")
+	waitIdle(t, time.Second)
+
+	n1.must(`task := async("cc2@localhost", "Forever"); task == task`, "true")
+	n2.waitRunning("rpc Forever")
+	n1.must(`disconnect("cc2@localhost")`, "true")
 	n2.waitGone("rpc Forever")
 	waitIdle(t, time.Second)
 }

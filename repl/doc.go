@@ -23,6 +23,13 @@
 //     (yaegi ignores a redefined type or method, and functions already
 //     declared keep calling the old version of what they use): the latest
 //     definition wins, in the shell as in workers.
+//   - Interpreted code runs only inside processes: the standard library
+//     calls that would run it on a goroutine of their own (a timer's
+//     callback, a finalizer, a server's handlers) are replaced in every
+//     interpreter, refused with a message or, for http.Serve and its kin,
+//     run on the calling process's goroutine (escapePaths, contain.go).
+//     A process's death cancels the interpreter that runs it, an rpc's
+//     included, and timeout(d) bounds rpc, async and multicall.
 //
 // # Shipping code
 //
