@@ -2,11 +2,14 @@ package repl
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -56,6 +59,7 @@ var escapePaths = []escapePath{
 	{"net/http/http", "ListenAndServeTLS", contained, "as ListenAndServe"},
 	{"net/http/http", "Serve", contained, "as ListenAndServe"},
 	{"net/http/http", "ServeTLS", contained, "as ListenAndServe"},
+	{"net/http/http", "Server", refused, "its handlers would run on server goroutines outside any process; http.ListenAndServe(addr, handler) and http.Serve(listener, handler) serve from the calling process"},
 	{"net/http/http", "Handle", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
 	{"net/http/http", "HandleFunc", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
 	{"net/http/http", "TimeoutHandler", refused, "it runs the handler on a goroutine of its own; use the request's context in the handler"},
@@ -111,7 +115,7 @@ func containSymbols(in *Interp) interp.Exports {
 		if !ok {
 			continue // not in this yaegi's standard library (contain_test.go checks)
 		}
-		if e.how == refused {
+		if e.how == refused && orig.Kind() == reflect.Func {
 			e := e
 			ex[e.key][e.name] = reflect.MakeFunc(orig.Type(), func([]reflect.Value) []reflect.Value {
 				refuse(e.key, e.name)
@@ -126,6 +130,7 @@ func containSymbols(in *Interp) interp.Exports {
 		}
 	})
 	h := ex["net/http/http"]
+	h["Server"] = reflect.ValueOf((*httpServer)(nil))
 	h["ListenAndServe"] = reflect.ValueOf(func(addr string, hd http.Handler) error {
 		return in.serveHTTP(hd, func(s *http.Server) error { s.Addr = addr; return s.ListenAndServe() })
 	})
@@ -212,3 +217,58 @@ func callContext(ctx context.Context, p *proc.Process) (context.Context, func())
 	unhook := context.AfterFunc(p.Context(), cancel)
 	return ctx, func() { unhook(); cancel() }
 }
+
+// httpServer is http.Server as interpreted code sees it: the same fields,
+// so that code declaring one compiles, and methods that refuse to serve
+// (its handlers would run on the server's goroutines, outside any
+// process). A method of a host type cannot tell which interpreter calls
+// it, so it cannot serve from the calling process as http.Serve does.
+type httpServer struct {
+	Addr                         string
+	Handler                      http.Handler
+	DisableGeneralOptionsHandler bool
+	TLSConfig                    *tls.Config
+	ReadTimeout                  time.Duration
+	ReadHeaderTimeout            time.Duration
+	WriteTimeout                 time.Duration
+	IdleTimeout                  time.Duration
+	MaxHeaderBytes               int
+	TLSNextProto                 map[string]func(*http.Server, *tls.Conn, http.Handler)
+	ConnState                    func(net.Conn, http.ConnState)
+	ErrorLog                     *log.Logger
+	BaseContext                  func(net.Listener) context.Context
+	ConnContext                  func(ctx context.Context, c net.Conn) context.Context
+	HTTP2                        *http.HTTP2Config
+	Protocols                    *http.Protocols
+}
+
+func refuseServer(method string) {
+	fail("(*http.Server).%s is %w: %s", method, ErrEscape, escapeInstead("net/http/http", "Server"))
+}
+
+func escapeInstead(key, name string) string {
+	for _, e := range escapePaths {
+		if e.key == key && e.name == name {
+			return e.instead
+		}
+	}
+	return ""
+}
+
+func (s *httpServer) ListenAndServe() error { refuseServer("ListenAndServe"); return nil }
+func (s *httpServer) ListenAndServeTLS(cert, key string) error {
+	refuseServer("ListenAndServeTLS")
+	return nil
+}
+func (s *httpServer) Serve(l net.Listener) error { refuseServer("Serve"); return nil }
+func (s *httpServer) ServeTLS(l net.Listener, cert, key string) error {
+	refuseServer("ServeTLS")
+	return nil
+}
+func (s *httpServer) RegisterOnShutdown(f func()) { refuseServer("RegisterOnShutdown") }
+
+// Close, Shutdown and SetKeepAlivesEnabled have nothing to act on: the
+// server never served.
+func (s *httpServer) Close() error                       { return nil }
+func (s *httpServer) Shutdown(ctx context.Context) error { return nil }
+func (s *httpServer) SetKeepAlivesEnabled(v bool)        {}
