@@ -1,14 +1,17 @@
 package repl
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/traefik/yaegi/interp"
@@ -50,6 +53,15 @@ type escapePath struct {
 // interpreted RoundTripper) or only deliver to a channel (signal.Notify,
 // time.NewTimer) are not escapes. os.Exit and log.Fatal are already
 // panics in yaegi's restricted mode.
+//
+// Not covered, because the host calls the interpreted code through a
+// field or a value no symbol can intercept: func fields of host structs
+// that the host calls on goroutines of its own (http.Transport's
+// DialContext, DialTLSContext and proxy hooks, net.Resolver's Dial,
+// net.Dialer's Control in a dual-stack dial, tls.Config callbacks during a
+// client handshake); an interpreted io.Reader assigned to a Request's Body
+// field (http.NewRequest and http.Post read it in the process); an
+// interpreted context.Context used as the parent of a host context.
 var escapePaths = []escapePath{
 	{"time/time", "AfterFunc", refused, "its function would run on a timer goroutine outside any process; spawn(func() { time.Sleep(d); ... }) runs it in a process of its own"},
 	{"context/context", "AfterFunc", refused, "its function would run on a goroutine outside any process; spawn a process that waits on <-ctx.Done()"},
@@ -60,6 +72,9 @@ var escapePaths = []escapePath{
 	{"net/http/http", "Serve", contained, "as ListenAndServe"},
 	{"net/http/http", "ServeTLS", contained, "as ListenAndServe"},
 	{"net/http/http", "Server", refused, "its handlers would run on server goroutines outside any process; http.ListenAndServe(addr, handler) and http.Serve(listener, handler) serve from the calling process"},
+	{"net/http/http", "Post", contained, "an interpreted body is read on the calling process's goroutine before the request is sent (the transport reads bodies on a goroutine of its own)"},
+	{"net/http/http", "NewRequest", contained, "as Post"},
+	{"net/http/http", "NewRequestWithContext", contained, "as Post"},
 	{"net/http/http", "Handle", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
 	{"net/http/http", "HandleFunc", refused, "http.DefaultServeMux is shared by the whole node; use a mux of your own, mux := http.NewServeMux(), and http.ListenAndServe(addr, mux)"},
 	{"net/http/http", "TimeoutHandler", refused, "it runs the handler on a goroutine of its own; use the request's context in the handler"},
@@ -131,6 +146,27 @@ func containSymbols(in *Interp) interp.Exports {
 	})
 	h := ex["net/http/http"]
 	h["Server"] = reflect.ValueOf((*httpServer)(nil))
+	h["Post"] = reflect.ValueOf(func(url, contentType string, body io.Reader) (*http.Response, error) {
+		body, err := hostBody(body)
+		if err != nil {
+			return nil, err
+		}
+		return http.Post(url, contentType, body)
+	})
+	h["NewRequest"] = reflect.ValueOf(func(method, url string, body io.Reader) (*http.Request, error) {
+		body, err := hostBody(body)
+		if err != nil {
+			return nil, err
+		}
+		return http.NewRequest(method, url, body)
+	})
+	h["NewRequestWithContext"] = reflect.ValueOf(func(ctx context.Context, method, url string, body io.Reader) (*http.Request, error) {
+		body, err := hostBody(body)
+		if err != nil {
+			return nil, err
+		}
+		return http.NewRequestWithContext(ctx, method, url, body)
+	})
 	h["ListenAndServe"] = reflect.ValueOf(func(addr string, hd http.Handler) error {
 		return in.serveHTTP(hd, func(s *http.Server) error { s.Addr = addr; return s.ListenAndServe() })
 	})
@@ -272,3 +308,32 @@ func (s *httpServer) RegisterOnShutdown(f func()) { refuseServer("RegisterOnShut
 func (s *httpServer) Close() error                       { return nil }
 func (s *httpServer) Shutdown(ctx context.Context) error { return nil }
 func (s *httpServer) SetKeepAlivesEnabled(v bool)        {}
+
+// hostBody returns a request body that host goroutines may read: body
+// itself when it is a host value, or what it yields, read to its end here
+// (on the calling process's goroutine, so that a panic in its Read ends
+// that process) when it is an interpreted one.
+func hostBody(body io.Reader) (io.Reader, error) {
+	if body == nil || !interpreted(body) {
+		return body, nil
+	}
+	b, err := io.ReadAll(body)
+	if c, ok := body.(io.Closer); ok {
+		c.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
+}
+
+// interpreted reports whether v is a value of a type declared in
+// interpreted code: yaegi hands those to the host as unnamed structs, or
+// inside the interface wrappers of its stdlib package.
+func interpreted(v any) bool {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Ptr {
+		t = t.Elem()
+	}
+	return t.Name() == "" || strings.HasPrefix(t.PkgPath(), "github.com/traefik/yaegi/")
+}

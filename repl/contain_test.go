@@ -408,3 +408,59 @@ func TestCallCancelledWithCaller(t *testing.T) {
 	n2.waitGone("rpc Forever")
 	waitIdle(t, time.Second)
 }
+
+// Calls that look like escapes but are not: they run their function on
+// the caller's goroutine (sync.OnceFunc, sort.Slice), or yaegi's
+// restricted mode already turns them into panics (os.Exit, log.Fatal). In
+// a process, each panic ends that process only. (signal.Notify runs no
+// code either: it delivers to a channel.)
+func TestNotEscapes(t *testing.T) {
+	port := freeEPMDPort(t)
+	n1 := startShell(t, "ne@localhost", port)
+	for snippet, want := range map[string]string{
+		`os.Exit(3)`:         "os.Exit(3)",
+		`log.Fatal("fatal")`: "fatal",
+		`sync.OnceFunc(func() { panic("once") })()`:                      "once",
+		`sort.Slice([]int{2, 1}, func(i, j int) bool { panic("less") })`: "less",
+	} {
+		n1.must(`_, ref := spawnMonitor(func() { `+snippet+` }); d := receive(10 * time.Second).(node.DownMsg); d.Ref == ref`, "true")
+		if got, _ := n1.eval(`d.Reason`); !strings.Contains(got, want) {
+			t.Errorf("%s: the process went down with %s, want %q", snippet, got, want)
+		}
+	}
+	n1.must(`1 + 1`, "2")
+}
+
+// An interpreted request body is read in the calling process, not on the
+// transport's goroutine: a panic in its Read ends that process only, and
+// a body that reads fine arrives.
+func TestInterpretedRequestBody(t *testing.T) {
+	port := freeEPMDPort(t)
+	n1 := startShell(t, "body@localhost", port)
+	n1.must(`type Bad struct{}; func (Bad) Read(p []byte) (int, error) { panic("in read") }`, "")
+	n1.must(`type Once struct{ done bool }; func (o *Once) Read(p []byte) (int, error) { if o.done { return 0, io.EOF }; o.done = true; return copy(p, "sent"), nil }`, "")
+	n1.must(`parent := self()
+srv, _ := spawnMonitor(func() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { b, _ := io.ReadAll(r.Body); fmt.Fprint(w, "got ", string(b)) })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil { panic(err) }
+	send(parent, "http://" + l.Addr().String() + "/")
+	http.Serve(l, mux)
+})
+url := receive(10 * time.Second).(string); len(url) > 0`, "true")
+	for _, call := range []string{
+		`http.Post(url, "text/plain", Bad{})`,
+		`http.NewRequest("POST", url, Bad{})`,
+		`http.NewRequestWithContext(context.Background(), "POST", url, Bad{})`,
+	} {
+		n1.must(`_, ref := spawnMonitor(func() { `+call+` }); d := receive(10 * time.Second).(node.DownMsg); d.Ref == ref`, "true")
+		if got, _ := n1.eval(`d.Reason`); !strings.Contains(got, "in read") {
+			t.Fatalf("%s: the process went down with %s", call, got)
+		}
+	}
+	n1.must(`resp, err := http.Post(url, "text/plain", &Once{}); b, _ := io.ReadAll(resp.Body); string(b)`, `"got sent"`)
+	n1.must(`req, _ := http.NewRequest("POST", url, &Once{}); resp2, _ := http.DefaultClient.Do(req); b2, _ := io.ReadAll(resp2.Body); string(b2)`, `"got sent"`)
+	n1.must(`resp3, _ := http.Post(url, "text/plain", strings.NewReader("host")); b3, _ := io.ReadAll(resp3.Body); string(b3)`, `"got host"`)
+	n1.must(`exit(srv, node.Kill)`, "true")
+}
