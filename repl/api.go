@@ -68,7 +68,7 @@ func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeNa
 func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
 func async(nodeName, fn string, args ...any) *node.Task { return __self.Async(nodeName, fn, args...) }
 func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
-func timeout(d time.Duration) node.Timeout            { return node.Timeout(d) }
+func within(d time.Duration) node.Timeout             { return node.Timeout(d) }
 func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, timeout...) }
 func asyncStream(items any, fn string, opts ...any) []any { return __self.AsyncStream(items, fn, opts...) }
 func maxConcurrency(n int) node.StreamOpt             { return node.MaxConcurrency(n) }
@@ -121,7 +121,7 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   rpc(node, "Fn", args...) any  call a function by name there; its result or an error
   cast(node, "Fn", args...)     call without waiting for a result
   async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await
-  timeout(d)                    as the last argument of rpc, async or multicall: give up after d
+  within(d)                     as the last argument of rpc, async or multicall: give up after d
                                 and cancel the call where it runs
   yield(task[, timeout]) any    the result, or nil if not done yet (the task goes on)
   asyncStream(items, "Fn", options...) []any   Fn(item) for each item, each a value or an error;

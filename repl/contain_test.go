@@ -328,7 +328,7 @@ func TestKilledInterpretedCodeStops(t *testing.T) {
 	}
 }
 
-// timeout(d) bounds rpc, async and multicall; the call is cancelled on the
+// within(d) bounds rpc, async and multicall; the call is cancelled on the
 // node that runs it. An async task of a process that dies is cancelled
 // too.
 func TestCallTimeout(t *testing.T) {
@@ -337,29 +337,33 @@ func TestCallTimeout(t *testing.T) {
 	n2 := startShell(t, "to2@localhost", port)
 	n1.must(`connect("to2@localhost")`, "true")
 	n2.must(`func Forever() { for {} }`, "")
-	n1.must(`rpc("to2@localhost", "strings.ToUpper", "a", timeout(5*time.Second))`, `"A"`)
+	n1.must(`rpc("to2@localhost", "strings.ToUpper", "a", within(5*time.Second))`, `"A"`)
+	// The helper is not called timeout: a script's own variable of that
+	// name, common, would lose to it in later snippets.
+	n1.must(`timeout := 10 * time.Millisecond`, "")
+	n1.must(`receive(timeout)`, ":timeout")
 
-	got, _ := n1.eval(`rpc("to2@localhost", "Forever", timeout(100*time.Millisecond))`)
+	got, _ := n1.eval(`rpc("to2@localhost", "Forever", within(100*time.Millisecond))`)
 	if !strings.Contains(got, "timeout") {
 		t.Fatalf("rpc with a timeout: %s", got)
 	}
 	n2.waitGone("rpc Forever")
 	waitIdle(t, time.Second)
 
-	got, _ = n1.eval(`await(async("to2@localhost", "Forever", timeout(100*time.Millisecond)))`)
+	got, _ = n1.eval(`await(async("to2@localhost", "Forever", within(100*time.Millisecond)))`)
 	if !strings.Contains(got, "timeout") {
 		t.Fatalf("async with a timeout: %s", got)
 	}
 	n2.waitGone("rpc Forever")
 
-	got, _ = n1.eval(`multicall([]string{"to2@localhost"}, "Forever", timeout(100*time.Millisecond))`)
+	got, _ = n1.eval(`multicall([]string{"to2@localhost"}, "Forever", within(100*time.Millisecond))`)
 	if !strings.Contains(got, "timeout") {
 		t.Fatalf("multicall with a timeout: %s", got)
 	}
 	n2.waitGone("rpc Forever")
 
-	if _, err := n1.eval(`rpc("to2@localhost", "Forever", timeout(0))`); err == nil || !strings.Contains(err.Error(), "must be positive") {
-		t.Fatalf("timeout(0): %v", err)
+	if _, err := n1.eval(`rpc("to2@localhost", "Forever", within(0))`); err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Fatalf("within(0): %v", err)
 	}
 
 	// The process that started the task dies: the task is cancelled.

@@ -29,7 +29,7 @@
 //     interpreter, refused with a message or, for http.Serve and its kin,
 //     run on the calling process's goroutine (escapePaths, contain.go).
 //     A process's death cancels the interpreter that runs it, an rpc's
-//     included, and timeout(d) bounds rpc, async and multicall.
+//     included, and within(d) bounds rpc, async and multicall.
 //
 // # Shipping code
 //

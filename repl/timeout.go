@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Timeout is the option timeout(d), the last argument of rpc, async or
+// Timeout is the option within(d), the last argument of rpc, async or
 // multicall: the caller gives up after d, and the call is cancelled on the
 // node that runs it (its interpreter stops, busy loops included), as
 // :erpc.call(node, m, f, args, timeout) does. Without it a call waits for
@@ -18,7 +18,7 @@ func withTimeout(ctx context.Context, args []any) (context.Context, []any, conte
 	if n := len(args); n > 0 {
 		if d, ok := args[n-1].(Timeout); ok {
 			if d <= 0 {
-				fail("timeout(%v): the timeout must be positive", time.Duration(d))
+				fail("within(%v): the timeout must be positive", time.Duration(d))
 			}
 			ctx, cancel := context.WithTimeout(ctx, time.Duration(d))
 			return ctx, args[:n-1], cancel
