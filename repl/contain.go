@@ -188,6 +188,7 @@ type httpCall struct {
 	w    http.ResponseWriter
 	r    *http.Request
 	done chan struct{} // closed when the handler returned (or panicked)
+	died bool          // the handler panicked; set before done is closed
 }
 
 // serveHTTP is http.Serve and its kin for interpreted code: the server's
@@ -219,6 +220,9 @@ func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) erro
 				return
 			}
 			<-c.done
+			if c.died {
+				panic(http.ErrAbortHandler) // no response: the connection is cut
+			}
 		}),
 	}
 	errc := make(chan error, 1)
@@ -232,8 +236,13 @@ func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) erro
 		select {
 		case c := <-calls:
 			func() {
-				defer close(c.done)
+				returned := false
+				defer func() {
+					c.died = !returned
+					close(c.done)
+				}()
 				h.ServeHTTP(c.w, c.r)
+				returned = true
 			}()
 		case err := <-errc:
 			errc <- err // for the deferred wait

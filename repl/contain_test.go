@@ -167,8 +167,9 @@ addr := receive(10 * time.Second)`
 	if body != "hi from true" {
 		t.Fatalf("GET /ok: %q", body)
 	}
-	if _, err := http.Get("http://" + addr + "/boom"); err == nil {
-		t.Log("GET /boom answered") // the server closes as the handler panics: either is fine
+	if resp, err := http.Get("http://" + addr + "/boom"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET /boom answered %s: want the connection cut", resp.Status)
 	}
 	n1.must(`d := receive(10 * time.Second).(node.DownMsg); d.Ref == ref`, "true")
 	if got, _ := n1.eval(`d.Reason`); !strings.Contains(got, "boom") {
