@@ -346,3 +346,27 @@ func interpreted(v any) bool {
 	}
 	return t.Name() == "" || strings.HasPrefix(t.PkgPath(), "github.com/traefik/yaegi/")
 }
+
+// startedContext returns a context that ends with ctx, but not before
+// started is closed: a call into an interpreter closes it as its first
+// statement. yaegi stops an evaluation by moving the interpreter to a new
+// run id, which the running code compares with the one it started with;
+// an evaluation whose goroutine has not started yet when it is cancelled
+// takes the new id and is never stopped (a killed process's busy loop went
+// on for ever, now and then). stop releases the context.
+func startedContext(ctx context.Context, started <-chan struct{}) (context.Context, func()) {
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-started:
+		case <-c.Done():
+			return
+		}
+		select {
+		case <-ctx.Done():
+			cancel()
+		case <-c.Done():
+		}
+	}()
+	return c, cancel
+}

@@ -268,6 +268,9 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 		ctx, stop := callContext(ctx, p) // exit(pid, :kill) cancels the call's interpreter
 		defer stop()
 		if err := rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: func() context.Context { return ctx }}); err != nil {
+			if !p.Alive() { // killed before the call began
+				return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}
+			}
 			return nil, err
 		}
 		res, err := fn.Call(ctx, args...)

@@ -98,7 +98,10 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 		}
 		return out, err
 	}
-	exp := map[string]reflect.Value{}
+	// The call tells when it has begun (__args.S): only then may ctx stop
+	// the interpreter (see startedContext).
+	started := make(chan struct{})
+	exp := map[string]reflect.Value{"S": reflect.ValueOf(func() { close(started) })}
 	refs := make([]string, len(vals))
 	for i, v := range vals {
 		slot := reflect.New(v.Type()).Elem()
@@ -120,7 +123,12 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 		call = rtName + ".Result(" + call + ")"
 	}
 	in.takeResult()
-	if err := in.evalRaw(ctx, call); err != nil {
+	evalCtx, stop := startedContext(ctx, started)
+	defer stop()
+	if err := in.evalRaw(evalCtx, argName+".S(); "+call); err != nil {
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, context.Canceled) {
+			return nil, cerr
+		}
 		return nil, err
 	}
 	return in.takeResult(), nil
