@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonode/gonode/dist/wire"
 	"github.com/gonode/gonode/proc"
 )
 
@@ -289,7 +290,7 @@ func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
 		}
 		return r.Payload, nil
 	case <-ctx.Done():
-		if n.rpc.take(m.Ref) != nil {
+		if n.rpc.take(m.Ref) != nil && c.peer.Flags&wire.FlagCallCancel != 0 {
 			// No reply yet: tell the peer, which cancels the call's
 			// context. A reply already on its way is dropped.
 			_ = c.send(Message{Kind: KindCancel, Ref: m.Ref}, false)

@@ -119,7 +119,7 @@ func (ca *CA) hostCert(hosts []string) (certPEM, keyPEM []byte, err error) {
 // sign makes the certificate tmpl for key, signed by the CA, and returns
 // both as PEM.
 func (ca *CA) sign(tmpl *x509.Certificate, key *ecdsa.PrivateKey) (certPEM, keyPEM []byte, err error) {
-der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -56,9 +56,12 @@ const (
 	// (dist's KindTickTime) and sends ticks often enough for the peer's,
 	// so that nodes with different tick times keep a healthy connection.
 	FlagTickTime uint64 = 1 << 1
+	// FlagCallCancel: this node takes dist's KindCancel, sent when the
+	// caller of an rpc gives up, and cancels the call.
+	FlagCallCancel uint64 = 1 << 2
 
 	// Flags is what this version of the package sets.
-	Flags = FlagAliveAsk | FlagTickTime
+	Flags = FlagAliveAsk | FlagTickTime | FlagCallCancel
 )
 
 // Status is B's answer to A's hello. Part of the wire format: only append.
