@@ -450,6 +450,11 @@ func (n *Node) Forward(s proc.Signal) error {
 				}
 				return err
 			}
+		}
+		if connects && !n.table.closed {
+			// Dials unless an attempt is in progress (a record left with
+			// none, after a dial refused nok whose winner never came, is
+			// dialled again).
 			p, dial = n.table.connect(node)
 		}
 		if !n.table.queue(p, m, data) {

@@ -296,3 +296,14 @@ func TestTableClosed(t *testing.T) {
 		t.Fatalf("a closed table must not start the waiting connection: %+v", acts)
 	}
 }
+
+// A dial refused nok waits for the winner's attempt; if that never comes,
+// the record is left with no attempt, and the next connect dials again.
+func TestTableNokWithoutWinnerDialsAgain(t *testing.T) {
+	tb := newPeerTable("b@h")
+	p, _ := tb.connect("a@h")
+	p.dialing = false // what dial does on nok, waiting for accept
+	if q, dial := tb.connect("a@h"); q != p || !dial {
+		t.Fatal("a record with no attempt in progress must be dialled again")
+	}
+}
