@@ -605,3 +605,38 @@ func TestWrongCookieSlowed(t *testing.T) {
 		t.Fatalf("ping: %s", got)
 	}
 }
+
+// TestHeldHandshakesDoNotKeepPeersOut: 1,000 connections that open a hello
+// and never finish it are held against a node; a legitimate peer connects
+// and is answered meanwhile (past maxHandshakes the oldest held ones are
+// shed), and the node's handshakes in progress stay bounded.
+func TestHeldHandshakesDoNotKeepPeersOut(t *testing.T) {
+	t.Parallel()
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur < 2600 {
+		t.Skipf("needs 2,600 open files (two ends of 1,000 connections and the rest), the limit is %d", rl.Cur)
+	}
+	c := newCluster(t)
+	a := c.start("a@localhost")
+	var held []net.Conn
+	defer func() {
+		for _, h := range held {
+			h.Close()
+		}
+	}()
+	for range 1000 {
+		h, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port())))
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(held), err)
+		}
+		_, _ = h.Write([]byte{0, 40, 1}) // a hello that never ends
+		held = append(held, h)
+	}
+	b := c.start("b@localhost")
+	if got := b.Ping(ctx(t), a.Name()); got != "pong" {
+		t.Fatalf("a legitimate peer among 1,000 held connections: %s\n%s", got, c.logs.text())
+	}
+	if !strings.Contains(c.logs.text(), "connections in their handshake; closed the oldest") {
+		t.Fatalf("no held connection was shed:\n%s", c.logs.text())
+	}
+}
