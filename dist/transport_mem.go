@@ -25,6 +25,7 @@ import (
 // during the partition are held, as TCP holds them in its buffers, the
 // ticks of each side find the other silent, and new dials fail at once;
 // Heal delivers what was held and lets dials through again.
+// PartitionOneWay cuts one direction only.
 //
 // Safe for concurrent use.
 type MemNetwork struct {
@@ -34,6 +35,7 @@ type MemNetwork struct {
 	listeners map[int]*memListener // guarded by mu: by port
 	pairs     map[*memPair]bool    // guarded by mu: connections until both ends close
 	parted    map[[2]string]bool   // guarded by mu: host pairs cut by Partition
+	oneWay    map[[2]string]bool   // guarded by mu: {from, to} cut by PartitionOneWay
 }
 
 // NewMemNetwork returns an empty network.
@@ -44,6 +46,7 @@ func NewMemNetwork() *MemNetwork {
 		listeners: make(map[int]*memListener),
 		pairs:     make(map[*memPair]bool),
 		parted:    make(map[[2]string]bool),
+		oneWay:    make(map[[2]string]bool),
 	}
 }
 
@@ -92,6 +95,42 @@ func (m *MemNetwork) setParted(a, b string, parted bool) {
 	}
 }
 
+// PartitionOneWay cuts only what from sends to to: to hears nothing from
+// from (and drops it after its tick time) while from still hears to, as a
+// one-way loss on a real network does. New dials between them fail, since
+// a handshake needs both ways. HealOneWay ends it.
+func (m *MemNetwork) PartitionOneWay(from, to string) { m.setOneWay(from, to, true) }
+
+// HealOneWay ends a PartitionOneWay(from, to).
+func (m *MemNetwork) HealOneWay(from, to string) { m.setOneWay(from, to, false) }
+
+func (m *MemNetwork) setOneWay(from, to string, cut bool) {
+	m.mu.Lock()
+	if cut {
+		m.oneWay[[2]string{from, to}] = true
+	} else {
+		delete(m.oneWay, [2]string{from, to})
+	}
+	var hold []*memPipe
+	for p := range m.pairs {
+		switch {
+		case p.a == from && p.b == to:
+			hold = append(hold, p.ab)
+		case p.b == from && p.a == to:
+			hold = append(hold, p.ba)
+		}
+	}
+	m.mu.Unlock()
+	for _, pipe := range hold {
+		pipe.setHeld(cut)
+	}
+}
+
+// cutLocked reports whether a and b cannot set up a connection.
+func (m *MemNetwork) cutLocked(a, b string) bool {
+	return m.parted[hostKey(a, b)] || m.oneWay[[2]string{a, b}] || m.oneWay[[2]string{b, a}]
+}
+
 type memTransport struct {
 	m    *MemNetwork
 	host string
@@ -126,7 +165,7 @@ func (t memTransport) Dial(ctx context.Context, addr, _ string) (net.Conn, error
 		m.mu.Unlock()
 		return nil, &net.OpError{Op: "dial", Net: "mem", Addr: memAddr{"?", port}, Err: errors.New("connection refused")}
 	}
-	if m.parted[hostKey(t.host, l.addr.host)] {
+	if m.cutLocked(t.host, l.addr.host) {
 		m.mu.Unlock()
 		return nil, fmt.Errorf("dial %s from %s: %w", l.addr, t.host, ErrMemUnreachable)
 	}

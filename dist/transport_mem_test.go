@@ -124,6 +124,49 @@ func TestMemNetworkPartition(t *testing.T) {
 	}
 }
 
+// A one-way cut: b hears nothing from a, while a still hears b. b drops a
+// after its tick time (net_tick_timeout); a, which still gets b's ticks,
+// learns of it when b closes the connection. c, connected to both, stays.
+func TestMemNetworkOneWayPartition(t *testing.T) {
+	const tick = time.Second
+	mn, _, ns := memCluster(t, tick, "a@localhost", "b@localhost", "c@localhost")
+	a, b, c := ns[0], ns[1], ns[2]
+	for _, n := range []*Node{b, c} {
+		if err := a.Connect(ctx(t), n.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "a full mesh", func() bool { return len(b.Nodes()) == 2 && len(c.Nodes()) == 2 })
+	ma, mb := attach(t, a), attach(t, b)
+	a.MonitorNodes(ma.Pid(), true, false)
+	b.MonitorNodes(mb.Pid(), true, false)
+
+	mn.PartitionOneWay("a@localhost", "b@localhost")
+	nd, err := receiveNodeDown(t, mb, "a@localhost", waitTime)
+	if err != nil || nd.Reason != "net_tick_timeout" {
+		t.Fatalf("b: nodedown of a %v %v, want net_tick_timeout", nd, err)
+	}
+	if nd, err := receiveNodeDown(t, ma, "b@localhost", waitTime); err != nil {
+		t.Fatalf("a: no nodedown of b: %v %v", nd, err)
+	}
+	if got := c.Nodes(); len(got) != 2 {
+		t.Errorf("c lost a node in a one-way cut between a and b: %v", got)
+	}
+	for _, from := range []*Node{a, b} {
+		to := "b@localhost"
+		if from == b {
+			to = "a@localhost"
+		}
+		if err := from.Connect(ctx(t), to); !errors.Is(err, ErrMemUnreachable) {
+			t.Fatalf("%s connects to %s across a one-way cut: %v", from.Name(), to, err)
+		}
+	}
+	mn.HealOneWay("a@localhost", "b@localhost")
+	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
+		t.Fatalf("connect after heal: %v", err)
+	}
+}
+
 func memConnPair(t *testing.T) (dialer, acceptor net.Conn, mn *MemNetwork) {
 	t.Helper()
 	mn = NewMemNetwork()
