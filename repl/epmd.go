@@ -82,6 +82,7 @@ func RunEPMD(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "Killing not allowed - living nodes in database.")
 			return 1
 		}
+		waitGone(ctx, addr)
 		fmt.Fprintln(stdout, "Killed")
 		return 0
 	case *daemon:
@@ -149,4 +150,24 @@ func selfPath() (string, error) {
 // port-mapper port (Config.StartPortMapper).
 func StartPortMapperDaemon(ctx context.Context) error {
 	return startEPMDDaemon(ctx, epmd.AddrFromEnv())
+}
+
+// waitGone waits (within ctx) until the port mapper at addr, told to stop,
+// no longer answers, so that whatever runs after "Killed" finds it gone.
+func waitGone(ctx context.Context, addr string) {
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := epmd.Names(c, addr)
+		cancel()
+		if err != nil || ctx.Err() != nil {
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
 }
