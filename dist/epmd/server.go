@@ -66,7 +66,14 @@ type regNode struct {
 	counter uint32 // creation counter; see creationFor
 	conn    net.Conn
 	seq     uint64
+	gone    chan struct{} // closed when the name is unregistered
 }
+
+// takenWait is how long a registration of a taken name waits for its
+// holder to go: a node that restarts under its name registers again a
+// moment after the old one closed its socket, before this server has read
+// that close.
+const takenWait = 250 * time.Millisecond
 
 type unregEntry struct {
 	counter uint32
@@ -287,7 +294,16 @@ func (s *Server) serveAlive(c net.Conn, req aliveReq) {
 		s.logf("epmd: %s: closing: ALIVE2_REQ for %q from a non-local peer", c.RemoteAddr(), req.Name)
 		return
 	}
-	creation, ok := s.register(req, c)
+	creation, gone, ok := s.register(req, c)
+	if !ok && gone != nil {
+		t := time.NewTimer(takenWait)
+		select {
+		case <-gone:
+			creation, _, ok = s.register(req, c)
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	result := uint8(0)
 	if !ok {
 		s.logf("epmd: %s: name %q already registered", c.RemoteAddr(), req.Name)
@@ -313,15 +329,15 @@ func (s *Server) serveAlive(c net.Conn, req aliveReq) {
 }
 
 // register stores req for conn c and returns the creation to reply with;
-// false if the name is taken.
-func (s *Server) register(req aliveReq, c net.Conn) (uint32, bool) {
+// false if the name is taken, with a channel closed when its holder goes.
+func (s *Server) register(req aliveReq, c net.Conn) (uint32, <-chan struct{}, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, false
+		return 0, nil, false
 	}
-	if _, taken := s.nodes[req.Name]; taken {
-		return 0, false
+	if holder, taken := s.nodes[req.Name]; taken {
+		return 0, holder.gone, false
 	}
 	// Like epmd: a name seen before gets its old counter + 1, a new one a
 	// random start; counters skip 0..3 (creations of old Hi=5 nodes).
@@ -345,8 +361,9 @@ func (s *Server) register(req aliveReq, c net.Conn) (uint32, bool) {
 		counter: counter,
 		conn:    c,
 		seq:     s.seq,
+		gone:    make(chan struct{}),
 	}
-	return creationFor(counter, req.High), true
+	return creationFor(counter, req.High), nil, true
 }
 
 // creationFor maps a counter to the creation an ALIVE2 reply carries:
@@ -367,6 +384,7 @@ func (s *Server) unregister(name string, c net.Conn) {
 		return
 	}
 	delete(s.nodes, name)
+	close(n.gone)
 	s.seq++
 	s.unreg[name] = unregEntry{counter: n.counter, seq: s.seq}
 	if len(s.unreg) > maxUnreg {

@@ -335,3 +335,24 @@ func mustPort(t *testing.T, addr string) int {
 	}
 	return a.Port
 }
+
+// A node that restarts under its name registers again just after its old
+// registration socket closed, maybe before the server has read that close:
+// the registration waits for the old holder to go instead of being
+// refused. Twenty restarts in a row, each registering the moment the
+// previous socket is closed.
+func TestServerRegistrationAfterHolderCloses(t *testing.T) {
+	_, addr, _ := startServer(t, nil)
+	prev := rawConn(t, addr)
+	prev.Write(aliveFrame("again", 4000, 6))
+	readN(t, prev, 6)
+	for i := range 20 {
+		next := rawConn(t, addr)
+		prev.Close()
+		next.Write(aliveFrame("again", uint16(4001+i), 6))
+		if resp := readN(t, next, 6); resp[1] != 0 {
+			t.Fatalf("restart %d: registration refused (%v) though the holder closed first", i, resp)
+		}
+		prev = next
+	}
+}
