@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chzyer/readline"
 )
@@ -48,10 +49,14 @@ type TTYConfig struct {
 	// unless Stdout is set, output written to it.
 	TTY    *os.File
 	Stdout io.Writer
+
+	onRaw func() // for tests: called each time the terminal enters raw mode
 }
 
 type ttyReader struct {
-	rl *readline.Instance
+	rl  *readline.Instance
+	in  *readline.CancelableStdin // what readline reads the terminal through
+	tty *os.File
 }
 
 // NewTTYReader returns a readline LineReader on a terminal.
@@ -67,13 +72,20 @@ func NewTTYReader(cfg TTYConfig) (LineReader, error) {
 			out = os.Stdout
 		}
 	}
-	fd := int(tty.Fd())
+	fd, err := fdOf(tty)
+	if err != nil {
+		return nil, err
+	}
+	// A deadline left by an earlier reader's Close (see ttyReader.Close)
+	// would fail every read; files without deadlines return an error here.
+	tty.SetReadDeadline(time.Time{})
+	in := readline.NewCancelableStdin(tty)
 	var state *readline.State
 	var stateMu sync.Mutex // guards state: readline enters and leaves raw mode from its own goroutines
 	rc := &readline.Config{
 		Prompt:          cfg.Prompt,
 		HistoryFile:     cfg.HistoryFile,
-		Stdin:           readline.NewCancelableStdin(tty),
+		Stdin:           in,
 		Stdout:          out,
 		Stderr:          out,
 		InterruptPrompt: "^C",
@@ -91,6 +103,9 @@ func NewTTYReader(cfg TTYConfig) (LineReader, error) {
 			st, err := readline.MakeRaw(fd)
 			if err == nil {
 				state = st
+				if cfg.onRaw != nil {
+					cfg.onRaw()
+				}
 			}
 			return err
 		},
@@ -112,7 +127,22 @@ func NewTTYReader(cfg TTYConfig) (LineReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ttyReader{rl: rl}, nil
+	return &ttyReader{rl: rl, in: in, tty: tty}, nil
+}
+
+// fdOf returns f's descriptor without f.Fd, which would switch f to
+// blocking mode: a read of a pseudo-terminal opened by a test could then no
+// longer be interrupted by a deadline or by closing it.
+func fdOf(f *os.File) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return int(f.Fd()), nil
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return 0, err
+	}
+	return fd, nil
 }
 
 func (t *ttyReader) ReadLine() (string, error) {
@@ -125,7 +155,21 @@ func (t *ttyReader) ReadLine() (string, error) {
 
 func (t *ttyReader) SetPrompt(p string) { t.rl.SetPrompt(p) }
 func (t *ttyReader) Stdout() io.Writer  { return t.rl.Stdout() }
-func (t *ttyReader) Close() error       { return t.rl.Close() }
+
+// Close ends readline's read of the terminal before closing readline.
+// readline wraps Config.Stdin in a reader whose Close does not close the
+// reader it wraps, and Instance.Close waits for its terminal loop, which
+// may be inside a read (a kick left over from an earlier line starts one
+// after Ctrl-D): without closing in first, Close could wait for ever for a
+// key. The goroutine that CancelableStdin runs may still sit in a read of
+// the terminal; where the terminal supports deadlines, one in the past ends
+// that read too, so no goroutine is left reading it. On a blocking
+// terminal (os.Stdin), that read ends with the next key or with the process.
+func (t *ttyReader) Close() error {
+	t.in.Close()
+	t.tty.SetReadDeadline(time.Unix(1, 0))
+	return t.rl.Close()
+}
 
 // completer adapts a completion function to readline, which wants the
 // remainders of the candidates after the typed fragment.

@@ -66,9 +66,22 @@ func newTerm(t *testing.T) (*term, *os.File) {
 	if err != nil {
 		t.Skipf("no pty: %v", err)
 	}
-	t.Cleanup(func() { ptmx.Close(); tty.Close() })
 	tm := &term{ptmx: ptmx, more: make(chan struct{}, 1)}
+	done := make(chan struct{}) // closed when the reader below returns
+	// pty.Open leaves ptmx in blocking mode: closing it does not end a
+	// read. Closing tty first does (the read fails with EIO once no one
+	// holds the terminal end), then ptmx is closed for good.
+	t.Cleanup(func() {
+		tty.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // a failsafe, not a sleep
+			t.Errorf("the pty reader did not end after the terminal was closed")
+		}
+		ptmx.Close()
+	})
 	go func() {
+		defer close(done)
 		buf := make([]byte, 4096)
 		for {
 			n, err := ptmx.Read(buf)
@@ -116,7 +129,14 @@ func TestTTYReader(t *testing.T) {
 	tm, tty := newTerm(t)
 	hist := filepath.Join(t.TempDir(), "history")
 	s := newTestSession(t, newHost())
-	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: s.Complete})
+	raw := make(chan struct{}, 16)
+	onRaw := func() {
+		select {
+		case raw <- struct{}{}:
+		default:
+		}
+	}
+	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: s.Complete, onRaw: onRaw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,21 +144,38 @@ func TestTTYReader(t *testing.T) {
 		line string
 		err  error
 	}
-	// next starts a ReadLine and waits for its prompt: readline enters raw
-	// mode before drawing it, and keys typed earlier would be cooked.
+	// next starts a ReadLine and waits until it has put the terminal in
+	// raw mode and drawn its prompt: keys typed earlier would be cooked
+	// (the line discipline eats Ctrl-C and Ctrl-D). The prompt alone is not
+	// enough: readline may redraw the previous line's prompt after that
+	// line has returned (leaving completion mode), in cooked mode.
 	next := func(prompt string) chan read {
+		t.Helper()
+		for len(raw) > 0 {
+			<-raw
+		}
 		tm.reset()
 		ch := make(chan read, 1)
 		go func() {
 			line, err := lr.ReadLine()
 			ch <- read{line, err}
 		}()
+		select {
+		case <-raw:
+		case <-time.After(10 * time.Second): // a failsafe, not a sleep
+			t.Fatalf("ReadLine never put the terminal in raw mode")
+		}
 		tm.waitFor(t, prompt)
 		return ch
 	}
 	expect := func(ch chan read, line string, want error) {
 		t.Helper()
-		r := <-ch
+		var r read
+		select {
+		case r = <-ch:
+		case <-time.After(10 * time.Second): // a failsafe, not a sleep
+			t.Fatalf("ReadLine did not return; want %q, %v", line, want)
+		}
 		if r.line != line || !errors.Is(r.err, want) {
 			t.Fatalf("ReadLine = %q, %v; want %q, %v", r.line, r.err, line, want)
 		}
@@ -170,8 +207,15 @@ func TestTTYReader(t *testing.T) {
 	tm.ptmx.WriteString("\x04") // Ctrl-D on an empty line
 	expect(ch, "", io.EOF)
 
-	if err := lr.Close(); err != nil {
-		t.Fatal(err)
+	closed := make(chan error, 1)
+	go func() { closed <- lr.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second): // a failsafe, not a sleep
+		t.Fatal("Close did not return: readline still waits for a read of the terminal")
 	}
 	data, err := os.ReadFile(hist)
 	if err != nil || !strings.Contains(string(data), "x := 1 +\n") || !strings.Contains(string(data), "strings.ToUpper\n") {
