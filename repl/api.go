@@ -91,7 +91,7 @@ func terminateChild(sup any, id any) bool             { return __self.TerminateC
 func restartChild(sup any, id string) node.Pid        { return __self.RestartChild(sup, id) }
 func deleteChild(sup any, id string) bool             { return __self.DeleteChild(sup, id) }
 func startChild(sup any, c node.Child) node.Pid       { return __self.StartChild(sup, c) }
-func help()                                           { __self.Help() }
+func help(name ...any)                                { __self.Help(name...) }
 func quit()                                           { __self.Quit() }
 `
 
@@ -142,7 +142,9 @@ Supervision (Elixir's Supervisor and DynamicSupervisor):
                                 "transient", "temporary", a shutdown time, "brutal_kill"
   whichChildren(sup), countChildren(sup), tree(sup), restarts(sup)   what a supervisor holds / did
   startChild(sup, child), terminateChild(sup, id or pid), restartChild(sup, id), deleteChild(sup, id)
-  help(), quit()
+  help() / help(name)           this list / one helper: its signature, what it does, an example
+                                (help(spawn), help("rpc"))
+  quit()                        stop the node and leave the shell
 Functions declared in the shell (func Compute(v int) int {...}) can be called by other
 nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
 

@@ -156,6 +156,7 @@ func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
 	if err := in.rewriteShip(rw, vars); err != nil {
 		return nil, err
 	}
+	in.rewriteHelp(rw, vars)
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
 	// yaegi runs a top-level func(){...}() again at every later evaluation
 	// (not when the literal is parenthesized): add the parentheses.

@@ -508,8 +508,23 @@ func (x *Proc) History(n ...int) any {
 	return v
 }
 
-// Help prints the helpers.
-func (x *Proc) Help() { fmt.Fprintln(x.rt.out, helpText) }
+// Help prints the helpers, or with a name (help(spawn), help("rpc")) one
+// helper's signature, what it does and an example. An unknown name fails.
+func (x *Proc) Help(name ...any) {
+	if len(name) == 0 {
+		fmt.Fprintln(x.rt.out, helpText)
+		return
+	}
+	s, ok := name[0].(string)
+	if len(name) > 1 || !ok {
+		fail("help takes a helper's name: help(spawn) or help(\"spawn\"), got %v", name)
+	}
+	text, err := helpFor(s)
+	if err != nil {
+		fail("%v", err)
+	}
+	fmt.Fprintln(x.rt.out, text)
+}
 
 // Quit stops the node and leaves the shell.
 func (x *Proc) Quit() { x.rt.halt() }

@@ -1,0 +1,170 @@
+package repl
+
+import (
+	"fmt"
+	"go/ast"
+	"strconv"
+	"strings"
+)
+
+// help(name) is iex's h: one helper's signature, what it does and an
+// example. help(spawn) names the helper as an identifier; the shell
+// rewrites that argument into the string "spawn" (rewriteHelp), since a
+// function value reaching the host carries no name.
+
+// topic is one helper's help text.
+type topic struct {
+	usage   string // the signatures, one a line
+	doc     string // what it does
+	example string // lines to type at the prompt
+}
+
+// sameAs marks a helper documented with another one.
+var sameAs = map[string]string{
+	"spawnLink": "spawn", "spawnMonitor": "spawn",
+	"unregister": "register", "whereis": "register", "registered": "register",
+	"unlink": "link", "demonitor": "monitor",
+	"maxConcurrency": "asyncStream",
+	"on":             "child",
+	"intensity":      "supervise", "supName": "supervise",
+	"countChildren": "whichChildren", "tree": "whichChildren", "restarts": "whichChildren",
+	"terminateChild": "startChild", "restartChild": "startChild", "deleteChild": "startChild",
+	"await": "async", "quit": "help",
+}
+
+var topics = map[string]topic{
+	"self":     {"self() Pid", "The shell's own pid: the shell is a process with a mailbox.", `send(self(), "hi"); receive()`},
+	"nodeName": {"nodeName() string", "This node's name.", `nodeName()`},
+	"connect": {"connect(node) bool\nconnect(node, timeout) bool",
+		"Connect to a node (idempotent). true on success; else false and a warning saying why.\nWith a timeout, keep trying until then.",
+		`connect("node2@localhost", 10*time.Second)`},
+	"waitFor": {"waitFor(node, timeout) bool",
+		"Connect, and wait until the node has run its script; failing that within the\ntimeout, fail the snippet (for CI scripts).",
+		`waitFor("node2@localhost", 30*time.Second)`},
+	"disconnect": {"disconnect(node) bool", "Drop the connection to a node.", `disconnect("node2@localhost")`},
+	"list":       {"list() []string", "The connected nodes (Node.list).", `list()`},
+	"ping":       {"ping(node) string", `"pong" if the node answers, "pang" if not.`, `ping("node2@localhost")`},
+	"spawn": {"spawn(func() {...}) Pid\nspawn(node, func() {...}) Pid\nspawnLink(...) Pid\nspawnMonitor(...) (Pid, Ref)",
+		"Start a process running the function, here or on another node (its output comes\nback here). The function is a literal or a function declared in the shell; the\nvariables it uses are copied into it. spawnLink links it to the caller,\nspawnMonitor monitors it.",
+		"pid := spawn(func() { fmt.Println(\"got\", receive()) })\nsend(pid, \"hello\")"},
+	"send": {"send(to, msg)", "Send msg to a Pid, a registered name, or at(name, node); returns msg.",
+		`send(at("worker", "node2@localhost"), "ping")`},
+	"receive": {"receive() any\nreceive(d) any", "Take the next message from the mailbox, waiting for one; after d, the atom :timeout.",
+		`receive(2*time.Second)`},
+	"flush": {"flush()", "Print and empty the mailbox.", `send(self(), 1); flush()`},
+	"register": {"register(name, pid) bool\nunregister(name) bool\nwhereis(name) any\nregistered() []string",
+		"Name a process on this node, drop a name, look one up (nil if none), list the names.",
+		"register(\"worker\", spawn(func() { fmt.Println(receive()) }))\nsend(\"worker\", \"hi\")"},
+	"link": {"link(pid) bool\nunlink(pid) bool", "Link the caller to a process (its exit reaches the caller), or drop the link.",
+		`link(pid)`},
+	"monitor": {"monitor(pid or name) Ref\ndemonitor(ref) bool", "Watch a process: when it ends, a :DOWN message arrives. demonitor stops watching.",
+		"ref := monitor(pid)\nreceive()"},
+	"trapExit": {"trapExit(bool) bool", "Turn exit signals from linked processes into {:EXIT, pid, reason} messages.", `trapExit(true)`},
+	"exit": {"exit(reason)\nexit(pid, reason)", "End the caller with a reason, or send an exit signal to a process\n(\"kill\" cannot be trapped).",
+		`exit(pid, "kill")`},
+	"at":  {"at(name, node) Name", "A registered name on another node, for send and monitor.", `send(at("worker", "node2@localhost"), "hi")`},
+	"pid": {"pid(text) Pid", "Parse a printed pid.", `pid("<node2@localhost.42.0>")`},
+	"rpc": {"rpc(node, \"Fn\", args...) any",
+		"Call a function by name on a node and return its result, or an error value (remote\nundef, node down, timeout). Fn is a function declared in that node's shell or a\nstandard library function; within(d) as the last argument gives up after d.",
+		"rpc(\"node2@localhost\", \"strings.ToUpper\", \"hi\")\nrpc(\"node2@localhost\", \"Compute\", 5, within(time.Second))"},
+	"cast": {"cast(node, \"Fn\", args...) bool", "Call a function on a node without waiting for its result.",
+		`cast("node2@localhost", "Log", "started")`},
+	"async": {"async(node, \"Fn\", args...) *Task\nawait(task) any\nawait(task, timeout) any",
+		"Start a call on a node (Task.async) and collect its result later (Task.await).",
+		"t := async(\"node2@localhost\", \"Compute\", 5)\nawait(t, 5*time.Second)"},
+	"within": {"within(d)", "As the last argument of rpc, async or multicall: give up after d and cancel the\ncall where it runs.",
+		`rpc("node2@localhost", "Slow", within(500*time.Millisecond))`},
+	"yield": {"yield(task) any\nyield(task, timeout) any", "The task's result, or nil if it is not done yet (the task goes on).", `yield(t)`},
+	"asyncStream": {"asyncStream(items, \"Fn\", options...) []any\nmaxConcurrency(n) StreamOpt",
+		"Fn(item) for each item, each a value or an error. Options: on(nodes...) (round-robin),\nmaxConcurrency(n), a timeout per item (default 5s), \"unordered\".",
+		`asyncStream([]int{1, 2, 3}, "Compute", on("node2@localhost"), maxConcurrency(2))`},
+	"multicall": {"multicall(nodes, \"Fn\", args...) []any", "rpc on several nodes at once; one result or error per node.",
+		`multicall(list(), "runtime.NumGoroutine")`},
+	"processes":    {"processes() Table", "The process table of this node.", `processes()`},
+	"i":            {"i(pid) any", "What one process is doing: status, mailbox, links, monitors, function.", `i(self())`},
+	"monitorNodes": {"monitorNodes(bool) bool", "Get {:nodeup, n} and {:nodedown, n, reason} messages.", "monitorNodes(true)\nreceive()"},
+	"nodeNotices":  {"nodeNotices(bool) bool", "Print node up/down notices above the prompt, or stop.", `nodeNotices(false)`},
+	"v":            {"v() any\nv(n) any", "The last result, or result n (negative: counted from the end).", `v(-2)`},
+	"supervise": {"supervise(strategy, children..., options...) Pid\nintensity(max, period) SupOpt\nsupName(name) SupOpt",
+		"Start a supervisor linked to the caller. strategy: \"one_for_one\", \"one_for_all\",\n\"rest_for_one\" or \"dynamic\". Options: intensity(max, period) (default 3 in 5s),\nsupName(name).",
+		"sup := supervise(\"one_for_one\", child(\"w\", Worker), intensity(5, time.Minute))"},
+	"child": {"child(id, func() {...}, options...) Child\non(nodes...) ChildOpt",
+		"A child spec. Options: on(nodes...) (where it runs, in order; it moves to the next\nwhen its node dies), \"permanent\", \"transient\", \"temporary\", a shutdown time,\n\"brutal_kill\".",
+		`child("w", Worker, on("node2@localhost", "node3@localhost"), "transient")`},
+	"whichChildren": {"whichChildren(sup) []ChildInfo\ncountChildren(sup) ChildCounts\ntree(sup) *Tree\nrestarts(sup) Restarts",
+		"What a supervisor holds, and what it did.", `tree(sup)`},
+	"startChild": {"startChild(sup, child) Pid\nterminateChild(sup, id or pid) bool\nrestartChild(sup, id) Pid\ndeleteChild(sup, id) bool",
+		"Change a running supervisor's children.", `startChild(sup, child("w2", Worker))`},
+	"help": {"help()\nhelp(name)\nquit()", "The list of helpers, or one helper's signature, what it does and an example.\nquit() stops the node and leaves the shell.",
+		"help(spawn)\nhelp(\"rpc\")"},
+}
+
+// helpFor returns the help text of one helper, or an error naming the
+// helpers there are.
+func helpFor(name string) (string, error) {
+	key := name
+	if k, ok := sameAs[name]; ok {
+		key = k
+	}
+	t, ok := topics[key]
+	if !ok {
+		if strings.HasPrefix(name, "node.") {
+			return "", fmt.Errorf("no help for %s: help() covers the lowercase helpers; node.X are their Go API (help(%s))", name, lowerFirst(strings.TrimPrefix(name, "node.")))
+		}
+		return "", fmt.Errorf("no help for %q: it is not a shell helper; help() lists them", name)
+	}
+	var b strings.Builder
+	b.WriteString(t.usage)
+	b.WriteString("\n\n")
+	for _, l := range strings.Split(t.doc, "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	b.WriteString("\nExample:\n")
+	for _, l := range strings.Split(t.example, "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n"), nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// rewriteHelp turns help(name), name an identifier that is not a variable
+// of the snippet or the session, into help("name"), unless the session
+// declares a help of its own.
+func (in *Interp) rewriteHelp(rw *rewrite, snippetVars []string) {
+	if e := in.tab.lookup("help"); e != nil {
+		return
+	}
+	sn := rw.sn
+	isVar := map[string]bool{}
+	for _, v := range snippetVars {
+		isVar[v] = true
+	}
+	r := newResolver()
+	r.onCall = func(call *ast.CallExpr) int {
+		if calleeName(call.Fun) != "help" || len(call.Args) != 1 {
+			return -1
+		}
+		arg := ast.Unparen(call.Args[0])
+		id, ok := arg.(*ast.Ident)
+		if sel, isSel := arg.(*ast.SelectorExpr); isSel {
+			id, ok = sel.X.(*ast.Ident) // node.Spawn
+		}
+		if !ok || r.declared(id.Name) || isVar[id.Name] || in.tab.isVar(id.Name) {
+			return -1
+		}
+		rw.edits = append(rw.edits, edit{sn.off(arg.Pos()), sn.off(arg.End()), strconv.Quote(sn.text(arg))})
+		return 0
+	}
+	if sn.Kind == Stmts {
+		r.push()
+	}
+	for _, n := range sn.roots() {
+		r.walk(n)
+	}
+}
