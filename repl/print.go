@@ -26,8 +26,9 @@ const (
 //	1, 2.5, 1.0, true         numbers and booleans; integral floats keep ".0"
 //	[1, 2, 3, ...]            slices and arrays, cut after MaxElems elements
 //	%{"a" => 1}               maps, keys sorted, cut after MaxElems entries
-//	%main.T{Name: "x"}        structs of named types; %{n: 1} for a type
-//	                          declared in the shell (yaegi loses its name)
+//	%main.T{Name: "x"}        structs of named types; %P{n: 1} for a type
+//	                          declared in the shell (Result.String names it;
+//	                          Format alone prints %{n: 1}: yaegi loses it)
 //	&%T{...}                  pointers
 //	<node1@host.42.0>         anything with a String method uses it
 //	** (error) boom           an error value at top level
@@ -35,28 +36,32 @@ const (
 //	#Function<func(int) int>  functions; #Chan<chan int> channels
 //	(1, nil)                  several results; when the last is a non-nil
 //	                          error only "** (error) ..." is shown
-func Format(vals ...any) string {
+func Format(vals ...any) string { return formatNamed(nil, vals...) }
+
+// formatNamed is Format with names for the unnamed struct types that stand
+// for types declared in the shell (see Interp.shellTypes).
+func formatNamed(types map[reflect.Type]string, vals ...any) string {
 	switch {
 	case len(vals) == 0:
 		return ""
 	case len(vals) == 1:
-		return formatTop(vals[0])
+		return formatTop(types, vals[0])
 	}
 	if err, ok := vals[len(vals)-1].(error); ok && !isNil(err) {
-		return formatTop(err)
+		return formatTop(types, err)
 	}
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		parts[i] = formatValue(v)
+		parts[i] = formatTyped(types, v)
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-func formatTop(v any) string {
+func formatTop(types map[reflect.Type]string, v any) string {
 	if err, ok := v.(error); ok && !isNil(err) {
 		return "** (error) " + safeString(err.Error)
 	}
-	return formatValue(v)
+	return formatTyped(types, v)
 }
 
 // FormatError renders an evaluation error as the shell prints it:
@@ -91,9 +96,11 @@ func formatPanic(v any) string {
 	return formatValue(v)
 }
 
-func formatValue(v any) string {
+func formatValue(v any) string { return formatTyped(nil, v) }
+
+func formatTyped(types map[reflect.Type]string, v any) string {
 	var b strings.Builder
-	p := printer{b: &b, seen: map[uintptr]bool{}}
+	p := printer{b: &b, seen: map[uintptr]bool{}, types: types}
 	p.value(reflect.ValueOf(v), 0)
 	return b.String()
 }
@@ -120,8 +127,9 @@ func safeString(f func() string) (s string) {
 }
 
 type printer struct {
-	b    *strings.Builder
-	seen map[uintptr]bool // pointers being printed, against cycles
+	b     *strings.Builder
+	seen  map[uintptr]bool        // pointers being printed, against cycles
+	types map[reflect.Type]string // names of shell-declared struct types
 }
 
 func (p *printer) str(s string) { p.b.WriteString(s) }
@@ -222,8 +230,8 @@ func (p *printer) mapValue(v reflect.Value, depth int) {
 	it := v.MapRange()
 	for it.Next() {
 		var kb, vb strings.Builder
-		(&printer{b: &kb, seen: p.seen}).value(it.Key(), depth+1)
-		(&printer{b: &vb, seen: p.seen}).value(it.Value(), depth+1)
+		(&printer{b: &kb, seen: p.seen, types: p.types}).value(it.Key(), depth+1)
+		(&printer{b: &vb, seen: p.seen, types: p.types}).value(it.Value(), depth+1)
 		es = append(es, entry{kb.String(), vb.String()})
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
@@ -243,7 +251,9 @@ func (p *printer) mapValue(v reflect.Value, depth int) {
 
 func (p *printer) structValue(v reflect.Value, depth int) {
 	t := v.Type()
-	if t.Name() == "" {
+	if n := p.types[t]; n != "" && t.Name() == "" {
+		p.str("%" + n + "{")
+	} else if t.Name() == "" {
 		p.str("%{")
 	} else {
 		p.str("%" + t.String() + "{")

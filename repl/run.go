@@ -27,6 +27,9 @@ type Result struct {
 	Notice string
 
 	stale []string // redefinitions the shell interpreter cannot take in place
+	// types names the struct types declared in the session, which reach
+	// the host unnamed (see shellTypes); nil when no value needs it.
+	types map[reflect.Type]string
 }
 
 // String renders the values to print, or "" when nothing is printed.
@@ -34,7 +37,7 @@ func (r Result) String() string {
 	if !r.Show {
 		return ""
 	}
-	return Format(r.Values...)
+	return formatNamed(r.types, r.Values...)
 }
 
 // IsError reports whether the printed value is an error: one error value,
@@ -115,6 +118,9 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 	}
 	if err != nil {
 		return Result{}, in.explainUndefined(sn, err)
+	}
+	if res.Show && hasUnnamedStruct(res.Values) {
+		res.types = in.shellTypes(ctx, entries)
 	}
 	for _, e := range entries {
 		if e.kind == declImport {
@@ -373,4 +379,85 @@ func valueKind(v reflect.Value) (nameKind, int) {
 		return nameFunc, v.Type().NumOut()
 	}
 	return nameUnknown, 0
+}
+
+// shellTypes maps the reflect types of the struct types declared in the
+// session (and in entries, this snippet's declarations) to their names.
+// yaegi hands a value of such a type to the host as an unnamed struct; its
+// reflect type is the same for every value of the declared type, so the
+// printer can name it as iex does (%P{...}). Two declared types with the
+// same fields have one reflect type: neither is named; an unnamed struct
+// with the fields of one declared type prints with its name. Types that cannot be
+// instantiated without arguments (generic types) are skipped.
+func (in *Interp) shellTypes(ctx context.Context, entries []*declEntry) map[reflect.Type]string {
+	all, _ := in.tab.all()
+	var names []string
+	for _, e := range append(all, entries...) {
+		if e.kind == declType {
+			names = append(names, e.names...)
+		}
+	}
+	types := map[reflect.Type]string{}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] || reserved(n) {
+			continue
+		}
+		seen[n] = true
+		in.takeResult()
+		if err := in.evalRaw(ctx, rtName+".Result(*new("+n+"))"); err != nil {
+			continue
+		}
+		vals := in.takeResult()
+		if len(vals) != 1 {
+			continue
+		}
+		t := reflect.TypeOf(vals[0])
+		if t == nil || t.Kind() != reflect.Struct || t.Name() != "" {
+			continue
+		}
+		if _, dup := types[t]; dup {
+			types[t] = "" // ambiguous
+			continue
+		}
+		types[t] = n
+	}
+	return types
+}
+
+// hasUnnamedStruct reports whether printing vals may meet an unnamed
+// struct type: one among their types, or inside them.
+func hasUnnamedStruct(vals []any) bool {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) bool
+	walk = func(t reflect.Type) bool {
+		if t == nil || seen[t] {
+			return false
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Struct:
+			if t.Name() == "" {
+				return true
+			}
+			for i := 0; i < t.NumField(); i++ {
+				if walk(t.Field(i).Type) {
+					return true
+				}
+			}
+		case reflect.Ptr, reflect.Slice, reflect.Array, reflect.Chan:
+			return walk(t.Elem())
+		case reflect.Map:
+			return walk(t.Key()) || walk(t.Elem())
+		case reflect.Interface:
+			return true // the dynamic value may be one
+		}
+		return false
+	}
+	for _, v := range vals {
+		if walk(reflect.TypeOf(v)) {
+			return true
+		}
+	}
+	return false
 }

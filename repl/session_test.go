@@ -34,7 +34,7 @@ func TestEvalPrintRule(t *testing.T) {
 		{src: "c := &C{}"},                                   //
 		{src: "c.Inc()", want: "1"},                          // method: from the method value's type
 		{src: "c.Reset()"},                                   //
-		{src: "c", want: "&%{n: 0}"},                         //
+		{src: "c", want: "&%C{n: 0}"},                        //
 		{src: "f := strings.ToUpper; f(\"x\")", want: `"X"`}, // variable declared earlier in the input
 		{src: `strings.NewReplacer("a", "b").Replace("abc")`, want: `"bbc"`},
 		{src: "calls := 0"},
@@ -144,7 +144,7 @@ func TestTypeRedefinitionRebuilds(t *testing.T) {
 		t.Fatalf("redefinition: %v %q", err, res.Notice)
 	}
 	runSteps(t, s, []step{
-		{src: "T{1, 2}", want: "%{A: 1, B: 2}"},
+		{src: "T{1, 2}", want: "%T{A: 1, B: 2}"},
 		{src: "n", want: "3"},
 	})
 }
@@ -197,7 +197,7 @@ func TestRedefinitionWins(t *testing.T) {
 		{"w", "2", ""},
 		{"type S struct{ A int }", "", ""},
 		{"type S struct{ A, B int }", "", "S redefined"},
-		{"S{1, 2}", "%{A: 1, B: 2}", ""},
+		{"S{1, 2}", "%S{A: 1, B: 2}", ""},
 	}
 	for _, st := range steps {
 		res, err := s.Eval(ctx, st.src)

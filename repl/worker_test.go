@@ -165,7 +165,7 @@ func TestCancelShellOnly(t *testing.T) {
 	}
 	runSteps(t, s, []step{
 		{src: "kept + 1", want: "42"}, // the snapshot survived the rebuild
-		{src: "P{2}", want: "%{a: 2}"},
+		{src: "P{2}", want: "%P{a: 2}"},
 		{src: "p", want: "undefined: p", err: true},
 	})
 	wcancel()
