@@ -78,17 +78,7 @@ func TestMemNetworkThreeNodes(t *testing.T) {
 // once, and after Heal they connect again.
 func TestMemNetworkPartition(t *testing.T) {
 	const tick = time.Second
-	mn, _, ns := memCluster(t, tick, "a@localhost", "b@localhost", "c@localhost")
-	a, b, c := ns[0], ns[1], ns[2]
-	for _, n := range []*Node{b, c} {
-		if err := a.Connect(ctx(t), n.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	eventually(t, "a full mesh", func() bool { return len(b.Nodes()) == 2 && len(c.Nodes()) == 2 })
-	ma, mb := attach(t, a), attach(t, b)
-	a.MonitorNodes(ma.Pid(), true, false)
-	b.MonitorNodes(mb.Pid(), true, false)
+	mn, a, b, c, ma, mb := memMeshOfThree(t, tick)
 
 	mn.Partition("a@localhost", "b@localhost")
 	start := time.Now()
@@ -129,17 +119,7 @@ func TestMemNetworkPartition(t *testing.T) {
 // learns of it when b closes the connection. c, connected to both, stays.
 func TestMemNetworkOneWayPartition(t *testing.T) {
 	const tick = time.Second
-	mn, _, ns := memCluster(t, tick, "a@localhost", "b@localhost", "c@localhost")
-	a, b, c := ns[0], ns[1], ns[2]
-	for _, n := range []*Node{b, c} {
-		if err := a.Connect(ctx(t), n.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	eventually(t, "a full mesh", func() bool { return len(b.Nodes()) == 2 && len(c.Nodes()) == 2 })
-	ma, mb := attach(t, a), attach(t, b)
-	a.MonitorNodes(ma.Pid(), true, false)
-	b.MonitorNodes(mb.Pid(), true, false)
+	mn, a, b, c, ma, mb := memMeshOfThree(t, tick)
 
 	mn.PartitionOneWay("a@localhost", "b@localhost")
 	nd, err := receiveNodeDown(t, mb, "a@localhost", waitTime)
@@ -165,6 +145,24 @@ func TestMemNetworkOneWayPartition(t *testing.T) {
 	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
 		t.Fatalf("connect after heal: %v", err)
 	}
+}
+
+// memMeshOfThree starts a, b and c on a MemNetwork with the tick time
+// tick, meshed, and a process on a and one on b watching nodes.
+func memMeshOfThree(t *testing.T, tick time.Duration) (mn *MemNetwork, a, b, c *Node, ma, mb *proc.Process) {
+	t.Helper()
+	mn, _, ns := memCluster(t, tick, "a@localhost", "b@localhost", "c@localhost")
+	a, b, c = ns[0], ns[1], ns[2]
+	for _, n := range []*Node{b, c} {
+		if err := a.Connect(ctx(t), n.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "a full mesh", func() bool { return len(b.Nodes()) == 2 && len(c.Nodes()) == 2 })
+	ma, mb = attach(t, a), attach(t, b)
+	a.MonitorNodes(ma.Pid(), true, false)
+	b.MonitorNodes(mb.Pid(), true, false)
+	return mn, a, b, c, ma, mb
 }
 
 func memConnPair(t *testing.T) (dialer, acceptor net.Conn, mn *MemNetwork) {
