@@ -195,9 +195,19 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 
 // asyncWriter sends what interpreted code prints to the runtime's current
 // asynchronous output (above the prompt once the terminal is set up).
+// asyncWriter is where interpreted code prints: while a snippet runs,
+// the snippet's own output (rt.out, stdout even with -q; what a local
+// process prints meanwhile goes there too, since one interpreter writer
+// cannot tell them apart); otherwise a process printing on its own
+// (rt.async).
 type asyncWriter struct{ rt *Runtime }
 
-func (w asyncWriter) Write(b []byte) (int, error) { return w.rt.async.Write(b) }
+func (w asyncWriter) Write(b []byte) (int, error) {
+	if w.rt.inSnippet.Load() {
+		return w.rt.out.Write(b)
+	}
+	return w.rt.async.Write(b)
+}
 
 // traceFilter drops the trace lines yaegi prints when a host function
 // panics ("10:64: panic: main.spawn(...)"): the shell reports the failure
@@ -222,8 +232,10 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 		BeforeEval: func(ctx context.Context) {
 			rt.evalCtx.Store(&ctx)
 			evaluating.Store(true)
+			rt.inSnippet.Store(true)
 		},
 		AfterEval: func(res Result, err error) {
+			rt.inSnippet.Store(false)
 			evaluating.Store(false)
 			rt.evalCtx.Store(nil)
 			if err == nil {

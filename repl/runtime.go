@@ -30,6 +30,7 @@ type Runtime struct {
 	shellMu     sync.Mutex
 	shellP      *proc.Process                   // guarded by shellMu: the shell's current process
 	evalCtx     atomic.Pointer[context.Context] // the running snippet's context
+	inSnippet   atomic.Bool                     // a snippet runs: what interpreted code prints is its own output
 	groupLeader proc.Pid
 	binds       bindings
 	notices     atomic.Bool
