@@ -529,17 +529,7 @@ func TestFaultStopCont(t *testing.T) {
 
 func faultStopCont(t *testing.T, loaded bool) {
 	const tick = time.Second
-	cl := newCluster(t)
-	a := cl.start("a@localhost", func(cfg *Config) { cfg.TickTime = tick })
-	p := startPeer(t, cl.epmd, uniqueName("stopcont_"), peerOpts{tick: tick})
-	me := attach(t, a)
-	a.MonitorNodes(me.Pid(), true, false)
-	if err := a.Connect(ctx(t), p.Name); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := recv(t, me).(NodeUp); !ok {
-		t.Fatal("no nodeup")
-	}
+	a, p, me := connectedToPeer(t, "stopcont_", tick)
 	sink, _, err := a.SpawnRemote(ctx(t), nil, p.Name, "seq_sink", nil, SpawnOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -429,17 +429,7 @@ func TestPeerStoppedDetection(t *testing.T) {
 
 func peerStoppedDetection(t *testing.T, loaded bool) {
 	const tick = time.Second
-	cl := newCluster(t)
-	a := cl.start("a@localhost", func(cfg *Config) { cfg.TickTime = tick })
-	p := startPeer(t, cl.epmd, uniqueName("frozen"), peerOpts{tick: tick})
-	me := attach(t, a)
-	a.MonitorNodes(me.Pid(), true, false)
-	if err := a.Connect(ctx(t), p.Name); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := recv(t, me).(NodeUp); !ok {
-		t.Fatal("no nodeup")
-	}
+	a, p, me := connectedToPeer(t, "frozen", tick)
 	c := a.connFor(p.Name)
 	if c == nil {
 		t.Fatal("not connected")
@@ -564,4 +554,23 @@ func TestDownReasons(t *testing.T) {
 			t.Errorf("downReason(%v) = %q, want %q", err, got, want)
 		}
 	}
+}
+
+// connectedToPeer starts a node with the tick time tick, connected to a
+// peer OS process (named from prefix) with the same tick time, and a
+// process of its own watching nodes, past the peer's nodeup.
+func connectedToPeer(t *testing.T, prefix string, tick time.Duration) (*Node, *peerProc, *proc.Process) {
+	t.Helper()
+	cl := newCluster(t)
+	a := cl.start("a@localhost", func(cfg *Config) { cfg.TickTime = tick })
+	p := startPeer(t, cl.epmd, uniqueName(prefix), peerOpts{tick: tick})
+	me := attach(t, a)
+	a.MonitorNodes(me.Pid(), true, false)
+	if err := a.Connect(ctx(t), p.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := recv(t, me).(NodeUp); !ok {
+		t.Fatal("no nodeup")
+	}
+	return a, p, me
 }
