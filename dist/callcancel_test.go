@@ -10,16 +10,7 @@ import (
 // context ends, so that work nobody waits for stops.
 func TestCallCancelledWhenCallerGoes(t *testing.T) {
 	c := newCluster(t)
-	started, cancelled := make(chan struct{}), make(chan error, 1)
-	b := c.start("ccb@localhost", func(cfg *Config) {
-		f := testFuncs()
-		must(f.Register("block", func(ctx context.Context) {
-			close(started)
-			<-ctx.Done()
-			cancelled <- ctx.Err()
-		}))
-		cfg.Functions = f
-	})
+	b, started, cancelled := blockingNode(c, "ccb@localhost")
 	a := c.start("cca@localhost")
 	errc := make(chan error, 1)
 	go func() {
@@ -43,4 +34,22 @@ func TestCallCancelledWhenCallerGoes(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Fatal("the caller got no error")
 	}
+}
+
+// blockingNode starts a node serving "block", a function that closes
+// started when it runs, then waits for its context to end and sends why on
+// cancelled.
+func blockingNode(c *cluster, name string) (b *Node, started chan struct{}, cancelled chan error) {
+	c.t.Helper()
+	started, cancelled = make(chan struct{}), make(chan error, 1)
+	b = c.start(name, func(cfg *Config) {
+		f := testFuncs()
+		must(f.Register("block", func(ctx context.Context) {
+			close(started)
+			<-ctx.Done()
+			cancelled <- ctx.Err()
+		}))
+		cfg.Functions = f
+	})
+	return b, started, cancelled
 }

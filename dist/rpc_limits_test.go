@@ -17,16 +17,7 @@ import (
 // unharmed and the peer forgets the call.
 func TestCallCancelledWhenCallerGivesUp(t *testing.T) {
 	c := newCluster(t)
-	started, cancelled := make(chan struct{}), make(chan error, 1)
-	b := c.start("gub@localhost", func(cfg *Config) {
-		f := testFuncs()
-		must(f.Register("block", func(ctx context.Context) {
-			close(started)
-			<-ctx.Done()
-			cancelled <- ctx.Err()
-		}))
-		cfg.Functions = f
-	})
+	b, started, cancelled := blockingNode(c, "gub@localhost")
 	a := c.start("gua@localhost")
 	errc := make(chan error, 1)
 	go func() {
