@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gonode/gonode/internal/testport"
+
 	"github.com/gonode/gonode/dist/epmd"
 )
 
@@ -15,12 +17,7 @@ import (
 // its port for a moment) waits for the new one instead of failing: here
 // the new one starts, and the node registers, at the first retry.
 func TestLookupWaitsForTakeover(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // refused from now on
+	addr := testport.Addr(t) // refused from now on
 
 	var once sync.Once
 	var srv *epmd.Server
@@ -54,9 +51,7 @@ func TestLookupWaitsForTakeover(t *testing.T) {
 	}
 
 	// With nobody taking over, the lookup gives up with the refusal.
-	l2, _ := net.Listen("tcp", "127.0.0.1:0")
-	gone := l2.Addr().String()
-	l2.Close()
+	gone := testport.Addr(t)
 	retries := 0
 	if _, err := lookupPort(ctx(t), gone, "x", func() { retries++ }); !errors.Is(err, syscall.ECONNREFUSED) || retries == 0 {
 		t.Fatalf("lookup with no port mapper: %v after %d retries", err, retries)

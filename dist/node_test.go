@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonode/gonode/internal/testport"
+
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
 )
@@ -27,13 +29,7 @@ type cluster struct {
 
 func newCluster(t testing.TB) *cluster {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return &cluster{t: t, epmd: addr, logs: &logSink{}}
+	return &cluster{t: t, epmd: testport.Addr(t), logs: &logSink{}}
 }
 
 type logSink struct {

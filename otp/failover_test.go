@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/otp"
@@ -25,13 +26,7 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB) *cluster {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return &cluster{t: t, epmd: addr}
+	return &cluster{t: t, epmd: testport.Addr(t)}
 }
 
 // remoteWorker is registered as "worker" on every node: it tells obs

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonode/gonode/internal/testport"
+
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
@@ -141,17 +143,11 @@ type peerCluster struct {
 
 func newPeerCluster(tb testing.TB) *peerCluster {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	c := &peerCluster{tb: tb, epmd: addr}
+	c := &peerCluster{tb: tb, epmd: testport.Addr(tb)}
 	ctx, cancel := context.WithTimeout(context.Background(), peerWait)
 	defer cancel()
 	name := fmt.Sprintf("node1_%d@localhost", os.Getpid())
-	n1, err := dist.Start(ctx, dist.Config{Name: name, Cookie: peerCookie, EPMDAddr: addr,
+	n1, err := dist.Start(ctx, dist.Config{Name: name, Cookie: peerCookie, EPMDAddr: c.epmd,
 		Functions: peerFuncs(func() *dist.Node { return c.n1 }), Logf: func(string, ...any) {}})
 	if err != nil {
 		tb.Fatalf("start %s: %v", name, err)

@@ -3,13 +3,13 @@ package repl
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 )
 
 // Two shells in one test process, each with its own node, over loopback:
@@ -87,14 +87,7 @@ func (ts *testShell) waitOutput(what string) {
 	}
 }
 
-func freeEPMDPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
+func freeEPMDPort(t *testing.T) string { return testport.Port(t) }
 
 func TestTwoShells(t *testing.T) {
 	port := freeEPMDPort(t)

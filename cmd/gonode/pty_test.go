@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 
 	"github.com/creack/pty"
 )
@@ -63,7 +64,7 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\r`)
 func startTerm(t *testing.T, home string, args ...string) *term {
 	t.Helper()
 	cmd := exec.Command(gonodeBinary(t), args...)
-	port := freePort(t)
+	port := testport.Port(t)
 	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port, "TERM=xterm")
 	t.Cleanup(func() { stopPortMapper(t, port) }) // runs after the shell is gone (cleanups run last first)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
@@ -125,17 +126,6 @@ func (tm *term) send(s string) {
 	if _, err := tm.f.Write([]byte(s)); err != nil {
 		tm.t.Fatal(err)
 	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := netListen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := strings.Cut(l.Addr().String(), ":")
-	return port
 }
 
 func TestInteractiveShell(t *testing.T) {
@@ -205,20 +195,13 @@ func TestInteractiveQuit(t *testing.T) {
 	}
 }
 
-func netListen() (interface {
-	Close() error
-	Addr() net.Addr
-}, error) {
-	return net.Listen("tcp", "127.0.0.1:0")
-}
-
 // BenchmarkStartToPrompt measures the time from starting the binary to
 // its first prompt on a terminal: node start, port-mapper registration,
 // interpreter and prelude.
 func BenchmarkStartToPrompt(b *testing.B) {
 	t := &testing.T{}
 	bin := gonodeBinary(t)
-	port := freePortB(b)
+	port := testport.Port(b)
 	b.Cleanup(func() { stopPortMapper(b, port) })
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command(bin, "--sname", fmt.Sprintf("bench%d@localhost", i), "--cookie", "c")
@@ -242,16 +225,6 @@ func BenchmarkStartToPrompt(b *testing.B) {
 		f.Close()
 		b.StartTimer()
 	}
-}
-
-func freePortB(b *testing.B) string {
-	l, err := netListen()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := strings.Cut(l.Addr().String(), ":")
-	return port
 }
 
 func TestInteractiveAsyncOutputAndCompletion(t *testing.T) {

@@ -2,17 +2,15 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -53,7 +51,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
-			port, err := portMapperPort()
+			port, err := testport.Free()
 			if err != nil {
 				return err
 			}
@@ -105,56 +103,6 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
-}
-
-var (
-	portsMu sync.Mutex
-	ports   = map[int]bool{} // handed out to a script already
-)
-
-// portMapperPort picks a free loopback port for a script's port mapper.
-// It takes it below the kernel's ephemeral range when it can: the port is
-// left unbound between nodes (the node serving the port mapper may exit
-// and another take over), and there a listener on port 0 or an outgoing
-// connection elsewhere in the suite cannot take it meanwhile.
-func portMapperPort() (int, error) {
-	lo := ephemeralLow()
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for range 200 {
-		p := 0
-		if lo > 12000 {
-			p = 10000 + rand.IntN(lo-10000)
-		}
-		if ports[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			continue
-		}
-		p = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if !ports[p] {
-			ports[p] = true
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free loopback port for the port mapper")
-}
-
-// ephemeralLow is the lowest port the kernel hands out for port 0, or 0 if
-// that is unknown.
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 0
-	}
-	var lo, hi int
-	if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &lo, &hi); err != nil {
-		return 0
-	}
-	return lo
 }
 
 // portList collects the port-mapper ports the scripts use.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 )
 
 // waitFor polls cond until it holds, failing the test after 10 s.
@@ -76,13 +78,7 @@ func startServer(t *testing.T, tweak func(*Server)) (*Server, string, *logRecord
 // freeAddr returns a loopback address nobody listens on (at the moment).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return testport.Addr(t)
 }
 
 func testCtx(t *testing.T) context.Context {
