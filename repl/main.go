@@ -48,6 +48,9 @@ type Config struct {
 	// at once (dist.Config.MaxCallsPerPeer).
 	RPCAllow        []string
 	MaxCallsPerPeer int
+	// embed is what a Go program that embeds the node adds (Embed); nil
+	// for gonode.
+	embed *embedding
 
 	Stdin          *os.File
 	Stdout, Stderr io.Writer
@@ -134,7 +137,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	// The session comes first: once distribution starts, peers can call
 	// into it (rpc, spawn).
 	s, err := NewSession(Options{
-		Exports: rt.exports(), Prelude: prelude, ShipCalls: shipCalls,
+		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
 	if err != nil {
@@ -150,7 +153,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		}
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
-			Functions: sessionFuncs{rt}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
+			Functions: cfg.embed.functions(sessionFuncs{rt}), Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
 			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
 			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})

@@ -36,11 +36,15 @@ func TestMain(m *testing.M) {
 //	                          end of its setup script, once it is serving
 //	exitcode N PROG [ARGS...] run PROG as exec does and check that it
 //	                          exits with status N
+//
+// and the program embedsvc: examples/embed, a Go program that embeds a
+// node, built once for the run (embed_test.go).
 func TestScripts(t *testing.T) {
 	// A script's first node starts a port mapper daemon, which outlives the
 	// script's nodes: stop each once every script and its background
 	// nodes are done.
 	var daemons portList
+	bin := buildEmbedExample(t) // embedsvc, for the scripts' PATH
 	t.Cleanup(func() {
 		for _, port := range daemons.all() {
 			stopPortMapper(t, port)
@@ -57,6 +61,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("ERL_EPMD_PORT", strconv.Itoa(port))
 			env.Setenv("HOME", env.WorkDir)
+			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			daemons.add(strconv.Itoa(port))
 			return nil
 		},
