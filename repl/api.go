@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -51,6 +50,7 @@ func spawnLink(args ...any) node.Pid                  { return __self.Spawn(true
 func spawnMonitor(args ...any) (node.Pid, node.Ref)   { return __self.SpawnMonitor(args...) }
 func send(to any, msg any) any                        { return __self.Send(to, msg) }
 func receive(timeout ...time.Duration) any            { return __self.Receive(timeout...) }
+func receiveMatch(match func(msg any) bool, timeout ...time.Duration) any { return __self.ReceiveMatch(match, timeout...) }
 func flush()                                          { __self.Flush() }
 func register(name string, pid node.Pid) bool         { return __self.Register(name, pid) }
 func unregister(name string) bool                     { return __self.Unregister(name) }
@@ -73,7 +73,7 @@ func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, 
 func asyncStream(items any, fn string, opts ...any) []any { return __self.AsyncStream(items, fn, opts...) }
 func maxConcurrency(n int) node.StreamOpt             { return node.MaxConcurrency(n) }
 func multicall(nodes []string, fn string, args ...any) []any { return __self.Multicall(nodes, fn, args...) }
-func processes() node.Table                           { return __self.Processes() }
+func processes(node ...string) node.Table            { return __self.Processes(node...) }
 func i(pid node.Pid) any                              { return __self.Info(pid) }
 func monitorNodes(on bool) bool                       { return __self.MonitorNodes(on) }
 func nodeNotices(on bool) bool                        { return __self.NodeNotices(on) }
@@ -112,6 +112,8 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   spawnLink(...), spawnMonitor(...)  the same, linked to / monitored by the caller
   send(to, msg)                 send to a Pid, a registered name, or at(name, node)
   receive() / receive(d) any    take the next message; after d, the atom :timeout
+  receiveMatch(func(m any) bool {...}[, d]) any   take the first message the function accepts,
+                                leaving the others queued (selective receive); after d, :timeout
   flush()                       print and empty the mailbox
   register(name, pid), unregister(name), whereis(name), registered()
   link(pid), unlink(pid), monitor(pid or name), demonitor(ref), trapExit(bool)
@@ -128,8 +130,8 @@ const helpText = `Helpers (the full API is also available as node.X, for example
                                 options on(nodes...) (round-robin), maxConcurrency(n), a timeout
                                 per item (default 5s), "unordered"
   multicall(nodes, "Fn", args...) []any   rpc on several nodes at once
-  processes()                   the process table
-  i(pid)                        what one process is doing
+  processes() / processes(node) the process table, here or on another node
+  i(pid)                        what one process is doing, on any node
   monitorNodes(bool)            get {:nodeup, n} / {:nodedown, n, reason} messages
   nodeNotices(bool)             print node up/down notices above the prompt
   v() / v(n)                    the last result / result n (negative: from the end)
@@ -155,52 +157,27 @@ type shellError struct{ err error }
 func (e shellError) Error() string { return e.err.Error() }
 func (e shellError) Unwrap() error { return e.err }
 
+// shellExit is exit(reason) typed at the prompt: it ends the snippet and
+// prints "** (exit) reason", as iex does; the shell's process lives on. A
+// script (-e, a file, piped input) stops there: with success for :normal,
+// as elixir does, else as failed.
+type shellExit struct{ reason any }
+
+// Error says the reason as Elixir's Exception.format_exit does: the
+// standard reasons as words, any other term as printed.
+func (e shellExit) Error() string {
+	switch e.reason {
+	case proc.Normal, proc.Shutdown, proc.Killed:
+		return string(e.reason.(proc.Atom))
+	}
+	return proc.FormatReason(e.reason)
+}
+
+// normal reports exit(:normal), which ends a script with success.
+func (e shellExit) normal() bool { return e.reason == proc.Normal }
+
 func fail(format string, args ...any) {
 	panic(shellError{fmt.Errorf(format, args...)})
-}
-
-// Table is what processes() returns: it prints as a table.
-type Table []proc.Info
-
-func (t Table) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-28s %-14s %-8s %5s  %s\n", "PID", "NAME", "STATUS", "MSGS", "DOING")
-	for _, in := range t {
-		doing := in.Label
-		if doing == "" {
-			doing = in.Function
-		}
-		fmt.Fprintf(&b, "%-28s %-14s %-8s %5d  %s\n", in.Pid, in.Name, in.Status, in.MessageQueueLen, doing)
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// Info is what i(pid) returns: it prints one field a line.
-type Info proc.Info
-
-func (in Info) String() string {
-	var b strings.Builder
-	row := func(k string, v any) { fmt.Fprintf(&b, "  %-18s %v\n", k, v) }
-	fmt.Fprintf(&b, "%v\n", in.Pid)
-	row("registered name", orDash(in.Name))
-	row("status", in.Status)
-	row("style", in.Style)
-	row("message queue", in.MessageQueueLen)
-	row("links", in.Links)
-	row("monitors", in.Monitors)
-	row("monitored by", in.MonitoredBy)
-	row("trap exit", in.TrapExit)
-	row("label", orDash(in.Label))
-	row("function", orDash(in.Function))
-	row("memory (bytes)", in.Memory)
-	return strings.TrimRight(b.String(), "\n")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // Task is a call started by async and finished by await.
@@ -251,7 +228,14 @@ func (rt *Runtime) exports() interp.Exports {
 			return rt.shellProc().RPC(node, fn, args...)
 		}),
 		"Processes": withShell(func() Table { return rt.shellProc().Processes() }),
-		"Halt":      withShell(func() { rt.halt() }),
+		// ProcessInfo serves a peer's i(pid): the proc.Info of a local process, or nil.
+		"ProcessInfo": withShell(func(pid proc.Pid) any {
+			if in, ok := rt.node.Info(pid); ok {
+				return in
+			}
+			return nil
+		}),
+		"Halt": withShell(func() { rt.halt() }),
 		// AwaitStartup(ms) waits that long at most for this node's startup
 		// input (a script, -e, piped input) to be evaluated: a peer's
 		// waitFor calls it.

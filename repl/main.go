@@ -233,6 +233,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 	sh := &Shell{
 		Session: rt.session, Out: rt.out, Err: rt.errw, Interrupts: interrupts,
 		BeforeEval: func(ctx context.Context) {
+			rt.snippetStarted()
 			rt.evalCtx.Store(&ctx)
 			evaluating.Store(true)
 			rt.inSnippet.Store(true)

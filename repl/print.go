@@ -71,9 +71,12 @@ func FormatError(err error) string {
 	var pe *PanicError
 	var se shellError
 	var en exitNotice
+	var ex shellExit
 	switch {
 	case errors.As(err, &en):
 		return "** (EXIT) " + en.Error()
+	case errors.As(err, &ex):
+		return "** (exit) " + ex.Error()
 	case errors.As(err, &se):
 		return "** (error) " + se.Error()
 	case errors.As(err, &pe):

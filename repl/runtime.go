@@ -31,6 +31,7 @@ type Runtime struct {
 	shellP      *proc.Process                   // guarded by shellMu: the shell's current process
 	evalCtx     atomic.Pointer[context.Context] // the running snippet's context
 	inSnippet   atomic.Bool                     // a snippet runs: what interpreted code prints is its own output
+	snippetOpen atomic.Bool                     // a snippet runs or waits for shellExited (watchShell)
 	groupLeader proc.Pid
 	binds       bindings
 	notices     atomic.Bool
@@ -92,6 +93,10 @@ func (rt *Runtime) shellProcess() *proc.Process {
 func (rt *Runtime) replaceShell() (*proc.Process, exitNotice, error) {
 	rt.shellMu.Lock()
 	defer rt.shellMu.Unlock()
+	return rt.replaceShellLocked()
+}
+
+func (rt *Runtime) replaceShellLocked() (*proc.Process, exitNotice, error) {
 	old := rt.shellP
 	if old != nil && old.Alive() {
 		return old, "", nil
@@ -101,6 +106,7 @@ func (rt *Runtime) replaceShell() (*proc.Process, exitNotice, error) {
 		return nil, "", err
 	}
 	rt.shellP = p
+	rt.watchShell(p)
 	var notice exitNotice
 	if old != nil {
 		notice = exitNotice(fmt.Sprintf("the shell process %v exited: %s; new shell process %v",
@@ -109,6 +115,36 @@ func (rt *Runtime) replaceShell() (*proc.Process, exitNotice, error) {
 	return p, notice, nil
 }
 
+// watchShell replaces the shell's process p as soon as it dies between
+// snippets (a linked process crashed while the prompt waits), and says so
+// above the prompt at once, as iex does. A death during a snippet is left
+// to shellExited, which fails that snippet.
+func (rt *Runtime) watchShell(p *proc.Process) {
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		select {
+		case <-p.Context().Done():
+		case <-rt.ctx.Done():
+			return
+		}
+		rt.shellMu.Lock()
+		if rt.shellP != p || rt.snippetOpen.Load() || rt.ctx.Err() != nil {
+			rt.shellMu.Unlock()
+			return
+		}
+		_, notice, err := rt.replaceShellLocked()
+		rt.shellMu.Unlock()
+		if err == nil && notice != "" {
+			fmt.Fprintln(rt.async, FormatError(notice))
+		}
+	}()
+}
+
+// snippetStarted marks a snippet as running until shellExited checks it:
+// a death of the shell's process meanwhile is that snippet's failure.
+func (rt *Runtime) snippetStarted() { rt.snippetOpen.Store(true) }
+
 // shellExited is the shell loop's check after each snippet: if the shell's
 // process died during it (an exit signal through a link, such as the
 // :noconnection of spawnLink to a node that is down), a new one takes its
@@ -116,12 +152,13 @@ func (rt *Runtime) replaceShell() (*proc.Process, exitNotice, error) {
 // its process gets an exit signal.
 func (rt *Runtime) shellExited() error {
 	rt.shellMu.Lock()
+	defer rt.shellMu.Unlock()
+	defer rt.snippetOpen.Store(false)
 	old := rt.shellP
-	rt.shellMu.Unlock()
 	if old == nil || old.Alive() {
 		return nil
 	}
-	_, notice, err := rt.replaceShell()
+	_, notice, err := rt.replaceShellLocked()
 	if err != nil || notice == "" {
 		return err
 	}
@@ -245,6 +282,14 @@ func collapse(fn *Func, res []any) (any, error) {
 	return res, nil
 }
 
+// helperCalls are the shell helpers a peer may call by their shell name
+// as well (rpc(n, "nodeName"), as :rpc.call(n, Node, :self, [])): each is
+// the node-level function of the same name. A function declared in the
+// shell under that name wins.
+var helperCalls = map[string]string{
+	"nodeName": "node.NodeName", "list": "node.List", "ping": "node.Ping", "processes": "node.Processes",
+}
+
 // sessionFuncs lets peers call the functions declared in the shell, and
 // standard library functions, by name (rpc, async, multicall). Each call
 // runs in a fresh interpreter holding the latest definitions, as a process
@@ -253,6 +298,9 @@ type sessionFuncs struct{ rt *Runtime }
 
 func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 	rt := f.rt
+	if alias, ok := helperCalls[name]; ok && !rt.session.HasFunc(name) {
+		name = alias
+	}
 	if !rt.session.HasFunc(name) {
 		return nil, false
 	}

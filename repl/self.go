@@ -301,6 +301,20 @@ func (x *Proc) Send(to any, msg any) any {
 // Receive takes the next message, waiting at most the timeout if one is
 // given (then it returns the atom :timeout, as receive ... after does).
 func (x *Proc) Receive(timeout ...time.Duration) any {
+	return x.receive("receive", nil, timeout)
+}
+
+// ReceiveMatch takes the first message, in mailbox order, for which match
+// returns true, leaving the others queued (Erlang's selective receive);
+// after the timeout, if one is given, it returns the atom :timeout.
+func (x *Proc) ReceiveMatch(match func(msg any) bool, timeout ...time.Duration) any {
+	if match == nil {
+		fail("receiveMatch: the match function is nil")
+	}
+	return x.receive("receiveMatch", match, timeout)
+}
+
+func (x *Proc) receive(what string, match func(any) bool, timeout []time.Duration) any {
 	ctx := x.ctx()
 	if len(timeout) > 0 {
 		var cancel context.CancelFunc
@@ -308,14 +322,14 @@ func (x *Proc) Receive(timeout ...time.Duration) any {
 		defer cancel()
 	}
 	p := x.proc()
-	m, err := p.Receive(ctx)
+	m, err := p.ReceiveMatch(ctx, match)
 	if errors.Is(err, context.DeadlineExceeded) && len(timeout) > 0 {
 		return proc.Atom("timeout")
 	}
 	if errors.Is(err, proc.ErrDead) {
-		fail("receive: the process %v exited while waiting: %s", p.Pid(), proc.FormatReason(p.Reason()))
+		fail("%s: the process %v exited while waiting: %s", what, p.Pid(), proc.FormatReason(p.Reason()))
 	}
-	x.check(err, "receive")
+	x.check(err, what)
 	return m
 }
 
@@ -382,11 +396,17 @@ func (x *Proc) Demonitor(ref proc.Ref) bool { return x.proc().Demonitor(ref, tru
 func (x *Proc) TrapExit(on bool) bool { return x.proc().TrapExit(on) }
 
 // Exit ends the caller with a reason (exit(reason)), or sends an exit
-// signal to another process (exit(pid, reason)). In the shell, exit(reason)
-// ends the shell's process; a new one takes its place, as in iex.
+// signal to another process (exit(pid, reason)). In the shell,
+// exit(reason) ends the snippet and prints "** (exit) reason"; the shell's
+// process lives on, as in iex.
 func (x *Proc) Exit(args ...any) bool {
 	switch len(args) {
 	case 1:
+		if x.p == nil {
+			// Typed at the prompt: as in iex, an exception that ends the
+			// snippet, not the shell's process (a script stops there).
+			panic(shellExit{args[0]})
+		}
 		x.proc().Exit(args[0]) // does not return in a spawned process
 		fail("exit: %s", proc.FormatReason(args[0]))
 	case 2:
@@ -475,14 +495,37 @@ func (x *Proc) Multicall(nodes []string, fn string, args ...any) []any {
 	return out
 }
 
-// Processes returns the process table.
-func (x *Proc) Processes() Table { return Table(x.rt.node.Processes()) }
+// Processes returns the process table of this node, or of the node named.
+func (x *Proc) Processes(node ...string) Table {
+	x.proc() // the shell's own process is part of the table, as in iex
+	if len(node) == 0 || node[0] == x.rt.node.Name() {
+		return Table(x.rt.node.Processes())
+	}
+	if len(node) > 1 {
+		fail("processes takes no argument, or a node name")
+	}
+	v, err := x.needDist().RPC(x.ctx(), node[0], "node.Processes")
+	x.check(err, "processes")
+	t, err := tableFromWire(v)
+	x.check(err, "processes on "+node[0])
+	return t
+}
 
-// Info describes one local process, or returns nil if it is not alive.
+// Info describes one process, on this node or another, or returns nil if
+// it is not alive.
 func (x *Proc) Info(pid proc.Pid) any {
 	pid = x.rt.node.Resolve(pid)
 	if !x.rt.node.IsLocal(pid) {
-		fail("i: %v is a process of %s: ask there, rpc(%q, ...)", pid, pid.Node, pid.Node)
+		v, err := x.needDist().RPC(x.ctx(), pid.Node, "node.ProcessInfo", pid)
+		x.check(err, "i")
+		if v == nil {
+			return nil
+		}
+		in, ok := infoFromWire(v)
+		if !ok {
+			fail("i: %s answered with %s", pid.Node, Format(v))
+		}
+		return Info(in)
 	}
 	in, ok := x.rt.node.Info(pid)
 	if !ok {

@@ -127,6 +127,9 @@ func (sh *Shell) Run(ctx context.Context) error {
 		if sh.AfterEval != nil {
 			sh.AfterEval(res, err)
 		}
+		if ex := (shellExit{}); sh.StopOnError && errors.As(err, &ex) && ex.normal() {
+			return nil // exit(:normal) ends a script quietly, with success, as in elixir
+		}
 		switch {
 		case err != nil:
 			sh.Failed++
