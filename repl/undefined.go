@@ -22,12 +22,21 @@ const yaegiLoop = "constant definition loop"
 // by "undefined: name" when the snippet uses a name that nothing declares:
 // not the snippet, the session, the prelude, a package, or Go itself.
 func (in *Interp) explainUndefined(sn *Snippet, err error) error {
-	if err == nil || !strings.Contains(err.Error(), yaegiLoop) {
+	if err == nil {
+		return nil
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "undefined: "); ok && missingPackages[name] != "" {
+		return fmt.Errorf("%w: %s", err, missingPackages[name])
+	}
+	if !strings.Contains(err.Error(), yaegiLoop) && !compilerCrash(err) {
 		return err
 	}
 	name := in.undefinedName(sn)
 	if name == "" {
 		return err
+	}
+	if why := missingPackages[name]; why != "" {
+		name += ": " + why
 	}
 	if strings.Contains(strings.TrimSpace(sn.Src), "\n") {
 		// As cleanErr does for input of several lines: say where.
@@ -45,6 +54,28 @@ func (in *Interp) explainUndefined(sn *Snippet, err error) error {
 		}
 	}
 	return errors.New("undefined: " + name)
+}
+
+// compilerCrash reports the nil dereference yaegi's compiler panics with
+// on some uses of an undefined package ("out, err :=
+// exec.Command(...).Output()"). A snippet with an undefined name never
+// ran, so the panic cannot be the snippet's own.
+func compilerCrash(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe) && strings.Contains(fmt.Sprint(pe.Value), "nil pointer dereference")
+}
+
+// missingPackages says why a standard package a user may reach for is not
+// in the shell: yaegi has no symbols for it (or, for os/exec, keeps them
+// apart as "unrestricted": a command's output is copied on goroutines of
+// its own, where an interpreted writer would run outside any process).
+var missingPackages = map[string]string{
+	"exec":    "os/exec is not available in the shell; a Go program that embeds a node can offer what it needs (README: Embedding a node in a Go program)",
+	"syscall": "syscall is not available in the shell",
+	"unsafe":  "unsafe is not available in the shell",
+	"iter":    "iter is not available in the shell: yaegi stops at Go 1.22",
+	"unique":  "unique is not available in the shell: yaegi stops at Go 1.22",
+	"weak":    "weak is not available in the shell: yaegi stops at Go 1.22",
 }
 
 // undefinedName returns the first name the snippet uses that nothing
