@@ -151,7 +151,7 @@ type Interp struct {
 	yi        *interp.Interpreter
 	abandoned bool
 	imported  map[string]bool // import keys evaluated here
-	argsUsed  bool            // argName is imported
+	fast      fastPaths       // precompiled programs of Func.Call and Assign (pool_call.go)
 	nfuncs    int             // Func bindings made
 	nrestore  int             // restoreVars calls made
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)

@@ -186,8 +186,7 @@ func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
 	if in == nil {
 		return nil // a host function: it has no interpreter
 	}
-	_, err := in.Eval(ctx, fmt.Sprintf("__self = node.Bind(%d)", rt.binds.put(x)))
-	return err
+	return in.Assign("__self", x) // a pooled worker serves one process after another
 }
 
 // spawnLocal starts a process running a shipped function in an
@@ -207,6 +206,7 @@ func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func
 	ctx := p.Context()
 	fn, err := load(ctx)
 	if err == nil {
+		defer fn.Release()
 		err = rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: p.Context})
 	}
 	if err == nil {
@@ -309,6 +309,7 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 		if err != nil {
 			return nil, err
 		}
+		defer fn.Release()
 		p, err := rt.node.Attach(proc.SpawnOptions{Label: "rpc " + name})
 		if err != nil {
 			return nil, err

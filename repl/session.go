@@ -21,6 +21,8 @@ type Session struct {
 	env *env
 	tab *declTable // shared with the shell interpreter; has its own lock
 
+	pool *interpPool // worker interpreters kept for rpcs and spawns (pool.go)
+
 	evalMu sync.Mutex // serializes Eval; guards shell
 	shell  *Interp
 }
@@ -31,7 +33,7 @@ func NewSession(opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{env: e, tab: newDeclTable()}
+	s := &Session{env: e, tab: newDeclTable(), pool: newInterpPool()}
 	if s.shell, err = newInterp(e, s.tab, nil); err != nil {
 		return nil, err
 	}
@@ -162,12 +164,12 @@ func (s *Session) rebuild(why string) string {
 	if err != nil {
 		return why + ": cannot start a new interpreter: " + err.Error()
 	}
-	if err := in.load(ctx, b, false); err != nil {
+	if _, err := in.load(ctx, b, false); err != nil {
 		// Declarations that only loaded in their original order: one by one.
 		if in, err = newInterp(s.env, s.tab, nil); err != nil {
 			return why + ": cannot start a new interpreter: " + err.Error()
 		}
-		if err := in.load(ctx, Bundle{Captures: b.Captures}, false); err != nil {
+		if _, err := in.load(ctx, Bundle{Captures: b.Captures}, false); err != nil {
 			lost = append(lost, names(b.Captures)...)
 		}
 		var broken []*declEntry
@@ -206,7 +208,7 @@ func (s *Session) NewWorker() (*Interp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := in.load(context.Background(), b, true); err != nil {
+	if _, err := in.load(context.Background(), b, true); err != nil {
 		return nil, fmt.Errorf("repl: loading the session into a worker: %w", err)
 	}
 	return in, nil
@@ -219,27 +221,21 @@ func (s *Session) Bundle(src string) (Bundle, error) {
 	return s.tab.bundle(src, nil, nil)
 }
 
-// Load evaluates a Bundle in a fresh interpreter (its output going to
-// stdout, or to Options.Stdout when nil) and returns its function, ready to
-// Call. The interpreter is the Func's alone.
+// Load returns a Bundle's function, ready to Call, in an interpreter that
+// holds the Bundle's code and nothing else: one of the session's pool that
+// an earlier use of the same code left (its package-level variables
+// assigned afresh from b's captures), or a new one. Its output goes to
+// stdout, or to Options.Stdout when nil. The interpreter is the Func's
+// alone until Func.Release.
 func (s *Session) Load(ctx context.Context, b Bundle, stdout io.Writer) (*Func, error) {
-	in, err := newInterp(s.env, newDeclTable(), stdout)
-	if err != nil {
-		return nil, err
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if err := in.load(ctx, b, true); err != nil {
-		return nil, err
-	}
-	in.snapshotLocked() // values for what the function ships in turn
-	return in.bindFunc(ctx, b.Func)
+	return s.loadBundle(ctx, b, "", stdout)
 }
 
 // Resolve returns the function a name stands for: a function declared in
-// the session, loaded with what it uses into a fresh interpreter of its own
-// (so every call of Resolve sees the latest definition), or a qualified
-// host or standard library function such as "strings.ToUpper".
+// the session, in an interpreter of its own holding the latest definition
+// of it and of what it uses (see Load: a redefinition makes a new key, so
+// the next Resolve sees it), or a qualified host or standard library
+// function such as "strings.ToUpper". Release the Func after its call.
 func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
 	if pkg, member, ok := strings.Cut(name, "."); ok {
 		key := s.packageKey(pkg)
@@ -255,7 +251,7 @@ func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Load(ctx, b, nil)
+	return s.loadBundle(ctx, b, name, nil)
 }
 
 // HasFunc reports, cheaply, whether Resolve would find name: a function
@@ -271,8 +267,9 @@ func (s *Session) HasFunc(name string) bool {
 }
 
 // Lookup is Resolve for callers that want the function value: for a
-// session function it is bound to an interpreter of its own, so call it
-// from one goroutine at a time; its panics are Go panics.
+// session function it is bound to an interpreter of its own (taken out of
+// the pool for good), so call it from one goroutine at a time; its panics
+// are Go panics.
 func (s *Session) Lookup(name string) (reflect.Value, bool) {
 	f, err := s.Resolve(context.Background(), name)
 	if err != nil {
@@ -288,5 +285,6 @@ func (s *Session) Call(ctx context.Context, name string, args ...any) ([]any, er
 	if err != nil {
 		return nil, err
 	}
+	defer f.Release()
 	return f.Call(ctx, args...)
 }

@@ -44,11 +44,13 @@ func (s *Session) Source(b Bundle) (string, error) {
 	return src.String(), nil
 }
 
-// Compile evaluates a source text made by Source in a fresh interpreter
-// (output to stdout, or Options.Stdout when nil) and returns its function,
-// as Load does for a Bundle.
+// Compile returns the function of a source text made by Source (output to
+// stdout, or Options.Stdout when nil), as Load does for a Bundle: in an
+// interpreter of the session's pool that holds exactly this text, its var
+// initializers evaluated again, or in a new one. Release the Func after
+// its call.
 func (s *Session) Compile(ctx context.Context, source string, stdout io.Writer) (*Func, error) {
-	return s.Load(ctx, Bundle{Decls: source, Func: sourceFunc}, stdout)
+	return s.compileSource(ctx, source, stdout)
 }
 
 // typeName returns how interpreted code names a host type: pkg.Name, from

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/traefik/yaegi/interp"
 )
@@ -26,6 +27,23 @@ type Func struct {
 	fn   reflect.Value
 	in   *Interp // nil for a host function
 	bind string  // the variable holding the function in in
+
+	// A Func from a session's pool (Resolve, Load, Compile) holds its
+	// interpreter for one use: Release gives it back.
+	pooled   *pooled
+	pool     *interpPool
+	released atomic.Bool
+}
+
+// Release ends the use of a function resolved or loaded by a Session: its
+// interpreter goes back to the session's pool, unless a call into it
+// panicked or was cancelled. Neither the Func nor values it returned that
+// hold interpreted code may be used afterwards. Release is idempotent, and
+// a no-op for other Funcs; a Func never released is simply not reused.
+func (f *Func) Release() {
+	if f.pooled != nil && !f.released.Swap(true) {
+		f.pool.put(f.pooled)
+	}
 }
 
 // Name is the expression the function was resolved from.
@@ -65,12 +83,12 @@ func (in *Interp) bindFunc(ctx context.Context, expr string) (*Func, error) {
 }
 
 // Call runs the function with args converted to its parameter types (see
-// ConvertArg) and returns its results; a panic comes back as a *PanicError.
-// With a context that can be cancelled, a call into an interpreter is an
-// evaluation (about 0.1 to 0.3 ms): cancelling ctx stops it and abandons the
-// interpreter. With one that cannot (context.Background), the function is
-// called directly through reflect, which is much cheaper. A host function
-// cannot be stopped.
+// ConvertArg) and returns its results; a panic comes back as a *PanicError
+// (a refused ship as its *ShipError). A call into an interpreter goes
+// through reflect; with a context that can be cancelled it runs inside a
+// yaegi execution (callCancellable, pool_call.go), so that cancelling ctx
+// stops it, busy loops included, and abandons the interpreter. A host
+// function cannot be stopped.
 func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 	vals, err := convertArgs(f.name, f.typ, args)
 	if err != nil {
@@ -88,50 +106,25 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 	if in.abandoned {
 		return nil, ErrAbandoned
 	}
+	var out []any
 	if ctx.Done() == nil {
-		out, err := callHost(f.fn, vals)
-		var pe *PanicError
-		if errors.As(err, &pe) {
-			if rv, ok := pe.Value.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
-				pe.Value = rv.Interface()
-			}
+		out, err = callHost(f.fn, vals)
+	} else {
+		out, err = in.callCancellable(ctx, f.fn, vals)
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		if rv, ok := pe.Value.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
+			pe.Value = rv.Interface()
 		}
-		return out, err
-	}
-	// The call tells when it has begun (__args.S): only then may ctx stop
-	// the interpreter (see startedContext).
-	started := make(chan struct{})
-	exp := map[string]reflect.Value{"S": reflect.ValueOf(func() { close(started) })}
-	refs := make([]string, len(vals))
-	for i, v := range vals {
-		slot := reflect.New(v.Type()).Elem()
-		slot.Set(v)
-		exp["A"+strconv.Itoa(i)] = slot
-		refs[i] = argName + ".A" + strconv.Itoa(i)
-	}
-	if err := in.yi.Use(interp.Exports{argPath + "/callargs": exp}); err != nil {
-		return nil, err
-	}
-	if !in.argsUsed {
-		if err := in.evalRaw(ctx, "import "+argName+` "`+argPath+`"`); err != nil {
-			return nil, err
+		if se, ok := pe.Value.(*ShipError); ok {
+			err = se
 		}
-		in.argsUsed = true
-	}
-	call := f.bind + "(" + strings.Join(refs, ", ") + ")"
-	if f.typ.NumOut() > 0 {
-		call = rtName + ".Result(" + call + ")"
-	}
-	in.takeResult()
-	evalCtx, stop := startedContext(ctx, started)
-	defer stop()
-	if err := in.evalRaw(evalCtx, argName+".S(); "+call); err != nil {
-		if cerr := ctx.Err(); cerr != nil && errors.Is(err, context.Canceled) {
-			return nil, cerr
+		if f.pooled != nil {
+			f.pooled.broken = true // a panic may leave deferred calls or locks half done
 		}
-		return nil, err
 	}
-	return in.takeResult(), nil
+	return out, err
 }
 
 func callHost(fn reflect.Value, args []reflect.Value) (out []any, err error) {
@@ -312,8 +305,12 @@ func captureValue(c Capture) (reflect.Value, error) {
 }
 
 // load evaluates a bundle's captured variables and declarations in in
-// (in.mu held or in unshared). With commit they are recorded in in.tab.
-func (in *Interp) load(ctx context.Context, b Bundle, commit bool) error {
+// (in.mu held or in unshared) and returns the slots the captured values
+// are read from (capture i through captured.G<i>(), see capGetter): a
+// pooled interpreter sets them for its next use. With commit the
+// variables and declarations are recorded in in.tab.
+func (in *Interp) load(ctx context.Context, b Bundle, commit bool) ([]reflect.Value, error) {
+	var slots []reflect.Value
 	if len(b.Captures) > 0 {
 		exp := map[string]reflect.Value{}
 		var src strings.Builder
@@ -323,18 +320,18 @@ func (in *Interp) load(ctx context.Context, b Bundle, commit bool) error {
 		for i, c := range b.Captures {
 			v, err := captureValue(c)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			key := "V" + strconv.Itoa(i)
-			exp[key] = v
+			slots = append(slots, v)
+			exp[capGetter(i)] = getter(v)
 			names[i], vals[i] = c.Name, v.Interface()
-			fmt.Fprintf(&src, "var %s = %s.%s\n", c.Name, capName, key)
+			fmt.Fprintf(&src, "var %s = %s.%s()\n", c.Name, capName, capGetter(i))
 		}
 		if err := in.yi.Use(interp.Exports{capPath + "/captured": exp}); err != nil {
-			return err
+			return nil, err
 		}
 		if err := in.evalRaw(ctx, src.String()); err != nil {
-			return err
+			return nil, err
 		}
 		if commit {
 			in.tab.commit(nil, names)
@@ -342,8 +339,8 @@ func (in *Interp) load(ctx context.Context, b Bundle, commit bool) error {
 		}
 	}
 	if strings.TrimSpace(b.Decls) == "" {
-		return nil
+		return slots, nil
 	}
 	_, err := in.run(ctx, b.Decls, commit)
-	return err
+	return slots, err
 }
