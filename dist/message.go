@@ -23,9 +23,9 @@ const (
 	KindDown         Kind = 9  // From (or ToName), monitored by To under Ref, ended with reason Payload
 	KindSpawnRequest Kind = 10 // spawn Fn(Args...) on To.Node for From; answered by KindSpawnReply
 	KindSpawnReply   Kind = 11 // the answer to the SpawnRequest Ref: the new process is From
-	KindCall         Kind = 12 // run Fn(Args...) on To.Node; answered by KindReply
+	KindCall         Kind = 12 // run Fn(Args...) on To.Node; answered by KindReply; Payload: the caller's group leader, if any
 	KindReply        Kind = 13 // the answer to the Call Ref: Payload or Err
-	KindCast         Kind = 14 // run Fn(Args...) on To.Node; no answer
+	KindCast         Kind = 14 // run Fn(Args...) on To.Node; no answer; Payload as for KindCall
 	KindPeers        Kind = 15 // the visible nodes the sender is connected to, for meshing
 	KindCancel       Kind = 16 // the caller of the Call Ref gave up: cancel its context, send no reply
 	KindTickTime     Kind = 17 // the sender's tick time in ms (Payload): send ticks often enough for it

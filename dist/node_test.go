@@ -81,6 +81,12 @@ func testFuncs() *Funcs {
 	}))
 	must(f.Register("node", func(ctx context.Context) string { return "called" }))
 	must(f.Register("big", func(n int) string { return strings.Repeat("x", n) }))
+	must(f.Register("groupLeader", func(ctx context.Context) any {
+		if gl, ok := GroupLeader(ctx); ok {
+			return gl
+		}
+		return nil
+	}))
 	return f
 }
 

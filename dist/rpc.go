@@ -266,6 +266,9 @@ func (n *Node) RPCSource(ctx context.Context, node, source string, args ...any) 
 }
 
 func (n *Node) call(ctx context.Context, node string, m Message) (any, error) {
+	if gl, ok := GroupLeader(ctx); ok {
+		m.Payload = gl
+	}
 	if node == n.cfg.Name {
 		return n.callLocal(ctx, m)
 	}
@@ -311,7 +314,7 @@ func (n *Node) callLocal(ctx context.Context, m Message) (any, error) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	v, rerr := invoke(ctx, fn, m.Args)
+	v, rerr := invoke(withCallerGroupLeader(ctx, &m), fn, m.Args)
 	if rerr != nil {
 		return nil, rerr
 	}
@@ -340,7 +343,11 @@ func (n *Node) Cast(ctx context.Context, node, fn string, args ...any) error {
 	if c == nil {
 		return fmt.Errorf("cast %s on %s: %w", fn, node, ErrNodeDown)
 	}
-	return c.sendCtx(ctx, Message{Kind: KindCast, Fn: fn, Args: args})
+	m := Message{Kind: KindCast, Fn: fn, Args: args}
+	if gl, ok := GroupLeader(ctx); ok {
+		m.Payload = gl
+	}
+	return c.sendCtx(ctx, m)
 }
 
 // Result is one node's answer to a Multicall.
@@ -474,7 +481,7 @@ func (n *Node) handleCall(c *conn, m Message) {
 		fn, rerr := n.resolve(&m)
 		var v any
 		if rerr == nil {
-			v, rerr = invoke(ctx, fn, m.Args)
+			v, rerr = invoke(withCallerGroupLeader(ctx, &m), fn, m.Args)
 		}
 		if n.ctx.Err() != nil {
 			return // stopping: a node that is going away does not answer
