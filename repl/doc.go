@@ -31,6 +31,19 @@
 //     A process's death cancels the interpreter that runs it, an rpc's
 //     included, and within(d) bounds rpc, async and multicall.
 //
+// # Embedding a node
+//
+// Every interpreter of a node sees the standard library and the shell's
+// API (package node and the prelude's helpers). On a node that a Go
+// program embeds (Embed), it also sees the packages the program exports
+// as yaegi symbols (EmbedConfig.Exports, merged into Options.Exports), by
+// their names and without an import: shipped literals, supervisor
+// children and rpc by "pkg.Func" call them as compiled code. That is the
+// way out of interpreted speed (yaegi runs a function call some 300
+// times slower than Go). The program's compiled functions
+// (EmbedConfig.Funcs) are callable by peers by name, and are looked up
+// before the session's functions.
+//
 // # Shipping code
 //
 // In a snippet, the code argument of a ship call must be a func literal or
