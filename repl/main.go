@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gonode/gonode/dist"
@@ -48,6 +46,10 @@ type Config struct {
 	// at once (dist.Config.MaxCallsPerPeer).
 	RPCAllow        []string
 	MaxCallsPerPeer int
+	// Remsh, if set, names a node to attach a remote shell to (iex
+	// --remsh): snippets run there; NodeName is this terminal's own
+	// hidden node (see RemshName).
+	Remsh string
 	// embed is what a Go program that embeds the node adds (Embed); nil
 	// for gonode.
 	embed *embedding
@@ -70,10 +72,14 @@ const (
 )
 
 // Main starts the node, runs the shell in the mode cfg asks for, stops the
-// node and returns the exit code.
+// node and returns the exit code. With cfg.Remsh it runs a remote shell
+// instead (see remoteMain).
 func Main(ctx context.Context, cfg Config) int {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if cfg.Remsh != "" {
+		return remoteMain(ctx, cfg)
 	}
 	interactive := cfg.Eval == "" && cfg.Script == "" && IsTerminal(cfg.Stdin)
 	rt, err := start(ctx, cfg, interactive)
@@ -82,48 +88,10 @@ func Main(ctx context.Context, cfg Config) int {
 		return ExitStartup
 	}
 	defer rt.close()
-
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	interrupts := make(chan struct{}, 1)
-	var evaluating atomic.Bool
-	done := make(chan int, 1)
-
-	go func() { done <- rt.runShell(cfg, interactive, interrupts, &evaluating) }()
-
-	code := -1
-	for code < 0 {
-		select {
-		case code = <-done:
-			if cfg.NoHalt && code == ExitOK {
-				code = -1
-				done = nil // the input ended; serve until told to stop
-			}
-		case <-rt.quit:
-			// The shell loop ends at its next read; take its verdict (a
-			// snippet that failed before quit() makes it 1) unless it is
-			// blocked reading, which a peer's node.Halt does not end.
-			select {
-			case code = <-done:
-			case <-time.After(500 * time.Millisecond):
-				code = ExitOK
-			}
-		case s := <-sigs:
-			switch {
-			case s == os.Interrupt && evaluating.Load():
-				select {
-				case interrupts <- struct{}{}:
-				default:
-				}
-			case s == os.Interrupt:
-				code = 130
-			default:
-				code = ExitOK
-			}
-		}
-	}
-	return code
+	return serve(cfg.NoHalt, rt.quit, func() int { return ExitOK },
+		func(interrupts chan struct{}, evaluating *atomic.Bool) int {
+			return rt.runShell(cfg, interactive, interrupts, evaluating)
+		})
 }
 
 func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) {
@@ -151,9 +119,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			rt.cancel()
 			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
 		}
+		remsh := dist.NewFuncs() // remote shells' functions, registered once the node is up
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
-			Functions: cfg.embed.functions(sessionFuncs{rt}), Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
+			Functions: firstResolver{remsh, cfg.embed.functions(sessionFuncs{rt})}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
 			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
 			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})
@@ -165,6 +134,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
 		}
 		rt.dist, rt.node = d, d.Proc()
+		if rt.remote, err = serveRemoteShell(d, remsh, RemoteShellOptions{Halt: rt.halt, Exports: cfg.embed.packages()}, s); err != nil {
+			rt.close()
+			return nil, err
+		}
 	} else {
 		n, err := proc.NewNode("nonode@nohost", 1)
 		if err != nil {
@@ -325,6 +298,9 @@ func (r haltReader) ReadLine() (string, error) {
 
 // close stops the node and waits for the runtime's goroutines.
 func (rt *Runtime) close() {
+	if rt.remote != nil {
+		_ = rt.remote.Close() // their shell processes end before the node
+	}
 	rt.flushOutput()
 	rt.cancel()
 	if rt.dist != nil {

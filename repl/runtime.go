@@ -22,6 +22,7 @@ type Runtime struct {
 	node    *proc.Node
 	dist    *dist.Node // nil when the node is not distributed
 	session *Session
+	remote  *RemoteShells // the remote shells attached to this node (--remsh); nil if not distributed
 
 	out   io.Writer // results
 	errw  io.Writer // errors

@@ -21,7 +21,10 @@ var ErrUnfinished = errors.New("repl: input ended in the middle of a snippet")
 // fields, then call Run once, from one goroutine.
 type Shell struct {
 	Session *Session
-	Lines   LineReader
+	// Eval, if set, evaluates each snippet instead of Session.Eval: a
+	// remote shell's, which has another node's session evaluate it.
+	Eval  func(ctx context.Context, src string) (Result, error)
+	Lines LineReader
 	// Out receives results, Err errors and notices; both default to
 	// Lines.Stdout().
 	Out, Err io.Writer
@@ -211,6 +214,9 @@ func (sh *Shell) eval(ctx context.Context, src string) (Result, error) {
 	}
 	if sh.BeforeEval != nil {
 		sh.BeforeEval(ectx)
+	}
+	if sh.Eval != nil {
+		return sh.Eval(ectx, src)
 	}
 	return sh.Session.Eval(ectx, src)
 }

@@ -48,6 +48,7 @@ func run(args []string) int {
 func newRootCmd() *cobra.Command {
 	var (
 		sname, name, cookie, eval string
+		remsh                     string
 		tlsDir, tlsCert, tlsKey   string
 		tlsCA                     string
 		hidden, noHalt, quiet     bool
@@ -80,6 +81,9 @@ outlives it (gonode epmd -daemon).`,
   # run a script of shell input (keep .gos files out of Go packages), then keep serving (a peer for CI)
   gonode --sname node2@localhost --cookie secret --no-halt /tmp/setup.gos &
 
+  # a shell on a running node: snippets run on node2, which keeps running after Ctrl-D
+  gonode --remsh node2@localhost --cookie secret
+
   # nodes over mutual TLS: certificates once, then one flag per node
   gonode cert node1@localhost node2@localhost
   gonode --sname node1@localhost --cookie secret --tls-dir certs`,
@@ -108,11 +112,21 @@ outlives it (gonode epmd -daemon).`,
 				return usageErr(cmd, "use either -e or a script file, not both")
 			}
 			var err error
+			if remsh != "" {
+				if noHalt {
+					return usageErr(cmd, "--no-halt does not go with --remsh: the node attached to keeps running anyway")
+				}
+				if cfg.Remsh, err = repl.ShortName(remsh); err != nil { // a bare name is on this host, as iex's
+					return usageErr(cmd, err.Error())
+				}
+			}
 			switch {
 			case sname != "":
 				cfg.NodeName, err = repl.ShortName(sname)
 			case name != "":
 				cfg.NodeName, err = repl.LongName(name)
+			case remsh != "":
+				cfg.NodeName, err = repl.RemshName(cfg.Remsh)
 			}
 			if err != nil {
 				return usageErr(cmd, err.Error())
@@ -137,6 +151,7 @@ outlives it (gonode epmd -daemon).`,
 	f.StringVar(&name, "name", "", "long node name, `NAME@HOST.DOMAIN` or NAME@IP")
 	f.StringVar(&cookie, "cookie", "", "the shared secret (default: $"+cookieEnv+", else ~/.erlang.cookie, created if missing)")
 	f.StringVarP(&eval, "eval", "e", "", "evaluate `CODE`, print its value, and exit")
+	f.StringVar(&remsh, "remsh", "", "attach a shell to the running node `NAME@HOST` instead of running one here (iex --remsh): snippets run there; this terminal's node is hidden, named remsh_<random>@HOST unless --sname or --name is given")
 	f.BoolVar(&hidden, "hidden", false, "start a hidden node: it connects only where asked and is not listed by peers")
 	f.BoolVar(&noHalt, "no-halt", false, "keep the node running after the script or piped input ends, until killed")
 	f.BoolVarP(&quiet, "quiet", "q", false, "keep asynchronous notices (node up/down, remote output) off stdout")

@@ -63,10 +63,17 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\r`)
 
 func startTerm(t *testing.T, home string, args ...string) *term {
 	t.Helper()
-	cmd := exec.Command(gonodeBinary(t), args...)
 	port := testport.Port(t)
-	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port, "TERM=xterm")
 	t.Cleanup(func() { stopPortMapper(t, port) }) // runs after the shell is gone (cleanups run last first)
+	return startTermPort(t, home, port, args...)
+}
+
+// startTermPort is startTerm with the port mapper on port, which the
+// caller stops: the shell meets other nodes of the test there.
+func startTermPort(t *testing.T, home, port string, args ...string) *term {
+	t.Helper()
+	cmd := exec.Command(gonodeBinary(t), args...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port, "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
