@@ -33,19 +33,62 @@ func BenchmarkNewInterp(b *testing.B) {
 	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/float64(len(keep))/(1<<20), "MiB-live/interp")
 }
 
-// BenchmarkSessionCall is an rpc into a session function: a fresh worker
-// with the function's declarations, then the call.
+// BenchmarkSessionCall is what an rpc into a session function does on the
+// node that runs it, without the network: resolve the function (from the
+// pool after the first call), call it with a cancellable context, release
+// it. fn=strings.ToUpper is the same for a host function, the reference.
 func BenchmarkSessionCall(b *testing.B) {
 	s := newTestSession(b, newHost())
-	ctx := context.Background()
-	if _, err := s.Eval(ctx, "func Compute(n int) int { return n * 2 }"); err != nil {
+	if _, err := s.Eval(context.Background(), "func Compute(n int) int { return n * 2 }"); err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Call(ctx, "Compute", int64(i)); err != nil {
+	for _, c := range []struct {
+		fn  string
+		arg any
+	}{{"strings.ToUpper", "hi"}, {"Compute", int64(3)}} {
+		b.Run("fn="+c.fn, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Call(ctx, c.fn, c.arg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.pool.builds.Load()), "builds")
+		})
+	}
+}
+
+// BenchmarkFib25 is the CPU-bound case: fib(25) interpreted, called as an
+// rpc calls it (shell), and compiled (go).
+func BenchmarkFib25(b *testing.B) {
+	b.Run("shell", func(b *testing.B) {
+		s := newTestSession(b, newHost())
+		if _, err := s.Eval(context.Background(), "func Fib(n int) int { if n < 2 { return n }; return Fib(n-1) + Fib(n-2) }"); err != nil {
 			b.Fatal(err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		for i := 0; i < b.N; i++ {
+			if out, err := s.Call(ctx, "Fib", 25); err != nil || out[0] != 75025 {
+				b.Fatal(out, err)
+			}
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if compiledFib(25) != 75025 {
+				b.Fatal("fib")
+			}
+		}
+	})
+}
+
+func compiledFib(n int) int {
+	if n < 2 {
+		return n
 	}
+	return compiledFib(n-1) + compiledFib(n-2)
 }
 
 // BenchmarkFuncCall is a cancellable call into an existing worker: an

@@ -94,11 +94,14 @@ func newInterpPool() *interpPool {
 // a resolved function) that now stands for a new key drops the idle
 // interpreters of its old one: they hold an old definition.
 func (p *interpPool) get(key, tag string) *pooled {
+	var stale []*pooled
+	defer func() { closeAll(stale) }()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if tag != "" {
 		if old, ok := p.tags[tag]; ok && old != key {
 			if s := p.sets[old]; s != nil {
+				stale = s.idle
 				p.idle -= len(s.idle)
 				delete(p.sets, old)
 			}
@@ -120,37 +123,58 @@ func (p *interpPool) get(key, tag string) *pooled {
 
 // put gives back an interpreter after a use. A broken or abandoned one, one
 // whose tag stands for another key by now, or one beyond the bounds is
-// dropped (the garbage collector frees it: an idle interpreter runs no
-// goroutine).
+// dropped: its call server is stopped, and the garbage collector frees the
+// rest.
 func (p *interpPool) put(pi *pooled) {
 	if pi.broken || pi.in.Abandoned() {
+		pi.in.closeServer()
 		return
 	}
 	pi.used = true
+	var drop []*pooled
+	defer func() { closeAll(drop) }()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pi.tag != "" && p.tags[pi.tag] != pi.key {
-		return
-	}
 	s := p.sets[pi.key]
 	if s == nil {
 		s = &poolSet{}
-		p.sets[pi.key] = s
 	}
-	if len(s.idle) >= poolMaxPerKey {
+	if pi.tag != "" && p.tags[pi.tag] != pi.key || len(s.idle) >= poolMaxPerKey {
+		drop = append(drop, pi)
 		return
 	}
+	p.sets[pi.key] = s
 	p.clock++
 	s.idle = append(s.idle, pi)
 	s.used = p.clock
 	p.idle++
 	for p.idle > poolMaxIdle {
-		p.evictLocked()
+		drop = append(drop, p.evictLocked())
 	}
 }
 
-// evictLocked drops one idle interpreter of the least recently used key.
-func (p *interpPool) evictLocked() {
+// close drops every idle interpreter, stopping their call servers. The
+// pool may be used afterwards.
+func (p *interpPool) close() {
+	p.mu.Lock()
+	var drop []*pooled
+	for _, s := range p.sets {
+		drop = append(drop, s.idle...)
+	}
+	p.sets, p.idle = map[string]*poolSet{}, 0
+	p.mu.Unlock()
+	closeAll(drop)
+}
+
+func closeAll(ps []*pooled) {
+	for _, pi := range ps {
+		pi.in.closeServer()
+	}
+}
+
+// evictLocked takes out one idle interpreter of the least recently used
+// key, for the caller to close.
+func (p *interpPool) evictLocked() *pooled {
 	var oldest string
 	var at uint64
 	for k, s := range p.sets {
@@ -159,11 +183,13 @@ func (p *interpPool) evictLocked() {
 		}
 	}
 	s := p.sets[oldest]
+	pi := s.idle[0]
 	s.idle = s.idle[1:]
 	p.idle--
 	if len(s.idle) == 0 {
 		delete(p.sets, oldest)
 	}
+	return pi
 }
 
 // idleCount is the number of idle interpreters, for tests.

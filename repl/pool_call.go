@@ -2,7 +2,6 @@ package repl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -18,46 +17,52 @@ import (
 // evaluation or an execution: a cancellation moves the interpreter to a
 // new run id, and running code, including code called through reflect from
 // a frame of that run, stops at its next step when its id no longer
-// matches (and its channel operations are woken through the run's done
+// matches (its channel operations are woken through the run's done
 // channel). Triggering that from another goroutine while a call runs would
-// race with yaegi's own bookkeeping, so a cancellable call is the reflect
-// call made from inside one execution of a program compiled once per
-// interpreter, __args.Run(), which hands the call to the host.
+// race with yaegi's own bookkeeping.
+//
+// So an interpreter that takes cancellable calls runs one long execution,
+// of __args.Serve(), a host function that makes the calls handed to it,
+// one at a time, through reflect. Cancelling a call cancels that
+// execution: the interpreter stops and is abandoned. A call costs two
+// channel hand-offs to a goroutine whose stack has already grown; an
+// execution per call (ExecuteWithContext starts a goroutine each time, and
+// growing its stack to yaegi's depth dominated) cost 10 us more.
 
-// fastPaths are an interpreter's precompiled programs; guarded by Interp.mu.
+// fastPaths are an interpreter's precompiled programs and its call
+// server; guarded by Interp.mu.
 type fastPaths struct {
-	run     *interp.Program // __args.Run(): runs call
-	call    *callState      // the call Run makes; set before each execution
+	srv     *callServer // set once, at the first cancellable call
+	stopped bool        // srv is stopped: no call may start
 	assigns map[string]*assignProg
 	nset    int  // getters exported under argPath so far
 	ready   bool // argName is imported
 }
 
-// callState is one cancellable call. The caller writes it before the
-// execution starts and reads it after the execution ends, the execution's
-// goroutine in between: each happens before the next.
-type callState struct {
-	fn       reflect.Value
-	args     []reflect.Value
-	started  chan struct{} // closed by Run: from then on a cancellation stops the call
-	released chan struct{} // closed when ExecuteWithContext has returned to the caller
-	out      []any
-	err      error
-
-	mu        sync.Mutex // guards the fields below
-	finished  bool       // Run is returning: too late to cancel
-	cancelled bool       // the execution was cancelled while the call ran
-	cancel    func()     // cancels the execution
+// callServer is the execution of __args.Serve() in one interpreter. It is
+// owned by the interpreter: stopped by closeServer (its pool drops it) or
+// by a cancellation (the interpreter is abandoned).
+type callServer struct {
+	reqs     chan *callState
+	quit     chan struct{} // closed by closeServer: Serve returns
+	cancel   context.CancelFunc
+	released chan struct{} // closed once ExecuteWithContext has returned
+	exited   chan struct{} // closed when the goroutine running the execution ends
+	err      error         // the execution's error; read after exited
 }
 
-// stop cancels the execution unless the call has finished.
-func (st *callState) stop() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.finished {
-		st.cancelled = true
-		st.cancel()
-	}
+// callState is one call: written by the caller before it is handed to
+// Serve, and read by the caller after done is closed.
+type callState struct {
+	fn   reflect.Value
+	args []reflect.Value
+	done chan struct{}
+	out  []any
+	err  error
+
+	mu        sync.Mutex // guards the fields below
+	finished  bool       // Serve has made the call: too late to cancel
+	cancelled bool       // the execution was cancelled while the call ran
 }
 
 // assignProg assigns a package-level variable the value of slot.
@@ -66,12 +71,12 @@ type assignProg struct {
 	prog *interp.Program
 }
 
-// prepareFast imports argName once, with Run exported (in.mu held).
+// prepareFast imports argName once, with Serve exported (in.mu held).
 func (in *Interp) prepareFast() error {
 	if in.fast.ready {
 		return nil
 	}
-	if err := in.yi.Use(interp.Exports{argPath + "/callargs": {"Run": reflect.ValueOf(in.runCall)}}); err != nil {
+	if err := in.yi.Use(interp.Exports{argPath + "/callargs": {"Serve": reflect.ValueOf(in.serve)}}); err != nil {
 		return err
 	}
 	if err := in.evalRaw(context.Background(), "import "+argName+` "`+argPath+`"`); err != nil {
@@ -81,84 +86,117 @@ func (in *Interp) prepareFast() error {
 	return nil
 }
 
-// runCall is __args.Run: the call, on the execution's goroutine.
-//
-// When the execution was cancelled, Run returns only after
-// ExecuteWithContext has returned to the caller: yaegi's
-// ExecuteWithContext writes its named results both when it returns on
-// cancellation and when its goroutine's Execute ends, and this orders the
-// two writes. A call that finished is never cancelled (callState.stop), so
-// the caller then returns through the execution's end, and Run need not
-// wait.
-func (in *Interp) runCall() {
-	st := in.fast.call
-	close(st.started)
-	out, err := callHost(st.fn, st.args)
-	st.mu.Lock()
-	st.finished = true
-	cancelled := st.cancelled
-	st.mu.Unlock()
-	if cancelled {
-		<-st.released
-		return
-	}
-	st.out, st.err = out, err
-}
-
-// callCancellable calls fn inside an execution that ctx cancels (in.mu
-// held). The cancellation waits until the call has begun: yaegi takes the
-// run id when its goroutine starts, so a cancellation before that would be
-// missed and the call would run on unstopped (see startedContext). The
-// goroutine that waits for that is started only if ctx ends
-// (context.AfterFunc), and this call waits for it before returning.
-func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []reflect.Value) ([]any, error) {
+// startServer starts the call server (in.mu held).
+func (in *Interp) startServer() (*callServer, error) {
 	if err := in.prepareFast(); err != nil {
 		return nil, err
 	}
-	if in.fast.run == nil {
-		p, err := in.yi.Compile(argName + ".Run()")
-		if err != nil {
-			return nil, err
-		}
-		in.fast.run = p
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st := &callState{fn: fn, args: vals, started: make(chan struct{}), released: make(chan struct{}), cancel: cancel}
-	in.fast.call = st
-	in.evalCtx = ctx // contained calls (http.Serve) stop with it
-	finished := make(chan struct{})
-	watched := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(watched)
-		select {
-		case <-st.started:
-			st.stop()
-		case <-finished:
-		}
-	})
-	_, err := in.yi.ExecuteWithContext(runCtx, in.fast.run)
-	close(st.released)
-	close(finished)
-	if !stop() {
-		<-watched
-	}
+	prog, err := in.yi.Compile(argName + ".Serve()")
 	if err != nil {
-		if runCtx.Err() != nil && errors.Is(err, runCtx.Err()) {
-			// Stopped: the execution's goroutine may still be unwinding.
-			in.abandoned = true
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr
-			}
-			return nil, err
-		}
-		var p interp.Panic
-		if errors.As(err, &p) {
-			return nil, &PanicError{Value: p.Value, Stack: p.Stack}
-		}
 		return nil, err
 	}
-	return st.out, st.err
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &callServer{reqs: make(chan *callState), quit: make(chan struct{}), cancel: cancel,
+		released: make(chan struct{}), exited: make(chan struct{})}
+	in.fast.srv = srv
+	go func() {
+		defer close(srv.exited)
+		_, srv.err = in.yi.ExecuteWithContext(ctx, prog)
+		close(srv.released)
+		cancel()
+	}()
+	return srv, nil
+}
+
+// serve is __args.Serve, on the execution's goroutine. After a
+// cancellation it returns only once ExecuteWithContext has returned:
+// yaegi's ExecuteWithContext writes its named results both when it returns
+// on cancellation and when its goroutine's Execute ends, and this orders
+// the two writes.
+func (in *Interp) serve() {
+	srv := in.fast.srv // written before the execution started
+	for {
+		select {
+		case st := <-srv.reqs:
+			out, err := callHost(st.fn, st.args)
+			st.mu.Lock()
+			st.finished = true
+			cancelled := st.cancelled
+			st.mu.Unlock()
+			if cancelled {
+				<-srv.released
+				return
+			}
+			st.out, st.err = out, err
+			close(st.done)
+		case <-srv.quit:
+			return
+		}
+	}
+}
+
+// closeServer stops the call server of an interpreter that will not be
+// used again, and waits for it. An abandoned interpreter's has stopped.
+func (in *Interp) closeServer() {
+	in.mu.Lock()
+	srv := in.fast.srv
+	in.fast.stopped = true
+	in.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	select {
+	case <-srv.released:
+	default:
+		close(srv.quit)
+	}
+	<-srv.exited
+}
+
+// callCancellable hands the call to the interpreter's call server (in.mu
+// held) and waits for it, or for ctx: a call not yet taken is withdrawn,
+// one running is stopped with its interpreter, which is abandoned.
+func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []reflect.Value) ([]any, error) {
+	srv := in.fast.srv
+	if in.fast.stopped {
+		return nil, ErrAbandoned
+	}
+	if srv == nil {
+		var err error
+		if srv, err = in.startServer(); err != nil {
+			return nil, err
+		}
+	}
+	st := &callState{fn: fn, args: vals, done: make(chan struct{})}
+	in.evalCtx = ctx // contained calls (http.Serve) stop with it
+	select {
+	case srv.reqs <- st:
+	case <-srv.exited:
+		in.abandoned = true // the execution failed: srv.err says why
+		return nil, fmt.Errorf("repl: call server: %v", srv.err)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-st.done:
+		return st.out, st.err
+	case <-ctx.Done():
+	}
+	st.mu.Lock()
+	finished := st.finished
+	if !finished {
+		st.cancelled = true
+		srv.cancel()
+	}
+	st.mu.Unlock()
+	if finished {
+		<-st.done
+		return st.out, st.err
+	}
+	in.abandoned = true
+	in.fast.stopped = true
+	<-srv.exited // prompt: ExecuteWithContext returns on cancellation; Serve's goroutine unwinds on its own
+	return nil, ctx.Err()
 }
 
 // Assign sets the package-level variable name to v, through a program

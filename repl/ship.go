@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/token"
 	"reflect"
 	"strconv"
 	"strings"
@@ -152,9 +153,12 @@ func (in *Interp) ship(src, names string, vals ...any) Bundle {
 // variables names have the values vals. Variables that only the session
 // declarations use are taken from the last snapshot.
 func (t *declTable) bundle(src string, names []string, vals []any) (Bundle, error) {
-	expr, err := parser.ParseExpr(src)
-	if err != nil {
-		return Bundle{}, shipErrorf("%v", err)
+	var expr ast.Expr = ast.NewIdent(src) // a session function's name (rpc): no parse
+	if !token.IsIdentifier(src) {
+		var err error
+		if expr, err = parser.ParseExpr(src); err != nil {
+			return Bundle{}, shipErrorf("%v", err)
+		}
 	}
 	if len(names) != len(vals) {
 		return Bundle{}, shipErrorf("%d captured names for %d values", len(names), len(vals))

@@ -181,7 +181,7 @@ func ConvertArg(a any, t reflect.Type) (reflect.Value, error) {
 		r.Set(v)
 		return r, nil
 	}
-	bad := fmt.Errorf("got %s %s, want %s", v.Type(), Format(a), t)
+	bad := func() error { return fmt.Errorf("got %s %s, want %s", v.Type(), Format(a), t) } // made only on failure: a call converts every argument
 	vk, tk := v.Kind(), t.Kind()
 	switch {
 	case numeric(vk) && numeric(tk):
@@ -216,12 +216,12 @@ func ConvertArg(a any, t reflect.Type) (reflect.Value, error) {
 		}
 		return r, nil
 	}
-	return reflect.Value{}, bad
+	return reflect.Value{}, bad()
 }
 
 func numeric(k reflect.Kind) bool { return k >= reflect.Int && k <= reflect.Float64 }
 
-func convertNumber(v reflect.Value, t reflect.Type, bad error) (reflect.Value, error) {
+func convertNumber(v reflect.Value, t reflect.Type, bad func() error) (reflect.Value, error) {
 	r := reflect.New(t).Elem()
 	var f float64
 	switch {
@@ -243,10 +243,10 @@ func convertNumber(v reflect.Value, t reflect.Type, bad error) (reflect.Value, e
 		case !v.CanUint() && f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64:
 			i = int64(f)
 		default:
-			return reflect.Value{}, bad
+			return reflect.Value{}, bad()
 		}
 		if r.OverflowInt(i) {
-			return reflect.Value{}, bad
+			return reflect.Value{}, bad()
 		}
 		r.SetInt(i)
 	case r.CanUint():
@@ -259,15 +259,15 @@ func convertNumber(v reflect.Value, t reflect.Type, bad error) (reflect.Value, e
 		case !v.CanInt() && f >= 0 && f == math.Trunc(f) && f < math.MaxUint64:
 			u = uint64(f)
 		default:
-			return reflect.Value{}, bad
+			return reflect.Value{}, bad()
 		}
 		if r.OverflowUint(u) {
-			return reflect.Value{}, bad
+			return reflect.Value{}, bad()
 		}
 		r.SetUint(u)
 	default:
 		if r.OverflowFloat(f) {
-			return reflect.Value{}, bad
+			return reflect.Value{}, bad()
 		}
 		r.SetFloat(f)
 	}
