@@ -92,4 +92,17 @@
 // "undefined: name"; a session variable that a failed snippet declared
 // again gets its value back (yaegi zeroes it when it compiles the
 // declaration).
+//
+// # Remote shells
+//
+// gonode --remsh NODE reads and gathers snippets on this terminal (Shell
+// with its Eval hook) and has each evaluated on NODE, in a session of its
+// own there: a Runtime sharing NODE's node, with its own Session, shell
+// process and history, whose output streams to a process on the remsh
+// node. The server side is four functions called by rpc (remsh.Open, Eval,
+// Complete, Close: remote_server.go), which every gonode node serves and
+// a Go program that starts its node with dist.Start adds with
+// ServeRemoteShell; no wire message of its own. A cancelled rpc cancels
+// the snippet, and a session ends when its client's output process or
+// node goes (a monitor).
 package repl

@@ -61,6 +61,7 @@ type remoteClient struct {
 	out, errw, async swapWriter // where the session's streams go; set once the terminal is
 	exited           string     // the last snippet's "** (EXIT) ...": the shell loop's only
 	downCode         atomic.Int32
+	leaving          atomic.Bool // quit() or node.Halt() ended the session: the target going down is expected
 }
 
 // remoteMain runs a remote shell on cfg.Remsh and returns the exit code:
@@ -159,7 +160,7 @@ func (c *remoteClient) print(p *proc.Process, msg any) {
 			return
 		}
 	case dist.NodeDown:
-		if m.Node == c.target {
+		if m.Node == c.target && !c.leaving.Load() {
 			fmt.Fprintf(&c.errw, "** node %s down: %s; the remote shell is over\n", m.Node, m.Reason)
 			c.downCode.Store(ExitFailed)
 			c.rt.halt()
@@ -190,6 +191,7 @@ func (c *remoteClient) eval(ctx context.Context, src string) (Result, error) {
 	}
 	c.exited = r.Exited
 	if r.Quit {
+		c.leaving.Store(true)
 		c.rt.halt()
 	}
 	return r.result()

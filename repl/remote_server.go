@@ -268,6 +268,7 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 			fail("node.Halt: %s cannot be halted from a remote shell", n.Name())
 		}
 		halt()
+		rt.halt() // and the session ends: its node is going
 	})
 	sess, err := NewSession(Options{
 		Exports: exports, Prelude: prelude, ShipCalls: shipCalls,
