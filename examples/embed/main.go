@@ -6,7 +6,9 @@
 //     gonode --sname c@localhost --cookie secret -e 'rpc("svc@localhost", "Fib", 25)'
 //   - as a package, mathx, for the node's interpreters (yaegi symbols,
 //     generated below): a function literal spawned on the node calls
-//     mathx.Fib as compiled code, and rpc(node, "mathx.Fib", 25) works too.
+//     mathx.Fib as compiled code, and rpc(node, "mathx.Fib", 25) works too;
+//     so does a remote shell, gonode --remsh svc@localhost --cookie secret,
+//     whose snippets run on the node.
 //
 // It serves headless until SIGINT or SIGTERM, then stops the node and
 // returns once the node's goroutines have ended:
