@@ -150,6 +150,10 @@ type watchMsg struct {
 	out     proc.Pid
 }
 
+// unwatchMsg asks the watcher to drop its monitor of an ended session's
+// client, which may live on (a program opening one session after another).
+type unwatchMsg proc.Ref
+
 // watch is the watcher process: it monitors each session's client, and
 // ends the session when the client's output process exits or its node
 // goes (the monitor fires with :noconnection). Its map is its own.
@@ -158,10 +162,16 @@ func (s *RemoteShells) watch(p *proc.Process, msg any) {
 	case watchMsg:
 		ref := p.Monitor(m.out)
 		s.mu.Lock()
-		if rs := s.sessions[m.session]; rs != nil {
+		rs := s.sessions[m.session]
+		if rs != nil {
 			rs.monitor = ref
 		}
 		s.mu.Unlock()
+		if rs == nil {
+			p.Demonitor(ref, true) // ended already
+		}
+	case unwatchMsg:
+		p.Demonitor(proc.Ref(m), true)
 	case proc.DownMsg:
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -288,6 +298,7 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 		return nil, err
 	}
 	rt.shellP = p
+	rt.watchShell(p) // replaced at once if it dies between snippets, as the local shell's is
 	return &remoteSession{ref: n.MakeRef(), peer: out.Node, out: out, rt: rt}, nil
 }
 
@@ -296,13 +307,18 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 func (s *RemoteShells) end(ref proc.Ref, reason any) bool {
 	s.mu.Lock()
 	rs := s.sessions[ref]
+	var monitor proc.Ref
 	if rs != nil {
 		delete(s.sessions, ref)
 		s.release(rs.peer)
+		monitor = rs.monitor // zero if the watcher has not set it yet: it drops it then
 	}
 	s.mu.Unlock()
 	if rs == nil {
 		return false
+	}
+	if !monitor.IsZero() {
+		_ = s.d.Proc().Send(s.watcher, unwatchMsg(monitor))
 	}
 	rs.rt.cancel()
 	rs.evalMu.Lock() // the snippet running, if any, ends: its context is cancelled

@@ -65,6 +65,7 @@ func (s *RemoteShells) eval(ctx context.Context, ref proc.Ref, src string) (map[
 	rt := rs.rt
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(rt.ctx, cancel)
+	rt.snippetStarted() // a death of its shell process now is this snippet's failure (shellExited)
 	rt.evalCtx.Store(&ctx)
 	rt.inSnippet.Store(true)
 	res, err := rt.session.Eval(ctx, src)
