@@ -83,6 +83,7 @@ type remoteSession struct {
 	rt   *Runtime // the session's own: shell process, interpreter, history
 
 	monitor proc.Ref // guarded by RemoteShells.mu: the watcher's monitor of out
+	notices proc.Pid // prints node up/down notices when the session turns them on
 
 	evalMu sync.Mutex // one snippet at a time; held by close until the snippet running ends
 }
@@ -223,7 +224,7 @@ func (s *RemoteShells) open(out proc.Pid) (proc.Ref, error) {
 	defer s.mu.Unlock()
 	if err == nil && s.closed {
 		err = fmt.Errorf("%s no longer serves remote shells", s.d.Name())
-		rs.rt.cancel()
+		rs.stop(s.d, proc.Shutdown)
 	}
 	if err != nil {
 		s.release(peer)
@@ -234,7 +235,7 @@ func (s *RemoteShells) open(out proc.Pid) (proc.Ref, error) {
 	if serr := s.d.Proc().Send(s.watcher, watchMsg{session: rs.ref, out: out}); serr != nil {
 		delete(s.sessions, rs.ref)
 		s.release(peer)
-		rs.rt.cancel()
+		rs.stop(s.d, proc.Shutdown)
 		return proc.Ref{}, serr
 	}
 	return rs.ref, nil
@@ -299,7 +300,17 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 	}
 	rt.shellP = p
 	rt.watchShell(p) // replaced at once if it dies between snippets, as the local shell's is
-	return &remoteSession{ref: n.MakeRef(), peer: out.Node, out: out, rt: rt}, nil
+	// nodeNotices(true) in the session prints node up/down notices there
+	// (off at first: node2's own terminal has them).
+	notices, err := n.SpawnHandler(rt.printNotice, proc.SpawnOptions{Label: "node notices for the remote shell of " + out.Node})
+	if err != nil {
+		rt.cancel()
+		rt.wg.Wait() // watchShell's goroutine
+		p.Exit(proc.Shutdown)
+		return nil, err
+	}
+	s.d.MonitorNodes(notices, true, true)
+	return &remoteSession{ref: n.MakeRef(), peer: out.Node, out: out, rt: rt, notices: notices}, nil
 }
 
 // end closes a session: it cancels the snippet running and the session's
@@ -320,16 +331,7 @@ func (s *RemoteShells) end(ref proc.Ref, reason any) bool {
 	if !monitor.IsZero() {
 		_ = s.d.Proc().Send(s.watcher, unwatchMsg(monitor))
 	}
-	rs.rt.cancel()
-	rs.evalMu.Lock() // the snippet running, if any, ends: its context is cancelled
-	defer rs.evalMu.Unlock()
-	rs.rt.wg.Wait()
-	rs.rt.shellMu.Lock()
-	p := rs.rt.shellP
-	rs.rt.shellMu.Unlock()
-	if p != nil && p.Alive() {
-		p.Exit(reason) // evalMu held: nothing else drives it
-	}
+	rs.stop(s.d, reason)
 	return true
 }
 

@@ -3,10 +3,12 @@ package repl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/traefik/yaegi/interp"
 
+	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
 )
 
@@ -75,13 +77,18 @@ func (s *RemoteShells) eval(ctx context.Context, ref proc.Ref, src string) (map[
 	cancel()
 	var r evalReply
 	switch {
+	case err != nil && rt.ctx.Err() != nil:
+		// Ended by the session's end, not by the client's Ctrl-C.
+		r.Failure = FormatError(shellError{fmt.Errorf("the remote shell session on %s was closed (the node is stopping)", s.d.Name())})
 	case err != nil:
 		r.Failure = FormatError(err)
 	default:
 		rt.record(res)
 		r.Value, r.IsError, r.Declared = res.String(), res.IsError(), res.Declared
 	}
-	r.Notice = res.Notice
+	if rt.ctx.Err() == nil {
+		r.Notice = res.Notice // not "interrupted: shell interpreter rebuilt" for a session that ended
+	}
 	if cerr := rt.shellExited(); cerr != nil {
 		r.Exited = FormatError(cerr)
 	}
@@ -211,4 +218,21 @@ func (em *embedding) packages() interp.Exports {
 		return nil
 	}
 	return em.exports
+}
+
+// stop cancels the session's snippet and tasks, waits for them and for
+// its goroutines, and ends its processes, the shell's with reason.
+func (rs *remoteSession) stop(d *dist.Node, reason any) {
+	rs.rt.cancel()
+	d.MonitorNodes(rs.notices, false, false)
+	_ = d.Proc().Exit(rs.notices, proc.Kill)
+	rs.evalMu.Lock() // the snippet running, if any, ends: its context is cancelled
+	defer rs.evalMu.Unlock()
+	rs.rt.wg.Wait()
+	rs.rt.shellMu.Lock()
+	p := rs.rt.shellP
+	rs.rt.shellMu.Unlock()
+	if p != nil && p.Alive() {
+		p.Exit(reason) // evalMu held: nothing else drives it
+	}
 }
