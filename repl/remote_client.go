@@ -95,7 +95,9 @@ func attach(ctx context.Context, cfg Config) (*remoteClient, int) {
 		var d *dist.Node
 		d, err = dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: true, TickTime: cfg.TickTime, Transport: transport,
-			StartPortMapper: cfg.StartPortMapper,
+			// No port-mapper daemon: with none running there is no node
+			// to attach to, and a remsh node should leave nothing behind.
+			StartPortMapper: nil,
 			Logf:            func(format string, args ...any) { fmt.Fprintf(&c.errw, "gonode: "+format+"\n", args...) },
 		})
 		if d != nil {

@@ -93,9 +93,10 @@ type remoteSession struct {
 // funcs, which must be d's function table (dist.Config.Functions, or one
 // it consults). Each session evaluates snippets on d in an interpreter of
 // its own, as a process of its own (self()), and sends what it prints to
-// the client's terminal. Close ends every session; so does stopping d.
-// A gonode node serves remote shells already; a Go program that embeds a
-// node calls this to allow them.
+// the client's terminal. Close ends every session and waits for what
+// they run; call it before stopping d. A gonode node, and one started
+// with Embed, serves remote shells already; a Go program that starts its
+// node with dist.Start calls this to allow them.
 func ServeRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions) (*RemoteShells, error) {
 	return serveRemoteShell(d, funcs, opts, nil)
 }
@@ -157,7 +158,7 @@ type unwatchMsg proc.Ref
 
 // watch is the watcher process: it monitors each session's client, and
 // ends the session when the client's output process exits or its node
-// goes (the monitor fires with :noconnection). Its map is its own.
+// goes (the monitor fires with :noconnection).
 func (s *RemoteShells) watch(p *proc.Process, msg any) {
 	switch m := msg.(type) {
 	case watchMsg:
