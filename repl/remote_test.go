@@ -32,8 +32,11 @@ func newRemshClient(t *testing.T, name, target string) *remshClient {
 	t.Cleanup(func() { d.Close() })
 	c := &remshClient{t: t, d: d, target: target}
 	c.outPid, err = d.Proc().SpawnHandler(func(_ *proc.Process, msg any) {
-		if m, ok := msg.([]any); ok && len(m) == 3 && m[0] == remshTag {
+		if m, ok := msg.([]any); ok && len(m) == 3 && (m[0] == remshTag || m[0] == outputTag) {
 			c.mu.Lock()
+			if m[0] == outputTag { // a process's on another node, as to a group leader
+				c.out.WriteString("[" + m[1].(string) + "] ")
+			}
 			c.out.WriteString(m[2].(string))
 			c.mu.Unlock()
 		}
@@ -115,7 +118,15 @@ func TestRemoteShellSessions(t *testing.T) {
 		defer c.mu.Unlock()
 		return c.out.String() == "printed there\n"
 	})
-	if len(node2.rt.dist.Nodes()) != 0 {
+	// A process the session spawns on a third node prints here too.
+	startShell(t, "rs3@localhost", port)
+	c.must(ref, `spawn("rs3@localhost", func() { fmt.Println("from", nodeName()) }) != self()`, "true")
+	waitUntil(t, "the third node's output comes", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return strings.HasSuffix(c.out.String(), "[rs3@localhost] from rs3@localhost\n")
+	})
+	if got := node2.rt.dist.Nodes(); len(got) != 1 || got[0] != "rs3@localhost" { // the remsh node is hidden
 		t.Fatalf("the remsh node is listed: %v", node2.rt.dist.Nodes())
 	}
 
