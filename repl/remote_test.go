@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -213,5 +214,33 @@ func TestServeRemoteShellEmbedded(t *testing.T) {
 	}
 	if _, err := c.open(); err == nil {
 		t.Fatal("a session after Close")
+	}
+}
+
+// The remsh node's generated name: on the target's host when that is the
+// loopback, else on this machine's host name of the target's kind.
+func TestRemshName(t *testing.T) {
+	host, _ := os.Hostname()
+	short, _, _ := strings.Cut(host, ".")
+	for target, wantHost := range map[string]string{
+		"node2@localhost":        "localhost",
+		"node2@127.0.0.1":        "127.0.0.1",
+		"node2@somehost":         short,
+		"node2@host.example.com": host,
+		"node2@10.1.2.3":         host,
+	} {
+		name, err := RemshName(target)
+		alive, h, _ := strings.Cut(name, "@")
+		if err != nil || !strings.HasPrefix(alive, "remsh_") || len(alive) != len("remsh_")+8 || h != wantHost {
+			t.Errorf("RemshName(%q) = %q, %v; want remsh_<8 hex>@%s", target, name, err, wantHost)
+		}
+	}
+	if _, err := RemshName("node2"); err == nil {
+		t.Error("RemshName of a name without a host")
+	}
+	a, _ := RemshName("n@localhost")
+	b, _ := RemshName("n@localhost")
+	if a == b {
+		t.Errorf("two remsh names alike: %s", a)
 	}
 }
