@@ -57,11 +57,11 @@ var poolMaxPerKey = max(4, runtime.GOMAXPROCS(0))
 type interpPool struct {
 	builds atomic.Int64 // interpreters built for the pool, for tests and figures
 
-	mu    sync.Mutex            // guards the fields below
-	sets  map[string]*poolSet   // key -> idle interpreters; no empty set is kept
-	tags  map[string]string     // function name -> the key it was last resolved to
-	idle  int                   // idle interpreters in all sets
-	clock uint64                // counts puts, for eviction of the least recently used
+	mu    sync.Mutex          // guards the fields below
+	sets  map[string]*poolSet // key -> idle interpreters; no empty set is kept
+	tags  map[string]string   // function name -> the key it was last resolved to
+	idle  int                 // idle interpreters in all sets
+	clock uint64              // counts puts, for eviction of the least recently used
 }
 
 type poolSet struct {
@@ -73,7 +73,7 @@ type poolSet struct {
 type pooled struct {
 	key, tag string
 	in       *Interp
-	fn       *Func        // the loaded function, bound in in
+	fn       *Func         // the loaded function, bound in in
 	out      *switchWriter // in's stdout: each use says where its output goes
 	// A Bundle's captured values are read through caps (one getter each,
 	// capture i under captured.G<i>); names are the captured variables.
