@@ -2,9 +2,15 @@ package repl
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/gonode/gonode/internal/testport"
 )
 
 // BenchmarkNewInterp measures an interpreter with the standard library, the
@@ -136,5 +142,57 @@ func BenchmarkShellEval(b *testing.B) {
 		if _, err := s.Eval(ctx, "f(2)"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkShellRPC is an rpc between two nodes in this process, over
+// loopback TCP, made from compiled Go (node1's dist.RPC): into a function
+// typed in node2's shell, and into strings.ToUpper on the same pair of
+// nodes. us/call-p50 is the median call; BEAM's :erpc.call is measured by
+// scripts/bench-shell.sh.
+func BenchmarkShellRPC(b *testing.B) {
+	port := testport.Port(b)
+	b.Setenv("ERL_EPMD_PORT", port)
+	node := func(name string) *Runtime {
+		rt, err := start(context.Background(), Config{NodeName: name, Cookie: "c", Stdin: os.Stdin,
+			Stdout: io.Discard, Stderr: io.Discard, TickTime: time.Minute}, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(rt.close)
+		return rt
+	}
+	n1, n2 := node("bench1@localhost"), node("bench2@localhost")
+	bg := context.Background()
+	if _, err := n2.session.Eval(bg, "func Sq(v int) int { return v * v }"); err != nil {
+		b.Fatal(err)
+	}
+	if err := n1.dist.Connect(bg, "bench2@localhost"); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		fn        string
+		arg, want any
+	}{{"strings.ToUpper", "hi", "HI"}, {"Sq", 5, int64(25)}} {
+		b.Run("fn="+c.fn, func(b *testing.B) {
+			call := func() {
+				if v, err := n1.dist.RPC(bg, "bench2@localhost", c.fn, c.arg); err != nil || fmt.Sprint(v) != fmt.Sprint(c.want) {
+					b.Fatalf("rpc %s: %v %v", c.fn, v, err)
+				}
+			}
+			for range 200 {
+				call()
+			}
+			samples := make([]time.Duration, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				t := time.Now()
+				call()
+				samples[i] = time.Since(t)
+			}
+			b.StopTimer()
+			slices.Sort(samples)
+			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds())/1e3, "us/call-p50")
+		})
 	}
 }

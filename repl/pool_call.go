@@ -22,18 +22,22 @@ import (
 // race with yaegi's own bookkeeping.
 //
 // So an interpreter that takes cancellable calls runs one long execution,
-// of __args.Serve(), a host function that makes the calls handed to it,
-// one at a time, through reflect. Cancelling a call cancels that
-// execution: the interpreter stops and is abandoned. A call costs two
-// channel hand-offs to a goroutine whose stack has already grown; an
-// execution per call (ExecuteWithContext starts a goroutine each time, and
-// growing its stack to yaegi's depth dominated) cost 10 us more.
+// of __args.Serve(), a host function that only waits: the interpreter's
+// call server. Its run id is the one the interpreter's function values
+// carry (their frames take it from the top-level frame they were made in,
+// which every execution resets to the current id), so a call made through
+// reflect on the caller's goroutine stops when that execution is
+// cancelled, as code of the execution itself would; its channel operations
+// wake on that execution's done channel. The call costs a reflect call
+// and a context.AfterFunc; cancelling it cancels the call server, and the
+// interpreter is abandoned. An execution per call cost 10 us more (a
+// goroutine each time, whose stack grows to yaegi's depth), and handing
+// each call to the server's goroutine 5 us more (two wake-ups).
 
 // fastPaths are an interpreter's precompiled programs and its call
 // server; guarded by Interp.mu.
 type fastPaths struct {
 	srv     *callServer // set once, at the first cancellable call
-	stopped bool        // srv is stopped: no call may start
 	assigns map[string]*assignProg
 	nset    int  // getters exported under argPath so far
 	ready   bool // argName is imported
@@ -41,28 +45,37 @@ type fastPaths struct {
 
 // callServer is the execution of __args.Serve() in one interpreter. It is
 // owned by the interpreter: stopped by closeServer (its pool drops it) or
-// by a cancellation (the interpreter is abandoned).
+// cancelled with a call (the interpreter is abandoned), never both.
 type callServer struct {
-	reqs     chan *callState
+	ready    chan struct{} // closed by Serve: the execution runs
 	quit     chan struct{} // closed by closeServer: Serve returns
-	cancel   context.CancelFunc
 	released chan struct{} // closed once ExecuteWithContext has returned
 	exited   chan struct{} // closed when the goroutine running the execution ends
 	err      error         // the execution's error; read after exited
+
+	mu     sync.Mutex         // guards the fields below
+	state  int                // serverRunning, serverQuitting or serverCancelled
+	cancel context.CancelFunc // cancels the execution: the interpreter stops
+	ctx    context.Context    // the execution's
 }
 
-// callState is one call: written by the caller before it is handed to
-// Serve, and read by the caller after done is closed.
-type callState struct {
-	fn   reflect.Value
-	args []reflect.Value
-	done chan struct{}
-	out  []any
-	err  error
+const (
+	serverRunning = iota
+	serverQuitting
+	serverCancelled
+)
 
-	mu        sync.Mutex // guards the fields below
-	finished  bool       // Serve has made the call: too late to cancel
-	cancelled bool       // the execution was cancelled while the call ran
+// stop cancels the execution, unless closeServer came first; it reports
+// whether it did.
+func (srv *callServer) stop() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.state != serverRunning {
+		return false
+	}
+	srv.state = serverCancelled
+	srv.cancel()
+	return true
 }
 
 // assignProg assigns a package-level variable the value of slot.
@@ -86,7 +99,8 @@ func (in *Interp) prepareFast() error {
 	return nil
 }
 
-// startServer starts the call server (in.mu held).
+// startServer starts the call server and waits until it runs (in.mu
+// held).
 func (in *Interp) startServer() (*callServer, error) {
 	if err := in.prepareFast(); err != nil {
 		return nil, err
@@ -96,8 +110,8 @@ func (in *Interp) startServer() (*callServer, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &callServer{reqs: make(chan *callState), quit: make(chan struct{}), cancel: cancel,
-		released: make(chan struct{}), exited: make(chan struct{})}
+	srv := &callServer{ready: make(chan struct{}), quit: make(chan struct{}), released: make(chan struct{}),
+		exited: make(chan struct{}), cancel: cancel, ctx: ctx}
 	in.fast.srv = srv
 	go func() {
 		defer close(srv.exited)
@@ -105,33 +119,27 @@ func (in *Interp) startServer() (*callServer, error) {
 		close(srv.released)
 		cancel()
 	}()
-	return srv, nil
+	select {
+	case <-srv.ready:
+		return srv, nil
+	case <-srv.exited:
+		in.abandoned = true
+		return nil, fmt.Errorf("repl: call server: %v", srv.err)
+	}
 }
 
-// serve is __args.Serve, on the execution's goroutine. After a
+// serve is __args.Serve, on the execution's goroutine: it waits. After a
 // cancellation it returns only once ExecuteWithContext has returned:
 // yaegi's ExecuteWithContext writes its named results both when it returns
 // on cancellation and when its goroutine's Execute ends, and this orders
 // the two writes.
 func (in *Interp) serve() {
 	srv := in.fast.srv // written before the execution started
-	for {
-		select {
-		case st := <-srv.reqs:
-			out, err := callHost(st.fn, st.args)
-			st.mu.Lock()
-			st.finished = true
-			cancelled := st.cancelled
-			st.mu.Unlock()
-			if cancelled {
-				<-srv.released
-				return
-			}
-			st.out, st.err = out, err
-			close(st.done)
-		case <-srv.quit:
-			return
-		}
+	close(srv.ready)
+	select {
+	case <-srv.quit:
+	case <-srv.ctx.Done():
+		<-srv.released
 	}
 }
 
@@ -140,62 +148,60 @@ func (in *Interp) serve() {
 func (in *Interp) closeServer() {
 	in.mu.Lock()
 	srv := in.fast.srv
-	in.fast.stopped = true
 	in.mu.Unlock()
 	if srv == nil {
 		return
 	}
-	select {
-	case <-srv.released:
-	default:
+	srv.mu.Lock()
+	if srv.state == serverRunning {
+		srv.state = serverQuitting
 		close(srv.quit)
 	}
+	srv.mu.Unlock()
 	<-srv.exited
 }
 
-// callCancellable hands the call to the interpreter's call server (in.mu
-// held) and waits for it, or for ctx: a call not yet taken is withdrawn,
-// one running is stopped with its interpreter, which is abandoned.
+// callCancellable calls fn through reflect on this goroutine (in.mu held),
+// under the interpreter's call server: when ctx ends first, the server is
+// cancelled, which stops the call at its next step, and the interpreter
+// is abandoned.
 func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []reflect.Value) ([]any, error) {
 	srv := in.fast.srv
-	if in.fast.stopped {
-		return nil, ErrAbandoned
-	}
 	if srv == nil {
 		var err error
 		if srv, err = in.startServer(); err != nil {
 			return nil, err
 		}
 	}
-	st := &callState{fn: fn, args: vals, done: make(chan struct{})}
+	srv.mu.Lock()
+	state := srv.state
+	srv.mu.Unlock()
+	if state != serverRunning {
+		return nil, ErrAbandoned
+	}
 	in.evalCtx = ctx // contained calls (http.Serve) stop with it
-	select {
-	case srv.reqs <- st:
-	case <-srv.exited:
-		in.abandoned = true // the execution failed: srv.err says why
-		return nil, fmt.Errorf("repl: call server: %v", srv.err)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	finished := make(chan struct{})
+	watched := make(chan struct{})
+	var cancelled bool // written by the AfterFunc, read after it ended
+	stop := context.AfterFunc(ctx, func() {
+		defer close(watched)
+		select {
+		case <-finished:
+		default:
+			cancelled = srv.stop()
+		}
+	})
+	out, err := callHost(fn, vals)
+	close(finished)
+	if stop() {
+		return out, err // ctx did not end during the call
 	}
-	select {
-	case <-st.done:
-		return st.out, st.err
-	case <-ctx.Done():
-	}
-	st.mu.Lock()
-	finished := st.finished
-	if !finished {
-		st.cancelled = true
-		srv.cancel()
-	}
-	st.mu.Unlock()
-	if finished {
-		<-st.done
-		return st.out, st.err
+	<-watched
+	if !cancelled {
+		return out, err // it ended after the call
 	}
 	in.abandoned = true
-	in.fast.stopped = true
-	<-srv.exited // prompt: ExecuteWithContext returns on cancellation; Serve's goroutine unwinds on its own
+	<-srv.exited // prompt: ExecuteWithContext returns on cancellation
 	return nil, ctx.Err()
 }
 

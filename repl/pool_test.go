@@ -234,3 +234,26 @@ func TestResetSource(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolCancelStopsChannelReceive: a call blocked on an interpreted
+// channel is woken by the cancellation, as one in an evaluation is.
+func TestPoolCancelStopsChannelReceive(t *testing.T) {
+	h := newHost()
+	s := newTestSession(t, h)
+	runSteps(t, s, []step{{src: "func Block() int { ch := make(chan int); Started(); return <-ch }"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Call(ctx, "Block")
+		done <- err
+	}()
+	<-h.started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Block: %v", err)
+	}
+	runSteps(t, s, []step{{src: "func G() int { return 7 }"}})
+	if got := callOne(t, s, "G"); got != 7 {
+		t.Errorf("G() = %v", got)
+	}
+}
