@@ -126,7 +126,7 @@ func (p *interpPool) get(key, tag string) *pooled {
 // dropped: its call server is stopped, and the garbage collector frees the
 // rest.
 func (p *interpPool) put(pi *pooled) {
-	if pi.broken || pi.in.Abandoned() {
+	if pi.broken || pi.in.Abandoned() || pi.in.serverStopped() {
 		pi.in.closeServer()
 		return
 	}

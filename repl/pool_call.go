@@ -143,6 +143,20 @@ func (in *Interp) serve() {
 	}
 }
 
+// serverStopped reports whether the call server was stopped or cancelled:
+// the interpreter cannot take cancellable calls any more.
+func (in *Interp) serverStopped() bool {
+	in.mu.Lock()
+	srv := in.fast.srv
+	in.mu.Unlock()
+	if srv == nil {
+		return false
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.state != serverRunning
+}
+
 // closeServer stops the call server of an interpreter that will not be
 // used again, and waits for it. An abandoned interpreter's has stopped.
 func (in *Interp) closeServer() {
@@ -165,10 +179,9 @@ func (in *Interp) closeServer() {
 // under the interpreter's call server: when ctx ends first, the server is
 // cancelled, which stops the call at its next step, and the interpreter
 // is abandoned.
-func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []reflect.Value) ([]any, error) {
+func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []reflect.Value) (out []any, err error) {
 	srv := in.fast.srv
 	if srv == nil {
-		var err error
 		if srv, err = in.startServer(); err != nil {
 			return nil, err
 		}
@@ -191,18 +204,22 @@ func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []
 			cancelled = srv.stop()
 		}
 	})
-	out, err := callHost(fn, vals)
-	close(finished)
-	if stop() {
-		return out, err // ctx did not end during the call
-	}
-	<-watched
-	if !cancelled {
-		return out, err // it ended after the call
-	}
-	in.abandoned = true
-	<-srv.exited // prompt: ExecuteWithContext returns on cancellation
-	return nil, ctx.Err()
+	// Deferred, because the call may not return: exit(reason) in a
+	// spawned process ends its goroutine (runtime.Goexit) after ending the
+	// process, which cancels ctx.
+	defer func() {
+		close(finished)
+		if stop() {
+			return // ctx did not end during the call
+		}
+		<-watched
+		if cancelled {
+			in.abandoned = true
+			<-srv.exited // prompt: ExecuteWithContext returns on cancellation
+			out, err = nil, ctx.Err()
+		}
+	}()
+	return callHost(fn, vals)
 }
 
 // Assign sets the package-level variable name to v, through a program
