@@ -311,5 +311,8 @@ func (rt *Runtime) close() {
 		cancel()
 	}
 	rt.wg.Wait()
+	if rt.session != nil {
+		rt.session.Close() // the idle pooled interpreters' call servers
+	}
 	otp.SetReporter(rt.node, nil)
 }

@@ -17,6 +17,14 @@ func callCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// poolSession is a test session whose pooled interpreters are stopped at
+// the end of the test.
+func poolSession(t *testing.T, h *host) *Session {
+	s := newTestSession(t, h)
+	t.Cleanup(s.Close)
+	return s
+}
+
 // callOne resolves name, calls it once and releases it, as an rpc does.
 func callOne(t *testing.T, s *Session, name string, args ...any) any {
 	t.Helper()
@@ -31,7 +39,7 @@ func callOne(t *testing.T, s *Session, name string, args ...any) any {
 }
 
 func TestPoolReusesInterpreter(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{{src: "func Sq(v int) int { return v * v }"}})
 	for i := 1; i <= 5; i++ {
 		if got := callOne(t, s, "Sq", i); got != i*i {
@@ -44,7 +52,7 @@ func TestPoolReusesInterpreter(t *testing.T) {
 }
 
 func TestPoolRedefinitionSeenByNextCall(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{
 		{src: "func Base() int { return 1 }"},
 		{src: "func F() int { return Base() * 10 }"},
@@ -65,7 +73,7 @@ func TestPoolRedefinitionSeenByNextCall(t *testing.T) {
 // variables are not seen by the next call, and each call sees the
 // session's current values.
 func TestPoolCallsAreIsolated(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{
 		{src: "count := 0"},
 		{src: "func Inc() int { count++; return count }"},
@@ -103,7 +111,7 @@ func take(t *testing.T, s *Session, name string, n int) {
 }
 
 func TestPoolPanicRetiresOnlyThatInterpreter(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{{src: `func F(n int) int { if n < 0 { panic("negative") }; return n }`}})
 	take(t, s, "F", 2)
 	if n := s.pool.idleCount(); n != 2 {
@@ -127,7 +135,7 @@ func TestPoolPanicRetiresOnlyThatInterpreter(t *testing.T) {
 
 func TestPoolCancelRetiresOnlyThatInterpreter(t *testing.T) {
 	h := newHost()
-	s := newTestSession(t, h)
+	s := poolSession(t, h)
 	runSteps(t, s, []step{{src: "func Spin(n int) int { for { Tick() }; return n }"}})
 	take(t, s, "Spin", 2)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -149,7 +157,7 @@ func TestPoolCancelRetiresOnlyThatInterpreter(t *testing.T) {
 // TestPoolConcurrentCalls runs calls at once (go test -race): each
 // interpreter serves one call at a time, and the idle ones stay bounded.
 func TestPoolConcurrentCalls(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{
 		{src: "k := 3"},
 		{src: "func Mul(v int) int { k = k * 1; return v * k }"},
@@ -188,7 +196,7 @@ func TestPoolConcurrentCalls(t *testing.T) {
 // its variables start from their initializers each time, and its output
 // goes to the writer of each use.
 func TestPoolSourceReuse(t *testing.T) {
-	s := newTestSession(t, newHost())
+	s := poolSession(t, newHost())
 	runSteps(t, s, []step{{src: "x := 5"}})
 	b, err := s.Bundle("func() int { x++; fmt.Println(x); return x }")
 	if err != nil {
@@ -239,7 +247,7 @@ func TestResetSource(t *testing.T) {
 // channel is woken by the cancellation, as one in an evaluation is.
 func TestPoolCancelStopsChannelReceive(t *testing.T) {
 	h := newHost()
-	s := newTestSession(t, h)
+	s := poolSession(t, h)
 	runSteps(t, s, []step{{src: "func Block() int { ch := make(chan int); Started(); return <-ch }"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -222,6 +222,12 @@ func (s *Session) NewWorker() (*Interp, error) {
 	return in, nil
 }
 
+// Close stops the interpreters the session keeps for rpcs and spawns
+// (each idle one has a goroutine waiting for calls). Functions in use are
+// not affected: their interpreters stop when released. The session may be
+// used afterwards.
+func (s *Session) Close() { s.pool.close() }
+
 // Bundle makes the Bundle of a function expression (a func literal, or the
 // name of a session function) as it stands now: the declarations it uses
 // and the snapshot values of the session variables it uses.
