@@ -171,6 +171,39 @@ func (t *ttyReader) Close() error {
 	return t.rl.Close()
 }
 
+// cancel ends a ReadLine running in another goroutine, which returns
+// io.EOF, as does every later one; Close still restores the terminal.
+// Safe from any goroutine: readline reads the terminal through in, whose
+// Close is made for that.
+func (t *ttyReader) cancel() { t.in.Close() }
+
+// cancelReadOn ends the input of lr once quit is closed: a ReadLine that
+// waits for a key returns io.EOF then, so that the shell loop ends and
+// restores the terminal (a peer's node.Halt, the node of a remote shell
+// going down). Input that cannot be cancelled (a pipe) is left alone.
+// stop ends the watch and waits for it.
+func cancelReadOn(lr LineReader, quit <-chan struct{}) (stop func()) {
+	t, ok := lr.(*ttyReader)
+	if !ok {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-quit:
+			t.cancel()
+		case <-done:
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
 // completer adapts a completion function to readline, which wants the
 // remainders of the candidates after the typed fragment.
 type completer func(line string, pos int) ([]string, int)

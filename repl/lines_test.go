@@ -222,3 +222,43 @@ func TestTTYReader(t *testing.T) {
 		t.Errorf("history file %q, %v", data, err)
 	}
 }
+
+// A ReadLine waiting for a key ends with io.EOF once the quit channel
+// given to cancelReadOn is closed (a peer's node.Halt), and Close then
+// restores the terminal without waiting for a key.
+func TestTTYReaderCancelledOnQuit(t *testing.T) {
+	tm, tty := newTerm(t)
+	raw := make(chan struct{}, 16)
+	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "p> ", onRaw: func() {
+		select {
+		case raw <- struct{}{}:
+		default:
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quit := make(chan struct{})
+	stop := cancelReadOn(lr, quit)
+	ch := make(chan error, 1)
+	go func() { _, err := lr.ReadLine(); ch <- err }()
+	<-raw
+	tm.waitFor(t, "p> ")
+	close(quit)
+	select {
+	case err := <-ch:
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("ReadLine after quit: %v, want io.EOF", err)
+		}
+	case <-time.After(10 * time.Second): // a failsafe, not a sleep
+		t.Fatal("ReadLine did not return after quit")
+	}
+	stop()
+	closed := make(chan struct{})
+	go func() { lr.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second): // a failsafe, not a sleep
+		t.Fatal("Close hung after the read was cancelled")
+	}
+}

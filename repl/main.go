@@ -247,6 +247,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			return ExitStartup
 		}
 		defer lr.Close()
+		defer cancelReadOn(lr, rt.quit)() // a peer's node.Halt ends the read, and the terminal is restored
 		sh.Lines = lr
 		sh.Out, sh.Err = lr.Stdout(), lr.Stdout()
 		if !cfg.Quiet {

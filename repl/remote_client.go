@@ -299,7 +299,8 @@ func (c *remoteClient) input(cfg Config, interactive bool) (LineReader, bool, st
 		if !cfg.Quiet {
 			c.async.set(lr.Stdout())
 		}
-		return lr, false, "", func() { lr.Close() }, nil
+		stop := cancelReadOn(lr, c.rt.quit) // the target going down ends the read: the terminal is restored
+		return lr, false, "", func() { stop(); lr.Close() }, nil
 	}
 	return NewPipeReader(cfg.Stdin, &c.out), false, "", func() {}, nil
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,37 +23,15 @@ func TestInteractiveRemoteShell(t *testing.T) {
 	home := t.TempDir()
 	port := testport.Port(t)
 	t.Cleanup(func() { stopPortMapper(t, port) }) // after both nodes are gone
-	env := append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port)
-	run := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(gonodeBinary(t), args...)
-		cmd.Env, cmd.Dir = env, home
-		return cmd
-	}
-
-	script := filepath.Join(home, "node2.gos")
-	if err := os.WriteFile(script, []byte("func Pythagoras(a, b int) int { return a*a + b*b }\n"+
-		"_ = os.WriteFile(\"node2.ready\", nil, 0o644)\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	node2 := run("--sname", "ptynode2@localhost", "--cookie", "c", "--no-halt", script)
-	var node2Out strings.Builder
-	node2.Stdout, node2.Stderr = &node2Out, &node2Out
-	if err := node2.Start(); err != nil {
-		t.Fatal(err)
-	}
+	node2, node2Out := startPeer(t, home, port, "ptynode2@localhost")
 	t.Cleanup(func() {
 		_ = node2.Process.Signal(os.Interrupt)
 		_ = node2.Wait()
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(home, "node2.ready")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node2 did not start:\n%s", node2Out.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition under a deadline
+	run := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(gonodeBinary(t), args...)
+		cmd.Env, cmd.Dir = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port), home
+		return cmd
 	}
 
 	tm := startTermPort(t, home, port, "--remsh", "ptynode2@localhost", "--cookie", "c")
@@ -88,6 +70,81 @@ func TestInteractiveRemoteShell(t *testing.T) {
 	}
 	out, err := run("--sname", "probe@localhost", "--cookie", "c", "-e", `rpc("ptynode2@localhost", "Pythagoras", 1, 1)`).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "2" {
-		t.Fatalf("node2 after the remote shell left: %v\n%s\nnode2:\n%s", err, out, node2Out.String())
+		t.Fatalf("node2 after the remote shell left: %v\n%s\nnode2:\n%s", err, out, node2Out)
+	}
+}
+
+// startPeer starts a gonode node named name in the background, with a
+// function Pythagoras, and waits until it serves.
+func startPeer(t *testing.T, home, port, name string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	ready := filepath.Join(home, name+".ready")
+	script := filepath.Join(home, name+".gos")
+	if err := os.WriteFile(script, []byte("func Pythagoras(a, b int) int { return a*a + b*b }\n"+
+		"_ = os.WriteFile("+strconv.Quote(ready)+", nil, 0o644)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gonodeBinary(t), "--sname", name, "--cookie", "c", "--no-halt", script)
+	cmd.Env, cmd.Dir = append(os.Environ(), "HOME="+home, "ERL_EPMD_PORT="+port), home
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd, out
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("%s did not start:\n%s", name, out)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition under a deadline
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a process's output, read while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer // guarded by mu
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The node attached to going away ends an interactive remote shell at
+// once, with exit code 1 and the reason: the read of the terminal is
+// cancelled, so the terminal is restored.
+func TestInteractiveRemoteShellNodeDown(t *testing.T) {
+	home := t.TempDir()
+	port := testport.Port(t)
+	t.Cleanup(func() { stopPortMapper(t, port) })
+	node2, _ := startPeer(t, home, port, "ptydown@localhost")
+	tm := startTermPort(t, home, port, "--remsh", "ptydown@localhost", "--cookie", "c")
+	at := tm.waitFor(0, `ptydown@localhost> `)
+	if err := node2.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = node2.Wait()
+	tm.waitFor(at, `\*\* node ptydown@localhost down: .*; the remote shell is over`)
+	select {
+	case <-tm.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the remote shell did not end:\n%s", tm.screen()[at:])
+	}
+	var ee *exec.ExitError
+	if err := tm.cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1", err)
 	}
 }
