@@ -235,10 +235,8 @@ func (rs *remoteSession) stop(d *dist.Node, reason any) {
 	if p != nil && p.Alive() {
 		p.Exit(reason) // evalMu held: nothing else drives it
 	}
-	// The idle interpreters the session's spawns gave back hold a call
-	// server each (pool.go): stop them. Processes the session spawned
-	// live on (as in Erlang, unless linked); an interpreter one gives back
-	// later stays idle, poolMaxIdle at most (the pool has no closed state
-	// yet).
-	rs.rt.session.pool.close()
+	// The idle interpreters the session's spawns gave back hold a
+	// goroutine each: stop them. Processes the session spawned live on,
+	// as in Erlang unless linked; theirs stop when released.
+	rs.rt.session.Close()
 }
