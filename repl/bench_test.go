@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/internal/testport"
 )
 
@@ -45,6 +46,7 @@ func BenchmarkNewInterp(b *testing.B) {
 // it. fn=strings.ToUpper is the same for a host function, the reference.
 func BenchmarkSessionCall(b *testing.B) {
 	s := newTestSession(b, newHost())
+	b.Cleanup(s.Close)
 	if _, err := s.Eval(context.Background(), "func Compute(n int) int { return n * 2 }"); err != nil {
 		b.Fatal(err)
 	}
@@ -146,10 +148,11 @@ func BenchmarkShellEval(b *testing.B) {
 }
 
 // BenchmarkShellRPC is an rpc between two nodes in this process, over
-// loopback TCP, made from compiled Go (node1's dist.RPC): into a function
-// typed in node2's shell, and into strings.ToUpper on the same pair of
-// nodes. us/call-p50 is the median call; BEAM's :erpc.call is measured by
-// scripts/bench-shell.sh.
+// loopback TCP, made from compiled Go (node1's dist.RPC, with the context
+// the shell's rpc helper passes): into a function typed in node2's shell,
+// and into strings.ToUpper on the same pair of nodes. us/call-p50 is the
+// median call. scripts/bench-shell.sh measures the same between two
+// gonode processes, from a shell script, beside BEAM's :erpc.call.
 func BenchmarkShellRPC(b *testing.B) {
 	port := testport.Port(b)
 	b.Setenv("ERL_EPMD_PORT", port)
@@ -170,13 +173,17 @@ func BenchmarkShellRPC(b *testing.B) {
 	if err := n1.dist.Connect(bg, "bench2@localhost"); err != nil {
 		b.Fatal(err)
 	}
+	// As the shell's rpc helper calls: with a context that can be
+	// cancelled, carrying the shell's group leader.
+	ctx, cancel := context.WithCancel(dist.WithGroupLeader(bg, n1.groupLeader))
+	defer cancel()
 	for _, c := range []struct {
 		fn        string
 		arg, want any
 	}{{"strings.ToUpper", "hi", "HI"}, {"Sq", 5, int64(25)}} {
 		b.Run("fn="+c.fn, func(b *testing.B) {
 			call := func() {
-				if v, err := n1.dist.RPC(bg, "bench2@localhost", c.fn, c.arg); err != nil || fmt.Sprint(v) != fmt.Sprint(c.want) {
+				if v, err := n1.dist.RPC(ctx, "bench2@localhost", c.fn, c.arg); err != nil || fmt.Sprint(v) != fmt.Sprint(c.want) {
 					b.Fatalf("rpc %s: %v %v", c.fn, v, err)
 				}
 			}

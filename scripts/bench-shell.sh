@@ -90,6 +90,7 @@ GOS
 	echo "-- compiled Go, and the call path in process (go test -bench 'Fib25|SessionCall' ./repl/)"
 	{
 		go test -run '^$' -bench 'SessionCall' -benchtime 5000x -count 3 ./repl/
+		go test -run '^$' -bench 'ShellRPC' -benchtime 3000x -count 3 ./repl/
 		go test -run '^$' -bench 'Fib25/go' -benchtime 200x -count 3 ./repl/
 		go test -run '^$' -bench 'Fib25/shell' -benchtime 3x -count 3 ./repl/
 	} | grep '^Benchmark' | tee "$dir/gotest.txt"
@@ -97,6 +98,7 @@ GOS
 	# The median over rounds of each figure (the last line of each name in a
 	# round is the measured one; the first rpc lines are warm-up).
 	med() { awk -v n="$1" '$1 == "RESULT" && $2 == n { v[n] = $3 } $1 == "RESULT" && $2 == "spawn-remote" { if (n in v) print v[n]; delete v }' "$2" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR+1)/2)] }'; }
+	gofm() { awk -v n="$1" '$1 ~ "^"n"-" { for (i = 3; i < NF; i++) if ($(i+1) == "us/call-p50") print $i }' "$dir/gotest.txt" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR+1)/2)] }'; }
 	gof() { awk -v n="$1" '$1 ~ "^"n"-" { print $3 }' "$dir/gotest.txt" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR+1)/2)] }'; }
 	row() { # label, gonode, beam, goal text, goal ratio
 		awk -v l="$1" -v g="$2" -v b="$3" -v gt="$4" -v goal="$5" 'BEGIN {
@@ -119,7 +121,8 @@ GOS
 	row "rpc into fib(25)" "$(med rpc-Fib "$dir/gonode.txt")" "$(med rpc-Fib "$dir/beam.txt")" "(report)" ""
 	echo
 	echo "compiled Go fib(25): $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkFib25/go)") us; shell fib(25) in process: $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkFib25/shell)") us;" \
-		"in-process call path (no network): strings.ToUpper $(gof 'BenchmarkSessionCall/fn=strings.ToUpper') ns, shell function $(gof 'BenchmarkSessionCall/fn=Compute') ns"
+		"in-process call path (no network): strings.ToUpper $(gof 'BenchmarkSessionCall/fn=strings.ToUpper') ns, shell function $(gof 'BenchmarkSessionCall/fn=Compute') ns;" \
+		"rpc between two nodes in one process from compiled Go, median: strings.ToUpper $(gofm 'BenchmarkShellRPC/fn=strings.ToUpper') us, shell function $(gofm 'BenchmarkShellRPC/fn=Sq') us"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
