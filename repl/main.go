@@ -78,6 +78,9 @@ func Main(ctx context.Context, cfg Config) int {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if IsTerminal(cfg.Stdin) {
+		defer saveTerminal(cfg.Stdin)()
+	}
 	if cfg.Remsh != "" {
 		return remoteMain(ctx, cfg)
 	}

@@ -1,8 +1,10 @@
 package repl
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -22,7 +24,18 @@ func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(inte
 	var evaluating atomic.Bool
 	done := make(chan int, 1)
 
-	go func() { done <- run(interrupts, &evaluating) }()
+	go func() {
+		defer func() {
+			// A bug in the shell itself: say so and end with a failure,
+			// through Main's deferred clean-up (the terminal's modes, the
+			// node), rather than die on this goroutine.
+			if r := recover(); r != nil {
+				fmt.Fprintf(os.Stderr, "gonode: internal error in the shell: %v\n%s", r, debug.Stack())
+				done <- ExitFailed
+			}
+		}()
+		done <- run(interrupts, &evaluating)
+	}()
 
 	code := -1
 	for code < 0 {

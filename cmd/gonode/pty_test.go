@@ -79,19 +79,7 @@ func startTermPort(t *testing.T, home, port string, args ...string) *term {
 		t.Fatal(err)
 	}
 	tm := &term{t: t, f: f, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(tm.done)
-		b := make([]byte, 4096)
-		for {
-			n, err := f.Read(b)
-			tm.mu.Lock()
-			tm.buf.Write(b[:n])
-			tm.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	go tm.copyOut()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -99,6 +87,21 @@ func startTermPort(t *testing.T, home, port string, args ...string) *term {
 		<-tm.done
 	})
 	return tm
+}
+
+// copyOut collects what the shell writes until the terminal closes.
+func (tm *term) copyOut() {
+	defer close(tm.done)
+	b := make([]byte, 4096)
+	for {
+		n, err := tm.f.Read(b)
+		tm.mu.Lock()
+		tm.buf.Write(b[:n])
+		tm.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
 }
 
 // screen returns what the shell printed, without escape sequences.
