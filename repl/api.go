@@ -146,7 +146,8 @@ Supervision (Elixir's Supervisor and DynamicSupervisor):
   startChild(sup, child), terminateChild(sup, id or pid), restartChild(sup, id), deleteChild(sup, id)
   help() / help(name)           this list / one helper: its signature, what it does, an example
                                 (help(spawn), help("rpc"))
-  quit()                        stop the node and leave the shell
+  quit()                        stop the node and leave the shell; in a remote shell (--remsh),
+                                leave it and the node runs on
 Functions declared in the shell (func Compute(v int) int {...}) can be called by other
 nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
 
