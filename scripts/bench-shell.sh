@@ -77,13 +77,15 @@ GOS
 		echo "-- round $r: gonode"
 		"$bin" --sname bsh2@localhost --cookie c --no-halt "$dir/setup.gos" >"$dir/node2.log" 2>&1 </dev/null &
 		pids+=($!)
-		"$bin" --sname bsh1@localhost --cookie c "$dir/bench.gos" | tee -a "$dir/gonode.txt"
+		"$bin" --sname bsh1@localhost --cookie c "$dir/bench.gos" | tee -a "$dir/gonode.txt" || echo "gonode round $r failed"
 		kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 		if command -v elixir >/dev/null; then
 			echo "-- round $r: BEAM"
-			elixir --sname bshb@localhost --cookie c scripts/bench-shell-beam.exs peer >"$dir/beam-peer.log" 2>&1 &
+			# New names each round: the last round's may still be registered.
+			elixir --sname "bshb$r@localhost" --cookie c scripts/bench-shell-beam.exs peer >"$dir/beam-peer$r.log" 2>&1 &
 			pids+=($!)
-			elixir --sname bsha@localhost --cookie c scripts/bench-shell-beam.exs main bshb@localhost "$N" | tee -a "$dir/beam.txt"
+			elixir --sname "bsha$r@localhost" --cookie c scripts/bench-shell-beam.exs main "bshb$r@localhost" "$N" | tee -a "$dir/beam.txt" ||
+				echo "BEAM round $r failed"
 			kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 		fi
 	done
