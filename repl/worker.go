@@ -39,7 +39,9 @@ type Func struct {
 // interpreter goes back to the session's pool, unless a call into it
 // panicked or was cancelled. Neither the Func nor values it returned that
 // hold interpreted code may be used afterwards. Release is idempotent, and
-// a no-op for other Funcs; a Func never released is simply not reused.
+// a no-op for other Funcs. A Func never released is not reused, and if it
+// took a cancellable call, its interpreter's call server (a goroutine)
+// lives as long as the process: release every Func from a Session.
 func (f *Func) Release() {
 	if f.pooled != nil && !f.released.Swap(true) {
 		f.pool.put(f.pooled)
