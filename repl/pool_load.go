@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 // assigned, or a new one. tag is the name of the session function b was
 // made for ("" for a literal). The Func is the caller's until Release.
 func (s *Session) loadBundle(ctx context.Context, b Bundle, tag string, stdout io.Writer) (*Func, error) {
+	stdout = s.outOr(stdout)
 	vals := make([]reflect.Value, len(b.Captures))
 	var key strings.Builder
 	key.WriteString("bundle\x00" + b.Decls + "\x00" + b.Func)
@@ -44,6 +46,7 @@ func (s *Session) loadBundle(ctx context.Context, b Bundle, tag string, stdout i
 // compileSource is loadBundle for a source text made by Source: the pool
 // key is the text, and a reuse evaluates its var initializers again.
 func (s *Session) compileSource(ctx context.Context, source string, stdout io.Writer) (*Func, error) {
+	stdout = s.outOr(stdout)
 	k := "source\x00" + source
 	for pi := s.pool.get(k, ""); pi != nil; pi = s.pool.get(k, "") {
 		if pi.prepareSource(stdout) {
@@ -76,6 +79,18 @@ func (s *Session) compileSource(ctx context.Context, source string, stdout io.Wr
 		}
 	}
 	return pi.use(s.pool), nil
+}
+
+// outOr is where a use's output goes: w, else Options.Stdout, else
+// os.Stdout.
+func (s *Session) outOr(w io.Writer) io.Writer {
+	switch {
+	case w != nil:
+		return w
+	case s.env.opts.Stdout != nil:
+		return s.env.opts.Stdout
+	}
+	return os.Stdout
 }
 
 // buildBundle builds a pooled interpreter holding b.

@@ -265,3 +265,17 @@ func TestPoolCancelStopsChannelReceive(t *testing.T) {
 		t.Errorf("G() = %v", got)
 	}
 }
+
+// TestPoolOutputGoesToOptionsStdout: an rpc's output goes where the
+// session's does, whichever interpreter of the pool runs it.
+func TestPoolOutputGoesToOptionsStdout(t *testing.T) {
+	var out syncBuffer
+	s := newTestSessionOut(t, newHost(), &out)
+	t.Cleanup(s.Close)
+	runSteps(t, s, []step{{src: `func Hello(n int) int { fmt.Println("hello", n); return n }`}})
+	callOne(t, s, "Hello", 1)
+	callOne(t, s, "Hello", 2)
+	if got := out.String(); got != "hello 1\nhello 2\n" {
+		t.Errorf("output %q", got)
+	}
+}
