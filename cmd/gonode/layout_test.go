@@ -16,7 +16,6 @@ func TestImportsFlowOneWay(t *testing.T) {
 	}
 	const mod = "github.com/gonode/gonode/"
 	allowed := map[string][]string{
-		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
 		"repl":             {"dist", "dist/epmd", "otp", "proc"},
