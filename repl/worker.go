@@ -108,12 +108,21 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 	if in.abandoned {
 		return nil, ErrAbandoned
 	}
+	// exit(reason) in a spawned process ends its goroutine (runtime.Goexit)
+	// in the middle of the call: like a panic, that retires the interpreter.
+	returned := false
+	defer func() {
+		if !returned {
+			in.abandoned = true
+		}
+	}()
 	var out []any
 	if ctx.Done() == nil {
 		out, err = callHost(f.fn, vals)
 	} else {
 		out, err = in.callCancellable(ctx, f.fn, vals)
 	}
+	returned = true
 	var pe *PanicError
 	if errors.As(err, &pe) {
 		if rv, ok := pe.Value.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
