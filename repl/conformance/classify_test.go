@@ -20,12 +20,12 @@ func normalize(s string) string {
 
 // bigNumberRE matches the decimal addresses that a wrong output can
 // show (a value of a session type printed with %d: {1 5461472}).
-var bigNumberRE = regexp.MustCompile(`\b\d{7,}\b`)
+var bigNumberRE = regexp.MustCompile(`(^|[^.\d])\d{7,}`)
 
 // addresses hides, in what the shell printed wrongly, the numbers that
 // may be addresses: they change with every build of gonode, and the
 // table must not. The comparison itself sees them.
-func addresses(s string) string { return bigNumberRE.ReplaceAllString(s, "N") }
+func addresses(s string) string { return bigNumberRE.ReplaceAllString(s, "${1}N") }
 
 // insides are the messages that speak of the interpreter rather than of
 // the user's code: a student cannot act on them.
@@ -105,7 +105,10 @@ func difference(got, want string) string {
 		g, w := strings.SplitAfter(got, "\n"), strings.SplitAfter(want, "\n")
 		for i := 0; ; i++ {
 			if i >= len(g) || i >= len(w) || g[i] != w[i] {
-				at := fmt.Sprintf("from line %d ", i+1)
+				at := ""
+				if i > 0 {
+					at = fmt.Sprintf("from line %d, ", i+1)
+				}
 				return at + "prints " + quote(strings.Join(g[min(i, len(g)):], "")) + "; Go prints " + quote(strings.Join(w[min(i, len(w)):], ""))
 			}
 		}

@@ -22,5 +22,15 @@
 //	go test ./repl/conformance/              # check
 //	go test ./repl/conformance/ -update      # rewrite docs/go-in-the-shell.md
 //
+// The shell is the one gonode runs, through repl.Main with the form piped
+// in: its node, prelude helpers (spawn, self, ...) and error printing, so
+// what passes here passes for a user. The compiled forms are packages of
+// one program in a temporary module, built with one go build while the
+// shell runs them. A form that does not end within the time limit counts
+// as hung; its shell is left behind, since nothing stops a snippet blocked
+// in a host call (wg.Wait). Under the race detector the test is skipped:
+// it measures the shell's Go, and yaegi under -race is slow enough to
+// make the time limit a matter of luck on a busy machine.
+//
 // The package has no code of its own outside its tests.
 package conformance
