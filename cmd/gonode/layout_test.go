@@ -16,15 +16,14 @@ func TestImportsFlowOneWay(t *testing.T) {
 	}
 	const mod = "github.com/gonode/gonode/"
 	allowed := map[string][]string{
-		"cmd/gonode":       {"repl"},
-		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"dist", "dist/epmd", "otp", "proc"},
-		"repl/conformance": {"repl"},
-		"dist":             {"dist/epmd", "dist/wire", "proc"},
-		"dist/epmd":        {},
-		"dist/wire":        {},
-		"otp":              {"proc"},
-		"proc":             {},
+		"cluster/global": {"dist", "proc"},
+		"cmd/gonode":     {"repl"},
+		"repl":           {"dist", "dist/epmd", "otp", "proc"},
+		"dist":           {"dist/epmd", "dist/wire", "proc"},
+		"dist/epmd":      {},
+		"dist/wire":      {},
+		"otp":            {"proc"},
+		"proc":           {},
 	}
 	stdlibOnly := map[string]bool{"dist/epmd": true, "dist/wire": true}
 	seen := 0
