@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,6 +11,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/traefik/yaegi/interp"
 )
 
 // loadBundle returns b's function in an interpreter of its own: an idle
@@ -239,4 +242,45 @@ func resetSource(source string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// load evaluates a bundle's captured variables and declarations in in
+// (in.mu held or in unshared) and returns the slots the captured values
+// are read from (capture i through captured.G<i>(), see capGetter): a
+// pooled interpreter sets them for its next use. With commit the
+// variables and declarations are recorded in in.tab.
+func (in *Interp) load(ctx context.Context, b Bundle, commit bool) ([]reflect.Value, error) {
+	var slots []reflect.Value
+	if len(b.Captures) > 0 {
+		exp := map[string]reflect.Value{}
+		var src strings.Builder
+		names := make([]string, len(b.Captures))
+		vals := make([]any, len(b.Captures))
+		src.WriteString("import " + capName + ` "` + capPath + "\"\n")
+		for i, c := range b.Captures {
+			v, err := captureValue(c)
+			if err != nil {
+				return nil, err
+			}
+			slots = append(slots, v)
+			exp[capGetter(i)] = getter(v)
+			names[i], vals[i] = c.Name, v.Interface()
+			fmt.Fprintf(&src, "var %s = %s.%s()\n", c.Name, capName, capGetter(i))
+		}
+		if err := in.yi.Use(interp.Exports{capPath + "/captured": exp}); err != nil {
+			return nil, err
+		}
+		if err := in.evalRaw(ctx, src.String()); err != nil {
+			return nil, err
+		}
+		if commit {
+			in.tab.commit(nil, names)
+			in.tab.setValues(names, vals)
+		}
+	}
+	if strings.TrimSpace(b.Decls) == "" {
+		return slots, nil
+	}
+	_, err := in.run(ctx, b.Decls, commit)
+	return slots, err
 }
