@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // entry is what a form's compiled main is renamed to: all the forms are
@@ -241,4 +242,36 @@ func addImports(src string) (string, error) {
 	b.WriteString(")\n")
 	at := fset.Position(file.Name.End()).Offset
 	return src[:at] + "\n\n" + b.String() + src[at:], nil
+}
+
+func TestDerive(t *testing.T) {
+	f := &form{name: "t/derive", pkg: "form001", input: `type P struct{ X int }
+primes := []int{2, 3, 5}
+var s = primes[1:]
+func (p P) Double() int { return 2 * p.X }
+m := map[string]int{"a": 1}
+v, ok := m["a"]
+len(s)
+P(P{2}).Double()
+fmt.Println(v, ok, rand.Intn(1) == 0)
+`}
+	src, err := derive(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"package form001",
+		"\"fmt\"\n\t\"math/rand\"\n",             // imports for the packages named
+		"type P struct{ X int }",                 // declarations at package level
+		"func " + entry + "() {",                 // statements in main
+		"primes := []int{2, 3, 5}\n\t_ = primes", // variables need no use
+		"var s = primes[1:]\n\t_ = s",            // a var using one of main's moves in
+		"v, ok := m[\"a\"]\n\t_ = v\n\t_ = ok",
+		"fmt.Println(len(s))", // a value typed alone is printed
+		"P(P{2}).Double()\n",  // a call's results are not
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("derived program lacks %q:\n%s", want, src)
+		}
+	}
 }
