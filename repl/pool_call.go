@@ -18,8 +18,10 @@ import (
 // new run id, and running code, including code called through reflect from
 // a frame of that run, stops at its next step when its id no longer
 // matches (its channel operations are woken through the run's done
-// channel). Triggering that from another goroutine while a call runs would
-// race with yaegi's own bookkeeping.
+// channel). Only the evaluation or execution whose context ends does that,
+// and starting one while a call runs, just to cancel it, would race with
+// the call: an execution's start rewrites the top-level frame the call's
+// frames read.
 //
 // So an interpreter that takes cancellable calls runs one long execution,
 // of __args.Serve(), a host function that only waits: the interpreter's
@@ -28,14 +30,16 @@ import (
 // which every execution resets to the current id), so a call made through
 // reflect on the caller's goroutine stops when that execution is
 // cancelled, as code of the execution itself would; its channel operations
-// wake on that execution's done channel. The call costs a reflect call
-// and a context.AfterFunc; cancelling it cancels the call server, and the
-// interpreter is abandoned. An execution per call cost 10 us more (a
+// wake on that execution's done channel. The execution started before the
+// call (the call waits for it to run), so cancelling it only moves the run
+// id and closes the done channel, which the running call reads safely. The
+// call costs a reflect call and a context.AfterFunc; cancelling it cancels
+// the call server, and the interpreter is abandoned. An execution per call cost 10 us more (a
 // goroutine each time, whose stack grows to yaegi's depth), and handing
 // each call to the server's goroutine 5 us more (two wake-ups).
 
-// fastPaths are an interpreter's precompiled programs and its call
-// server; guarded by Interp.mu.
+// fastPaths are an interpreter's call server and Assign's setters;
+// guarded by Interp.mu.
 type fastPaths struct {
 	srv     *callServer // set once, at the first cancellable call
 	assigns map[string]*assignProg
