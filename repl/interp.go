@@ -151,7 +151,7 @@ type Interp struct {
 	yi        *interp.Interpreter
 	abandoned bool
 	imported  map[string]bool // import keys evaluated here
-	fast      fastPaths       // precompiled programs of Func.Call and Assign (pool_call.go)
+	fast      fastPaths       // the call server of Func.Call and Assign's setters (pool_call.go)
 	nfuncs    int             // Func bindings made
 	nrestore  int             // restoreVars calls made
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
