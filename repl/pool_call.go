@@ -161,6 +161,13 @@ func (in *Interp) serverStopped() bool {
 	return srv.state != serverRunning
 }
 
+// Close stops the goroutine that the first cancellable call into the
+// interpreter started (its call server) and waits for it; cancellable calls
+// fail with ErrAbandoned afterwards. Interpreters of a Session's pool are
+// closed by the pool; call Close on one from NewInterp or NewWorker that
+// took cancellable calls, when done with it.
+func (in *Interp) Close() { in.closeServer() }
+
 // closeServer stops the call server of an interpreter that will not be
 // used again, and waits for it. An abandoned interpreter's has stopped.
 func (in *Interp) closeServer() {
