@@ -324,3 +324,26 @@ func waitPoolIdle(t *testing.T, p *interpPool, n int) {
 		runtime.Gosched()
 	}
 }
+
+// TestInterpClose: Close stops the call server of an interpreter outside
+// the pool; a cancellable call fails afterwards.
+func TestInterpClose(t *testing.T) {
+	s := poolSession(t, newHost())
+	runSteps(t, s, []step{{src: "func One() int { return 1 }"}})
+	w, err := s.NewWorker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.Func(context.Background(), "One")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := f.Call(callCtx(t)); err != nil || out[0] != 1 {
+		t.Fatalf("One() = %v, %v", out, err)
+	}
+	w.Close()
+	w.Close() // idempotent
+	if _, err := f.Call(callCtx(t)); !errors.Is(err, ErrAbandoned) {
+		t.Errorf("after Close: %v, want ErrAbandoned", err)
+	}
+}
