@@ -24,7 +24,7 @@ const entry = "ConformanceMain"
 var stdPaths = map[string]string{
 	"atomic": "sync/atomic", "big": "math/big", "bufio": "bufio", "bytes": "bytes",
 	"cmp": "cmp", "cmplx": "math/cmplx", "context": "context", "errors": "errors",
-	"fmt": "fmt", "io": "io", "iter": "iter", "json": "encoding/json", "maps": "maps",
+	"fmt": "fmt", "image": "image", "io": "io", "iter": "iter", "json": "encoding/json", "maps": "maps",
 	"math": "math", "os": "os", "rand": "math/rand", "reflect": "reflect",
 	"regexp": "regexp", "runtime": "runtime", "slices": "slices", "sort": "sort",
 	"strconv": "strconv", "strings": "strings", "sync": "sync", "time": "time",
