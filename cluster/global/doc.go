@@ -24,9 +24,10 @@
 //
 //	sync:     {global_sync, 1, node, server, [{name, pid, at, resolve}...]}
 //	          sent to a peer's server when it comes up (NodeUp), or when the
-//	          server starts, and answered once with the receiver's own
-//	          sync; both sides merge. Only peers whose sync has arrived take
-//	          part in registrations ("participants").
+//	          server starts; a server answers a sync from a peer new to it
+//	          (or from a new incarnation of its server) with its own. Both
+//	          sides merge. Only peers whose sync has arrived take part in
+//	          registrations ("participants").
 //	register: coordinator C (the node of the caller) reserves the name
 //	          locally, then to every participant
 //	            {global_claim, ref, name, pid, C's server}

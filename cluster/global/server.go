@@ -19,7 +19,6 @@ type state struct {
 	names    map[string]entry        // the replica, with the monitors on the holders
 	monitors map[proc.Ref]string     // monitor of a holder -> its name
 	peers    map[string]peer         // participants: nodes whose server's sync arrived
-	sent     map[string]bool         // nodes our sync went to since they came up
 	reserved map[string]reservation  // names claimed by a coordinator, by name
 	ops      map[proc.Ref]*operation // the operations this server coordinates
 }
@@ -46,7 +45,7 @@ func newState(s *Server, p *proc.Process) *state {
 	return &state{
 		s: s, p: p, self: s.node.Name(),
 		names: make(map[string]entry), monitors: make(map[proc.Ref]string),
-		peers: make(map[string]peer), sent: make(map[string]bool),
+		peers:    make(map[string]peer),
 		reserved: make(map[string]reservation), ops: make(map[proc.Ref]*operation),
 	}
 }
@@ -91,7 +90,6 @@ func (st *state) handle(m any) {
 		st.sendSync(m.Node)
 	case dist.NodeDown:
 		st.peerGone(m.Node)
-		delete(st.sent, m.Node)
 		if m.Reason != "disconnect" { // an explicit Disconnect is not reconnected
 			st.s.rc.lost(m.Node)
 		}
@@ -153,13 +151,12 @@ func (st *state) send(node string, m []any) {
 }
 
 func (st *state) sendSync(node string) {
-	st.sent[node] = true
 	st.send(node, syncMsg(st.self, st.p.Pid(), st.names))
 }
 
-// sync merges a peer's names, makes it a participant, and answers with
-// our own names if the peer has not had them since it came up, or is a
-// new incarnation of its server.
+// sync merges a peer's names and makes it a participant. A peer new to
+// us (or a new incarnation of its server) gets our names back: what we
+// sent at its NodeUp may have arrived before its server ran.
 func (st *state) sync(m msg) {
 	if m.node == st.self || m.from.Node != m.node {
 		st.s.opts.Logf("global: %s: ignoring a sync from %v claiming to be %s", st.self, m.from, m.node)
@@ -172,11 +169,6 @@ func (st *state) sync(m msg) {
 		}
 		st.peers[m.node] = peer{server: m.from, mon: st.p.Monitor(m.from)}
 		st.s.npeers.Store(int64(len(st.peers)))
-		if known {
-			delete(st.sent, m.node) // a restarted server has none of our names
-		}
-	}
-	if !st.sent[m.node] {
 		st.sendSync(m.node)
 	}
 	for name, e := range m.entries {
