@@ -83,7 +83,7 @@ func (s *Scope) run(p *proc.Process) {
 		if err != nil {
 			return // killed, or the node is stopping
 		}
-		if r, ok := m.(*request); ok && r.op == opStop {
+		if r, ok := m.(*request); ok && r != nil && r.op == opStop {
 			return // Close waits on done, not on a reply
 		}
 		sv.handleSafely(m)
@@ -105,7 +105,11 @@ func (sv *server) handleSafely(m any) {
 func (sv *server) handle(m any) {
 	switch m := m.(type) {
 	case *request:
-		m.reply <- sv.request(m)
+		if m == nil || m.reply == nil {
+			sv.s.logf("pg: scope %s: ignoring a request without a reply channel", sv.s.name)
+			return
+		}
+		m.reply <- sv.request(m) // buffered: never blocks
 	case proc.DownMsg:
 		sv.down(m)
 	case dist.NodeUp:
