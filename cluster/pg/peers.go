@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"slices"
 	"sort"
 
 	"github.com/gonode/gonode/proc"
@@ -26,16 +25,14 @@ func (sv *server) peerMsg(pm peerMsg) {
 		if pr == nil || len(pm.pids) == 0 {
 			return // not synced yet: its sync will carry the join
 		}
-		pr.groups[pm.group] = append(slices.Clone(pr.groups[pm.group]), pm.pids...)
+		pr.groups[pm.group] = append(pr.groups[pm.group], pm.pids...)
 		sv.changed(pm.group, pm.pids, nil, false)
 	case tagLeave:
 		pr := sv.peers[pm.from]
 		if pr == nil {
 			return
 		}
-		old := pr.groups[pm.group]
-		rest := without(old, pm.pids)
-		left := without(old, rest) // what was there to leave
+		rest, left := removeIn(pr.groups[pm.group], pm.pids) // left: what was there to leave
 		if len(left) == 0 {
 			return
 		}

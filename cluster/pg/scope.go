@@ -212,9 +212,9 @@ func (s *Scope) request(r *request) (reply, error) {
 	}
 }
 
-// view is the replica readers see. Only the scope process writes it; its
-// slices are never changed in place, so a writer may read without the
-// lock.
+// view is the replica readers see. Only the scope process writes it, in
+// place under the lock; readers copy what they return under the read
+// lock, so the writer may read it without the lock.
 type view struct {
 	mu    sync.RWMutex
 	all   map[string][]proc.Pid // guarded by mu: members on every node
@@ -250,13 +250,14 @@ func (v *view) groups(local bool) []string {
 	return out
 }
 
-// update adds and removes members of group (of this node if local).
+// update removes and adds members of group (of this node if local): a
+// join costs an append, not a copy of the group.
 func (v *view) update(group string, add, remove []proc.Pid, local bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	set(v.all, group, without(v.all[group], remove), add)
+	apply(v.all, group, add, remove)
 	if local {
-		set(v.local, group, without(v.local[group], remove), add)
+		apply(v.local, group, add, remove)
 	}
 }
 
@@ -267,12 +268,48 @@ func (v *view) clear() {
 	v.mu.Unlock()
 }
 
-func set(m map[string][]proc.Pid, group string, base, add []proc.Pid) {
-	if len(base)+len(add) == 0 {
+func apply(m map[string][]proc.Pid, group string, add, remove []proc.Pid) {
+	l, _ := removeIn(m[group], remove)
+	l = append(l, add...)
+	if len(l) == 0 {
 		delete(m, group)
 		return
 	}
-	m[group] = append(base, add...)
+	m[group] = l
+}
+
+// removeIn deletes one instance of each of remove from list, in place,
+// and returns what is left and what it removed (a multiset difference).
+// One pid is looked for from the end, where the latest joins are.
+func removeIn(list, remove []proc.Pid) (rest, removed []proc.Pid) {
+	switch len(remove) {
+	case 0:
+		return list, nil
+	case 1:
+		for i := len(list) - 1; i >= 0; i-- {
+			if list[i] == remove[0] {
+				copy(list[i:], list[i+1:])
+				list[len(list)-1] = proc.Pid{}
+				return list[:len(list)-1], []proc.Pid{remove[0]}
+			}
+		}
+		return list, nil
+	}
+	left := make(map[proc.Pid]int, len(remove))
+	for _, p := range remove {
+		left[p]++
+	}
+	out := list[:0]
+	for _, p := range list {
+		if left[p] > 0 {
+			left[p]--
+			removed = append(removed, p)
+			continue
+		}
+		out = append(out, p)
+	}
+	clear(list[len(out):])
+	return out, removed
 }
 
 // without returns a new slice of list less one instance of each of remove
