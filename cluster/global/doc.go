@@ -47,7 +47,9 @@
 //
 // Every server monitors every holder of a name it stores, so a holder's
 // death (DOWN) or its node's going away (DOWN noconnection) drops the name
-// on every node by itself, without a message from a coordinator.
+// on every node by itself, without a message from a coordinator. A name
+// removed on purpose leaves a tombstone (tombstones.go), so that a replica
+// that missed the removal cannot bring it back through a sync.
 //
 // # Conflicts
 //

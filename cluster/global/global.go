@@ -111,18 +111,23 @@ func Start(node *dist.Node, opts Options) (*Server, error) {
 	}
 	s := &Server{node: node, opts: opts, done: make(chan struct{}), names: make(map[string]proc.Pid)}
 	s.rc = newReconnector(node, opts.ReconnectInterval, opts.ForgetAfter)
-	started := make(chan error, 1)
+	started := make(chan struct{})
 	pid, err := node.Proc().SpawnOpt(func(p *proc.Process) {
 		defer close(s.done)
-		st := newState(s, p)
-		started <- nil
-		st.run()
+		newState(s, p).run(started)
 	}, proc.SpawnOptions{Name: ServerName, TrapExit: true, Label: "global name server"})
 	if err != nil {
 		s.rc.stop()
 		return nil, fmt.Errorf("global: starting the name server on %s: %w", node.Name(), err)
 	}
-	<-started
+	// Start returns once the server watches for peers and has sent its
+	// names to those connected now (or has died, with the node stopping).
+	select {
+	case <-started:
+	case <-s.done:
+		s.rc.stop()
+		return nil, fmt.Errorf("%w: it ended as it started (is %s stopping?)", ErrClosed, node.Name())
+	}
 	s.pid = pid
 	return s, nil
 }

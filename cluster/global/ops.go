@@ -45,6 +45,7 @@ func (st *state) start(r *request) {
 			return
 		}
 		st.remove(r.name)
+		st.bury(r.name, e)
 		op.ref, op.phase = st.p.Node().MakeRef(), phaseCommit
 		op.waiting = st.tellAll([]any{tagUnreg, op.ref, r.name, e.pid})
 		st.ops[op.ref] = op
@@ -119,7 +120,7 @@ func (st *state) claim(m msg) {
 	}
 	// The coordinator commits or aborts within its deadline, or its node
 	// goes; the expiry only guards against a coordinator gone silent.
-	st.reserved[m.name] = reservation{ref: m.ref, node: m.from.Node, expires: time.Now().Add(maxReservation + 5*time.Second)}
+	st.reserved[m.name] = reservation{ref: m.ref, node: m.from.Node, expires: time.Now().Add(reservationTTL)}
 	reply(statusOK, proc.Pid{})
 }
 
@@ -265,11 +266,17 @@ func (st *state) nextWake() (time.Time, bool) {
 	for _, r := range st.reserved {
 		early(r.expires)
 	}
+	if !st.nextSweep.IsZero() {
+		early(st.nextSweep)
+	}
 	return t, !t.IsZero()
 }
 
 // expire fires the timers due at now.
 func (st *state) expire(now time.Time) {
+	if !st.nextSweep.IsZero() && !now.Before(st.nextSweep) {
+		st.sweep(now)
+	}
 	for name, r := range st.reserved {
 		if !now.Before(r.expires) && (r.node != st.self || st.ops[r.ref] == nil) {
 			delete(st.reserved, name)

@@ -134,3 +134,35 @@ func TestPartitionHealResolvesConflicts(t *testing.T) {
 		t.Errorf("no conflict logged")
 	}
 }
+
+// A partial partition: a and b cut off from each other, c reaching both.
+// A name held on c and unregistered from a while b could not hear it does
+// not come back from b's replica after the heal: a remembers the removal
+// and tells b to drop it.
+func TestUnregisterNotUndoneByAStaleReplica(t *testing.T) {
+	c := newMemCluster(t)
+	ns, ss := c.threeNodes(400*time.Millisecond, Options{})
+	pc := holder(t, ns[2], false, proc.Pid{})
+	if err := ss[2].Register(ctxFor(t), "x", pc); err != nil {
+		t.Fatal(err)
+	}
+	c.mn.Partition("a@localhost", "b@localhost")
+	eventually(t, "a and b to lose each other", func() bool {
+		return ss[0].participants() == 1 && ss[1].participants() == 1
+	})
+	if err := ss[0].Unregister(ctxFor(t), "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitName(t, "x", proc.Pid{}, ss[0], ss[2])
+	if got, _ := ss[1].Whereis("x"); got != pc {
+		t.Fatalf("b, cut off from a, has x = %v; the test needs its stale copy", got)
+	}
+	c.mn.Heal("a@localhost", "b@localhost")
+	waitPeers(t, ss...)
+	waitName(t, "x", proc.Pid{}, ss...)
+	// A new registration of the name is not blocked by the tombstone.
+	if err := ss[1].Register(ctxFor(t), "x", pc); err != nil {
+		t.Fatal(err)
+	}
+	waitName(t, "x", pc, ss...)
+}

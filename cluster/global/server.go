@@ -21,6 +21,9 @@ type state struct {
 	peers    map[string]peer         // participants: nodes whose server's sync arrived
 	reserved map[string]reservation  // names claimed by a coordinator, by name
 	ops      map[proc.Ref]*operation // the operations this server coordinates
+
+	tombs     map[string]tomb // registrations removed on purpose (tombstones.go)
+	nextSweep time.Time       // when tombs are next swept; zero: none
 }
 
 // peer is a participating node's server, monitored.
@@ -36,10 +39,11 @@ type reservation struct {
 	expires time.Time
 }
 
-// maxReservation bounds how long a reservation outlives its claim's
-// deadline when its coordinator says nothing (it should commit or abort,
-// or its node go down).
-const maxReservation = time.Second
+// reservationTTL bounds how long a participant holds a reservation for a
+// coordinator that says nothing more (it commits or aborts by its
+// deadline, or its node goes down and takes the reservation with it).
+// Should a commit come later still, the conflict rule settles it.
+const reservationTTL = 10 * time.Second
 
 func newState(s *Server, p *proc.Process) *state {
 	return &state{
@@ -47,17 +51,26 @@ func newState(s *Server, p *proc.Process) *state {
 		names: make(map[string]entry), monitors: make(map[proc.Ref]string),
 		peers:    make(map[string]peer),
 		reserved: make(map[string]reservation), ops: make(map[proc.Ref]*operation),
+		tombs: make(map[string]tomb),
 	}
 }
 
 // run is the server's loop: one message at a time, timers as receive
 // timeouts. It returns when the process is killed (Close, node stop).
-func (st *state) run() {
+func (st *state) run(started chan<- struct{}) {
 	st.s.node.MonitorNodes(st.p.Pid(), true, false)
 	defer st.s.node.MonitorNodes(st.p.Pid(), false, false)
+	// A server that ends takes its replica with it: Whereis then finds
+	// nothing rather than names nobody keeps up to date.
+	defer func() {
+		st.s.mu.Lock()
+		clear(st.s.names)
+		st.s.mu.Unlock()
+	}()
 	for _, n := range st.s.node.Nodes() {
 		st.sendSync(n)
 	}
+	close(started)
 	for {
 		var m any
 		var err error
@@ -127,6 +140,7 @@ func (st *state) peerMessage(m msg) {
 	case tagUnreg:
 		if e, ok := st.names[m.name]; ok && e.pid == m.pid {
 			st.remove(m.name)
+			st.bury(m.name, e)
 		}
 		if !m.ref.IsZero() {
 			st.send(m.ref.Node, []any{tagUnregd, m.ref, st.self})
@@ -172,6 +186,10 @@ func (st *state) sync(m msg) {
 		st.sendSync(m.node)
 	}
 	for name, e := range m.entries {
+		if st.buried(name, e) {
+			st.send(m.node, []any{tagUnreg, proc.Ref{}, name, e.pid})
+			continue
+		}
 		st.put(name, e)
 	}
 }
@@ -193,6 +211,7 @@ func (st *state) put(name string, e entry) {
 		st.store(name, e)
 	}
 	st.s.opts.Logf("global: %s: name conflict over %q: %v keeps it, %v loses it", st.self, name, winner.pid, loser.pid)
+	st.bury(name, loser)
 	st.tellLoser(name, winner, loser)
 }
 
