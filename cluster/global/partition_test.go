@@ -23,11 +23,18 @@ type healResult struct {
 func splitRegisterHeal(t testing.TB, round int, c *testCluster, ns []*dist.Node, ss []*Server) healResult {
 	t.Helper()
 	a, b, cc := ns[0], ns[1], ns[2]
+	pre := holder(t, b, false, proc.Pid{})
+	if err := ss[0].Register(ctxFor(t), "pre", pre); err != nil {
+		t.Fatalf("round %d: pre: %v", round, err)
+	}
 	c.mn.Partition(a.Name(), b.Name())
 	c.mn.Partition(a.Name(), cc.Name())
 	eventually(t, "the partition noticed by the name servers", func() bool {
 		return ss[0].participants() == 0 && ss[1].participants() == 1 && ss[2].participants() == 1
 	})
+	// A name held across the cut is gone on a's side, kept on b's.
+	waitName(t, "pre", proc.Pid{}, ss[0])
+	waitName(t, "pre", pre, ss[1], ss[2])
 
 	watch := attach(t, a)  // watches a's losers
 	inbox := attach(t, cc) // gets what c's holders forward
@@ -82,6 +89,7 @@ func splitRegisterHeal(t testing.TB, round int, c *testCluster, ns []*dist.Node,
 	}
 	waitName(t, "x", pb, ss...)
 	waitName(t, "y", qa, ss...)
+	waitName(t, "pre", pre, ss...) // back on a with the sync
 	if !cc.Proc().Alive(qc) {
 		t.Errorf("round %d: the notified loser was killed", round)
 	}
@@ -94,9 +102,11 @@ func splitRegisterHeal(t testing.TB, round int, c *testCluster, ns []*dist.Node,
 			t.Fatal(err)
 		}
 	}
+	_ = b.Proc().Exit(pre, proc.Kill)
 	_ = b.Proc().Exit(pb, proc.Kill)
 	_ = a.Proc().Exit(qa, proc.Kill)
 	_ = cc.Proc().Exit(qc, proc.Kill)
+	waitName(t, "pre", proc.Pid{}, ss...)
 	return r
 }
 
