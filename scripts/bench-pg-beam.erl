@@ -10,6 +10,7 @@
 %%   join: from pg:join on a until both acks are back on a (mean, us)
 %%   leave: likewise for pg:leave
 %%   throughput: N pg:join calls one after another until b and c saw the last
+%%   members: pg:get_members of a group of 10 on a (ns a read)
 -module('bench-pg-beam').
 -export([main/1, holder/1, watcher/3, member/0]).
 
@@ -100,4 +101,15 @@ rep(Peers, Pid, N, R) ->
     ok = pg:leave(TG, lists:duplicate(N, Pid)),
     acks(2),
     [W ! stop || W <- Ws2],
+    RG = {read, R},
+    ok = pg:join(RG, lists:duplicate(10, Pid)),
+    Reads = 200000,
+    R0 = erlang:monotonic_time(),
+    read(RG, Reads),
+    RN = erlang:convert_time_unit(erlang:monotonic_time() - R0, native, nanosecond) / Reads,
+    io:format("BenchmarkMembers ~b ~.1f ns/read~n", [Reads, RN]),
+    ok = pg:leave(RG, lists:duplicate(10, Pid)),
     ok.
+
+read(_, 0) -> ok;
+read(G, K) -> [_ | _] = pg:get_members(G), read(G, K - 1).

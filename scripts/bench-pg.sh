@@ -60,6 +60,8 @@ run_gonode() {
   echo "-- gonode (-benchtime=${N}x, -count=$REPS)" >&2
   (cd "$ROOT/cluster/pg" && "$BIN" -test.run '^$' -test.bench '^BenchmarkJoin(Visible|Throughput)3$' \
     -test.benchtime="${N}x" -test.count="$REPS") | grep "^Benchmark" | tee -a "$GO_OUT" >&2
+  (cd "$ROOT/cluster/pg" && "$BIN" -test.run '^$' -test.bench '^BenchmarkMembers$' \
+    -test.benchtime=200000x -test.count="$REPS") | grep "^Benchmark" | tee -a "$GO_OUT" >&2
 }
 
 # --- BEAM -----------------------------------------------------------------
@@ -110,17 +112,19 @@ med() { # file, benchmark, unit
   grep "^$2[ -]" "$1" | awk -v u="$3" '{for (i = 2; i <= NF; i++) if ($i == u) print $(i-1)}' | sort -g |
     awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2}'
 }
-row() { # label, benchmark, unit, lower-is-better
+row() { # label, gonode benchmark, BEAM benchmark, unit, lower-is-better
   local g b r
-  g=$(med "$GO_OUT" "$2" "$3")
-  b=$(med "$BEAM_OUT" "$2" "$3")
-  r=$(awk -v g="$g" -v b="$b" -v low="$4" 'BEGIN {if (g == "-" || b == "-" || b == 0 || g == 0) print "-"; else printf "%.2fx", (low ? g / b : b / g)}')
+  g=$(med "$GO_OUT" "$2" "$4")
+  b=$(med "$BEAM_OUT" "$3" "$4")
+  r=$(awk -v g="$g" -v b="$b" -v low="$5" 'BEGIN {if (g == "-" || b == "-" || b == 0 || g == 0) print "-"; else printf "%.2fx", (low ? g / b : b / g)}')
   echo "| $1 | $g | $b | $r |"
 }
 {
   echo "| figure (median of $((ROUNDS * REPS)) runs each, N=$N) | gonode | BEAM :pg | gonode / BEAM (time) |"
   echo "|---|---:|---:|---:|"
-  row "join on a visible on b and c (us)" BenchmarkJoinVisible3 join-us 1
-  row "leave on a visible on b and c (us)" BenchmarkJoinVisible3 leave-us 1
-  row "joins one after another until b and c saw the last (joins/s)" BenchmarkJoinThroughput3 joins/s 0
+  row "join on a visible on b and c (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 join-us 1
+  row "leave on a visible on b and c (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 leave-us 1
+  row "joins one after another until b and c saw the last (joins/s)" BenchmarkJoinThroughput3 BenchmarkJoinThroughput3 joins/s 0
+  row "Members of a group of 10 (ns a read; BEAM: pg:get_members)" BenchmarkMembers/Members BenchmarkMembers ns/read 1
+  row "AppendMembers into a reused buffer (ns a read; BEAM: pg:get_members)" BenchmarkMembers/AppendMembers BenchmarkMembers ns/read 1
 } | tee "$OUTDIR/table.md"

@@ -129,3 +129,35 @@ func BenchmarkJoinThroughput3(b *testing.B) {
 	}
 	awaitAcks(b, me, 2)
 }
+
+// BenchmarkMembers: Members of a group of 10 on the local replica (as
+// pg:get_members reads ETS), and AppendMembers into a reused buffer;
+// ns/read is ns/op.
+func BenchmarkMembers(b *testing.B) {
+	c := newTCPCluster(b)
+	n := c.node("pgbench_r@localhost", 0)
+	s := c.scope(n)
+	pid := spawnMember(b, n)
+	for range 10 {
+		if err := s.Join("g", pid); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Members", func(b *testing.B) {
+		for range b.N {
+			if len(s.Members("g")) != 10 {
+				b.Fatal("not 10 members")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/read")
+	})
+	b.Run("AppendMembers", func(b *testing.B) {
+		var buf []proc.Pid
+		for range b.N {
+			if buf = s.AppendMembers(buf[:0], "g"); len(buf) != 10 {
+				b.Fatal("not 10 members")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/read")
+	})
+}

@@ -176,6 +176,15 @@ func (s *Scope) Demonitor(ref proc.Ref) bool {
 // group is empty.
 func (s *Scope) Members(group string) []proc.Pid { return s.v.members(group, false) }
 
+// AppendMembers appends the members of group to dst and returns it, as
+// Members does but into a buffer the caller reuses: no allocation once
+// dst is large enough.
+func (s *Scope) AppendMembers(dst []proc.Pid, group string) []proc.Pid {
+	s.v.mu.RLock()
+	defer s.v.mu.RUnlock()
+	return append(dst, s.v.all[group]...)
+}
+
 // LocalMembers returns the members of group on this node.
 func (s *Scope) LocalMembers(group string) []proc.Pid { return s.v.members(group, true) }
 
