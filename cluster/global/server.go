@@ -2,6 +2,7 @@ package global
 
 import (
 	"errors"
+	"runtime/debug"
 	"time"
 
 	"github.com/gonode/gonode/dist"
@@ -112,13 +113,26 @@ func (st *state) handle(m any) {
 		// Trapped exits (a linked process, a stray exit signal): the
 		// server lives on; Close kills it with Kill.
 	default:
-		pm, err := decode(m)
-		if err != nil {
-			st.s.opts.Logf("global: %s: ignoring a message that is not the name servers' protocol (%v): %.200v", st.self, err, m)
-			return
-		}
-		st.peerMessage(pm)
+		st.peerInput(m)
 	}
+}
+
+// peerInput checks and applies a message from outside. A panic while doing
+// so (a bug that this input found) is logged with its stack and the
+// message dropped, so that one bad message cannot take the node's names
+// with it. (A kill unwinds with runtime.Goexit, which recover lets pass.)
+func (st *state) peerInput(m any) {
+	defer func() {
+		if r := recover(); r != nil {
+			st.s.opts.Logf("global: %s: dropped a message that made the name server panic (%v): %.200v\n%s", st.self, r, m, debug.Stack())
+		}
+	}()
+	pm, err := decode(m)
+	if err != nil {
+		st.s.opts.Logf("global: %s: ignoring a message that is not the name servers' protocol (%v): %.200v", st.self, err, m)
+		return
+	}
+	st.peerMessage(pm)
 }
 
 func (st *state) peerMessage(m msg) {
