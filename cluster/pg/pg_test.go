@@ -37,6 +37,11 @@ func TestJoinLeaveVisibleEverywhere(t *testing.T) {
 			t.Errorf("node %d: groups %v", i, got)
 		}
 	}
+	for i, s := range ss {
+		if got := s.AppendMembers([]proc.Pid{pa}, "g"); !sameMembers(got, []proc.Pid{pa, pa, pb, pb, pb}) {
+			t.Errorf("node %d: AppendMembers after one pid: %v", i, got)
+		}
+	}
 	if got := ss[1].LocalMembers("g"); !sameMembers(got, []proc.Pid{pb, pb, pb}) {
 		t.Errorf("b: local members %v", got)
 	}
