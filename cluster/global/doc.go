@@ -71,6 +71,7 @@
 // is set up again only when something is sent. Each server remembers the
 // peers it lost (other than by an explicit dist.Node.Disconnect) and tries
 // dist.Node.Connect to them every Options.ReconnectInterval until one
-// works or Options.ForgetAfter has passed, as net_kernel's connect_all and
-// global do; dist's mesh then joins the rest.
+// works or Options.ForgetAfter has passed; dist's mesh (net_kernel's
+// connect_all) then joins the rest. OTP does not redial: there a healed
+// partition stays apart until something is sent across it.
 package global
