@@ -209,3 +209,28 @@ func TestContextExpiryReturnsError(t *testing.T) {
 		t.Errorf("unregister on a closed server: %v", err)
 	}
 }
+
+// Closing the node first stops its name server; Close after that returns,
+// and Whereis finds nothing rather than names nobody keeps up to date.
+func TestNodeClosedUnderTheServer(t *testing.T) {
+	c := newMemCluster(t)
+	ns, ss := c.threeNodes(0, Options{})
+	p := holder(t, ns[1], false, proc.Pid{})
+	if err := ss[0].Register(ctxFor(t), "p", p); err != nil {
+		t.Fatal(err)
+	}
+	ns[0].Close()
+	if err := ss[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ss[0].Whereis("p"); ok {
+		t.Error("a stopped server still answers Whereis")
+	}
+	if err := ss[0].Register(ctxFor(t), "q", p); !errors.Is(err, ErrClosed) {
+		t.Errorf("register on a stopped node: %v", err)
+	}
+	if _, err := Start(ns[0], Options{}); err == nil {
+		t.Error("Start on a closed node succeeded")
+	}
+	waitName(t, "p", p, ss[1], ss[2]) // the others keep the name: its holder lives
+}
