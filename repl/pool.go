@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/traefik/yaegi/interp"
 )
 
 // Interpreter pools. Building a worker interpreter costs about 4 ms (the
@@ -79,8 +77,8 @@ type pooled struct {
 	// capture i under captured.G<i>); names are the captured variables.
 	caps  []reflect.Value
 	names []string
-	reset *interp.Program // assigns every package-level variable its initial value; nil if none
-	used  bool            // a use ran: reset before the next one
+	reset reflect.Value // an interpreted func() assigning every package-level variable its initial value; invalid if none
+	used  bool          // a use ran: reset before the next one
 	// broken is set by the use that holds it when the interpreter must not
 	// be reused (a panic, a reset that failed).
 	broken bool
