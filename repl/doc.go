@@ -26,11 +26,14 @@
 //     an earlier one assigned; what a captured pointer, slice or map refers
 //     to is shared, as between interpreters loaded from one Bundle.
 //   - A call into an interpreter is a reflect call of the function value
-//     (about 2 us, against 0.1-0.3 ms to evaluate it as source). When it
-//     can be cancelled (an rpc, a process), it is made by the interpreter's
-//     call server, one long yaegi execution (pool_call.go), so that yaegi's
-//     cancellation reaches it: cancelling stops the call, busy loops
-//     included, and abandons that interpreter only.
+//     on the caller's goroutine (about 2 us, against 0.1-0.3 ms to evaluate
+//     it as source). When it can be cancelled (an rpc, a process), it runs
+//     under the interpreter's call server, one idle yaegi execution whose
+//     run the call's frames belong to (pool_call.go): cancelling the call
+//     cancels that execution, which stops the call at its next step, busy
+//     loops and channel operations included, and abandons that interpreter
+//     only. A call that panics, or whose process exits in it, retires its
+//     interpreter too.
 //   - Cancelling a shell snippet (Ctrl-C) stops only the shell interpreter.
 //     A cancelled interpreter may still have a goroutine unwinding, so it is
 //     never used again: the session builds a new one from its declarations
