@@ -20,7 +20,6 @@ type operation struct {
 	waiting map[string]bool // the participants whose answer is awaited
 	retryAt time.Time       // phaseBackoff: when to claim again
 	tries   int
-	entry   entry // phaseCommit: what was committed
 }
 
 type phase uint8
@@ -34,7 +33,11 @@ const (
 // start begins an operation asked for by the API.
 func (st *state) start(r *request) {
 	if !time.Now().Before(r.deadline) {
-		r.reply <- fmt.Errorf("%w: %q: the deadline had passed", ErrTimeout, r.name)
+		var cause error = context.DeadlineExceeded
+		if !r.ctxDeadline {
+			cause = errors.New("Options.Timeout passed")
+		}
+		r.reply <- fmt.Errorf("%w: %q: the deadline had passed before the server got to it (%w)", ErrTimeout, r.name, cause)
 		return
 	}
 	op := &operation{req: r}
@@ -176,7 +179,7 @@ func (st *state) commit(op *operation) {
 		return
 	}
 	st.put(r.name, e)
-	op.phase, op.entry = phaseCommit, e
+	op.phase = phaseCommit
 	op.waiting = st.tellAll([]any{tagCommit, op.ref, r.name, r.pid, e.at, int64(e.resolve)})
 	st.progress(op)
 }
