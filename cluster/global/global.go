@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,7 +77,10 @@ const (
 )
 
 // Server is one node's name server. Its methods are safe for concurrent
-// use by any goroutine.
+// use by any goroutine, and none needs a process: the shell's helpers map
+// onto them one to one (registerGlobal: Register under the shell's call
+// timeout; whereisGlobal: Whereis; unregisterGlobal: Unregister; a send
+// to a global name: Send; registered names: Names).
 type Server struct {
 	node *dist.Node
 	opts Options
@@ -156,14 +160,15 @@ func (s *Server) Whereis(name string) (proc.Pid, bool) {
 	return pid, ok
 }
 
-// Names returns the names registered, in no order.
+// Names returns the names registered, sorted (global:registered_names).
 func (s *Server) Names() []string {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	out := make([]string, 0, len(s.names))
 	for n := range s.names {
 		out = append(out, n)
 	}
+	s.mu.RUnlock()
+	slices.Sort(out)
 	return out
 }
 

@@ -27,6 +27,9 @@ func TestRegisterWhereisUnregister(t *testing.T) {
 			t.Fatalf("%s: whereis svc = %v %v, want %v", s.node.Name(), got, ok, p)
 		}
 	}
+	if got := cc.Names(); len(got) != 1 || got[0] != "svc" {
+		t.Errorf("names on c: %v", got)
+	}
 	if err := a.Register(ctxFor(t), "svc", p); err != nil {
 		t.Errorf("registering a name the pid holds again: %v", err)
 	}
