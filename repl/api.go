@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"sync/atomic"
 
 	"github.com/traefik/yaegi/interp"
@@ -36,7 +35,7 @@ var shipCalls = map[string]int{
 // prelude declares the lowercase helpers. Each is a thin call into node, so
 // that help() and the README describe one API.
 const prelude = `
-var __self = node.Bind(0) // the shell; workers are bound to their process before they run
+var __self = node.Shell() // the shell; workers are bound to their process before they run
 
 func self() node.Pid                                  { return __self.Self() }
 func nodeName() string                                { return __self.NodeName() }
@@ -120,7 +119,8 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   exit(reason) / exit(pid, reason)   end the caller / send an exit signal
   at(name, node) Name           a registered name on another node, for send and monitor
   pid("<node@host.1.0>") Pid    parse a printed pid
-  rpc(node, "Fn", args...) any  call a function by name there; its result or an error
+  rpc(node, "Fn", args...) any  call a function by name there; its result or an error (what it
+                                prints comes out here, marked with the node, as with erpc)
   cast(node, "Fn", args...)     call without waiting for a result
   async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await
   within(d)                     as the last argument of rpc, async or multicall: give up after d
@@ -217,8 +217,9 @@ func (rt *Runtime) exports() interp.Exports {
 		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),
 		"Killed": reflect.ValueOf(proc.Killed), "Shutdown": reflect.ValueOf(proc.Shutdown),
 		"NoProc": reflect.ValueOf(proc.NoProc), "NoConnection": reflect.ValueOf(proc.NoConnection),
-		// The process bindings: Bind hands a worker its process.
-		"Bind": withShell(rt.bind),
+		// The shell's own binding; a worker's __self is assigned its
+		// process before it runs (bindWorker).
+		"Shell": withShell(rt.shellProc),
 		// Node-level calls, for node.X use from any interpreter.
 		"Connect":    withShell(func(name string) bool { return rt.shellProc().Connect(name) }),
 		"Disconnect": withShell(func(name string) bool { return rt.shellProc().Disconnect(name) }),
@@ -244,36 +245,6 @@ func (rt *Runtime) exports() interp.Exports {
 		"Help":         withShell(func() { rt.shellProc().Help() }),
 	}
 	return interp.Exports{apiKey: sym}
-}
-
-// bindings hands processes to the interpreters that run them: the runtime
-// stores a Proc under a number and the worker's first statement takes it.
-type bindings struct {
-	mu   sync.Mutex
-	next int64
-	m    map[int64]*Proc
-}
-
-func (b *bindings) put(p *Proc) int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = make(map[int64]*Proc)
-	}
-	b.next++
-	b.m[b.next] = p
-	return b.next
-}
-
-func (rt *Runtime) bind(id int64) *Proc {
-	if id == 0 {
-		return rt.shellProc()
-	}
-	rt.binds.mu.Lock()
-	defer rt.binds.mu.Unlock()
-	p := rt.binds.m[id]
-	delete(rt.binds.m, id)
-	return p
 }
 
 var errNoNode = errors.New("this node is not distributed: start gonode with --sname or --name")

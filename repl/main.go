@@ -218,6 +218,9 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			rt.inSnippet.Store(false)
 			evaluating.Store(false)
 			rt.evalCtx.Store(nil)
+			// What the snippet's remote calls printed reached the group
+			// leader before their replies: print it before the value.
+			rt.flushOutput()
 			if err == nil {
 				rt.record(res)
 			}

@@ -34,7 +34,6 @@ type Runtime struct {
 	inSnippet   atomic.Bool                     // a snippet runs: what interpreted code prints is its own output
 	snippetOpen atomic.Bool                     // a snippet runs or waits for shellExited (watchShell)
 	groupLeader proc.Pid
-	binds       bindings
 	notices     atomic.Bool
 	reports     swapWriter // crash and supervisor reports: stderr, or above the prompt
 
@@ -306,7 +305,7 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 		return nil, false
 	}
 	return func(ctx context.Context, args []any) (any, error) {
-		fn, err := rt.session.Resolve(ctx, name)
+		fn, err := rt.session.ResolveTo(ctx, name, rt.callOutput(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -373,6 +372,26 @@ const (
 	outputTag = proc.Atom("gonode_output")
 	reportTag = proc.Atom("gonode_report")
 )
+
+// withOutput makes the calls made under ctx carry this shell's group
+// leader, so that what the called function prints comes out here, as with
+// erpc (dist.WithGroupLeader).
+func (rt *Runtime) withOutput(ctx context.Context) context.Context {
+	if rt.groupLeader.IsZero() {
+		return ctx
+	}
+	return dist.WithGroupLeader(ctx, rt.groupLeader)
+}
+
+// callOutput is where a call from a peer prints: the caller's group
+// leader when the call brought one (see withOutput), else nil (this
+// node's own output).
+func (rt *Runtime) callOutput(ctx context.Context) io.Writer {
+	if gl, ok := dist.GroupLeader(ctx); ok && gl != rt.groupLeader {
+		return &groupLeaderWriter{node: rt.node, gl: gl}
+	}
+	return nil
+}
 
 // groupLeaderWriter sends what a process writes to its group leader on
 // the spawning node, as Erlang's group leader does.
@@ -466,7 +485,7 @@ func (rt *Runtime) startTask(d *dist.Node, owner context.Context, node, fn strin
 		if owner != nil {
 			defer context.AfterFunc(owner, cancel)()
 		}
-		t.value, t.err = d.RPC(ctx, node, fn, args...)
+		t.value, t.err = d.RPC(rt.withOutput(ctx), node, fn, args...)
 		close(t.done)
 	}()
 	return t

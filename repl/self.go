@@ -432,7 +432,7 @@ func (x *Proc) ParsePid(s string) proc.Pid {
 func (x *Proc) RPC(node, fn string, args ...any) any {
 	ctx, args, cancel := withTimeout(x.ctx(), args) // timeout(d), last
 	defer cancel()
-	v, err := x.needDist().RPC(ctx, node, fn, args...)
+	v, err := x.needDist().RPC(x.rt.withOutput(ctx), node, fn, args...)
 	if err != nil {
 		return err
 	}
@@ -441,7 +441,7 @@ func (x *Proc) RPC(node, fn string, args ...any) any {
 
 // Cast runs fn on node without waiting.
 func (x *Proc) Cast(node, fn string, args ...any) bool {
-	x.check(x.needDist().Cast(x.ctx(), node, fn, args...), "cast")
+	x.check(x.needDist().Cast(x.rt.withOutput(x.ctx()), node, fn, args...), "cast")
 	return true
 }
 
@@ -487,7 +487,7 @@ func (x *Proc) Await(t *Task, timeout ...time.Duration) any {
 func (x *Proc) Multicall(nodes []string, fn string, args ...any) []any {
 	ctx, args, cancel := withTimeout(x.ctx(), args) // timeout(d), last
 	defer cancel()
-	rs := x.needDist().Multicall(ctx, nodes, fn, args...)
+	rs := x.needDist().Multicall(x.rt.withOutput(ctx), nodes, fn, args...)
 	out := make([]any, len(rs))
 	for i, r := range rs {
 		out[i] = valueOrError(r.Value, r.Err)

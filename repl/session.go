@@ -251,6 +251,12 @@ func (s *Session) Load(ctx context.Context, b Bundle, stdout io.Writer) (*Func, 
 // the next Resolve sees it), or a qualified host or standard library
 // function such as "strings.ToUpper". Release the Func after its call.
 func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
+	return s.ResolveTo(ctx, name, nil)
+}
+
+// ResolveTo is Resolve with the function's output going to stdout (nil:
+// Options.Stdout): a peer's rpc prints on the caller's terminal.
+func (s *Session) ResolveTo(ctx context.Context, name string, stdout io.Writer) (*Func, error) {
 	if pkg, member, ok := strings.Cut(name, "."); ok {
 		key := s.packageKey(pkg)
 		if v, ok := s.env.exportsOf(key)[member]; ok && key != "" && v.Kind() == reflect.Func {
@@ -265,7 +271,7 @@ func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.loadBundle(ctx, b, name, nil)
+	return s.loadBundle(ctx, b, name, stdout)
 }
 
 type cachedBundle struct {

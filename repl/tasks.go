@@ -90,7 +90,7 @@ type streamCaller struct{ rt *Runtime }
 
 func (c streamCaller) RPC(ctx context.Context, node, fn string, args ...any) (any, error) {
 	if c.rt.dist != nil {
-		return c.rt.dist.RPC(ctx, node, fn, args...)
+		return c.rt.dist.RPC(c.rt.withOutput(ctx), node, fn, args...)
 	}
 	call, ok := sessionFuncs{c.rt}.Resolve(fn)
 	if !ok {
