@@ -61,6 +61,18 @@ func TestGarbageIgnored(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A request that panics the handler (a monitor without a subscriber)
+	// is answered with an error, and the scope goes on.
+	bad := &request{op: opMonitor, reply: make(chan reply, 1)}
+	if err := a.Proc().SendName(scope, bad); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-bad.reply; r.err == nil {
+		t.Error("a request that panicked the scope got no error")
+	}
+	if n := c.logs.count("pg: scope test: panic handling"); n != 1 {
+		t.Errorf("%d log lines of the panic", n)
+	}
 	want := 2*len(junk) + 1
 	eventually(t, "a log line per bad message", func() bool { return c.logs.count("pg: scope test: ") >= want })
 

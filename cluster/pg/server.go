@@ -97,6 +97,9 @@ func (sv *server) handleSafely(m any) {
 	defer func() {
 		if v := recover(); v != nil {
 			sv.s.logf("pg: scope %s: panic handling %s: %v\n%s", sv.s.name, brief(m), v, proc.NewPanicReason(v).StackText())
+			if r, ok := m.(*request); ok && r != nil && r.reply != nil && len(r.reply) == 0 {
+				r.reply <- reply{err: fmt.Errorf("pg: scope %s: panic: %v", sv.s.name, v)} // the caller waits
+			}
 		}
 	}()
 	sv.handle(m)
