@@ -213,3 +213,20 @@ func TestScopesAreSeparate(t *testing.T) {
 		t.Errorf("second scope of one name on a node: %v", err)
 	}
 }
+
+// The same over loopback TCP: joins seen everywhere, and a node that
+// closes takes its members with it.
+func TestOverTCP(t *testing.T) {
+	c := newTCPCluster(t)
+	ns, ss := c.threeNodes(0)
+	pa, pc := spawnMember(t, ns[0]), spawnMember(t, ns[2])
+	if err := ss[0].Join("g", pa, pa); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss[2].Join("g", pc); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, "g", ss, pa, pa, pc)
+	ns[2].Close()
+	waitMembers(t, "g", ss[:2], pa, pa)
+}
