@@ -96,8 +96,8 @@
 // declaration, or the reflect type of a host function; failing those, the
 // callee (a variable, a method value) is evaluated first, into a temporary
 // when evaluating it has side effects, and its reflect type says. The
-// results of fmt.Print, Printf and Println are not printed. See Format for
-// the notation.
+// results of fmt.Print, Printf and Println are not printed. Package
+// repl/format has the notation.
 //
 // # Failures
 //

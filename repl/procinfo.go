@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/format"
 )
 
 // Table is what processes() returns: it prints as a table, for this node
@@ -112,13 +113,13 @@ func setFromWire(dst reflect.Value, w any) {
 func tableFromWire(v any) (Table, error) {
 	rows, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("not a process table: %s", Format(v))
+		return nil, fmt.Errorf("not a process table: %s", format.Value(v))
 	}
 	t := make(Table, 0, len(rows))
 	for _, r := range rows {
 		in, ok := infoFromWire(r)
 		if !ok {
-			return nil, fmt.Errorf("not a process description: %s", Format(r))
+			return nil, fmt.Errorf("not a process description: %s", format.Value(r))
 		}
 		t = append(t, in)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/format"
 )
 
 // The remsh side of a remote shell (gonode --remsh NODE): a hidden node
@@ -128,7 +129,7 @@ func attach(ctx context.Context, cfg Config) (*remoteClient, int) {
 	v, err := c.rt.dist.RPC(actx, c.target, "remsh.Open", c.rt.groupLeader)
 	ref, ok := v.(proc.Ref)
 	if err == nil && !ok {
-		err = fmt.Errorf("remsh.Open answered %v", Format(v))
+		err = fmt.Errorf("remsh.Open answered %v", format.Value(v))
 	}
 	if err != nil {
 		if errors.Is(err, dist.ErrUndef) {

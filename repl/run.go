@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/gonode/gonode/repl/format"
 )
 
 // Result is what evaluating one snippet produced: a value, not modified
@@ -16,7 +18,7 @@ type Result struct {
 	// Values are the values of the final expression statement.
 	Values []any
 	// Show says the input ended with an expression that yields values: the
-	// shell prints Values (see Format). It is false for declarations,
+	// shell prints Values (see format.Value). It is false for declarations,
 	// assignments, if/for and calls of functions without results.
 	Show bool
 	// Declared lists the names the input declared or redefined: functions,
@@ -37,18 +39,18 @@ func (r Result) String() string {
 	if !r.Show {
 		return ""
 	}
-	return formatNamed(r.types, r.Values...)
+	return format.Named(r.types, r.Values...)
 }
 
 // IsError reports whether the printed value is an error: one error value,
-// or several values of which the last is a non-nil error (Format then
+// or several values of which the last is a non-nil error (format.Value then
 // prints only "** (error) ...").
 func (r Result) IsError() bool {
 	if !r.Show || len(r.Values) == 0 {
 		return false
 	}
 	err, ok := r.Values[len(r.Values)-1].(error)
-	return ok && !isNil(err)
+	return ok && !format.IsNil(err)
 }
 
 // Eval evaluates one snippet of shell input: declarations or statements.

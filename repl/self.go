@@ -12,6 +12,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/format"
 )
 
 // Proc is the process an interpreter acts as: the shell's own process, or
@@ -336,7 +337,7 @@ func (x *Proc) receive(what string, match func(any) bool, timeout []time.Duratio
 // Flush prints the messages in the mailbox and empties it.
 func (x *Proc) Flush() {
 	for _, m := range x.proc().Flush() {
-		fmt.Fprintln(x.rt.out, Format(m))
+		fmt.Fprintln(x.rt.out, format.Value(m))
 	}
 }
 
@@ -523,7 +524,7 @@ func (x *Proc) Info(pid proc.Pid) any {
 		}
 		in, ok := infoFromWire(v)
 		if !ok {
-			fail("i: %s answered with %s", pid.Node, Format(v))
+			fail("i: %s answered with %s", pid.Node, format.Value(v))
 		}
 		return Info(in)
 	}

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
+
+	"github.com/gonode/gonode/repl/format"
 )
 
 // ErrBadArgument is wrapped by the errors of calls whose arguments do not
@@ -189,7 +191,7 @@ func ConvertArg(a any, t reflect.Type) (reflect.Value, error) {
 		r.Set(v)
 		return r, nil
 	}
-	bad := func() error { return fmt.Errorf("got %s %s, want %s", v.Type(), Format(a), t) } // made only on failure: a call converts every argument
+	bad := func() error { return fmt.Errorf("got %s %s, want %s", v.Type(), format.Value(a), t) } // made only on failure: a call converts every argument
 	vk, tk := v.Kind(), t.Kind()
 	switch {
 	case numeric(vk) && numeric(tk):

@@ -1,8 +1,11 @@
-package repl
+// Package format renders Go values the way gonode's shell prints them, in
+// iex's notation where Go has no literal of its own (see Value). It is a
+// leaf: the standard library only, so that whatever prints a value (the
+// evaluator, a remote shell's client, a log line) prints it the same way
+// without pulling in an interpreter or a terminal.
+package format
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -12,13 +15,13 @@ import (
 	"unicode"
 )
 
-// Limits of Format.
+// Limits of Value.
 const (
 	MaxElems = 50 // elements of a slice, array or map shown before "..."
 	maxDepth = 8  // nesting shown before "..."
 )
 
-// Format renders the values of an expression the way the shell prints them,
+// Value renders the values of an expression the way the shell prints them,
 // in iex's notation where Go has no literal of its own:
 //
 //	nil                       nil (nil pointers, interfaces, errors)
@@ -27,8 +30,8 @@ const (
 //	[1, 2, 3, ...]            slices and arrays, cut after MaxElems elements
 //	%{"a" => 1}               maps, keys sorted, cut after MaxElems entries
 //	%main.T{Name: "x"}        structs of named types; %P{n: 1} for a type
-//	                          declared in the shell (Result.String names it;
-//	                          Format alone prints %{n: 1}: yaegi loses it)
+//	                          declared in the shell (Named names it; Value
+//	                          alone prints %{n: 1}: yaegi loses the name)
 //	&%T{...}                  pointers
 //	<node1@host.42.0>         anything with a String method uses it
 //	** (error) boom           an error value at top level
@@ -36,79 +39,58 @@ const (
 //	#Function<func(int) int>  functions; #Chan<chan int> channels
 //	(1, nil)                  several results; when the last is a non-nil
 //	                          error only "** (error) ..." is shown
-func Format(vals ...any) string { return formatNamed(nil, vals...) }
+func Value(vals ...any) string { return Named(nil, vals...) }
 
-// formatNamed is Format with names for the unnamed struct types that stand
-// for types declared in the shell (see Interp.shellTypes).
-func formatNamed(types map[reflect.Type]string, vals ...any) string {
+// Named is Value with names for the unnamed struct types that stand for
+// struct types declared in the shell: yaegi hands their values to the host
+// as unnamed structs, and only the evaluator knows which declaration each
+// reflect type came from.
+func Named(types map[reflect.Type]string, vals ...any) string {
 	switch {
 	case len(vals) == 0:
 		return ""
 	case len(vals) == 1:
-		return formatTop(types, vals[0])
+		return top(types, vals[0])
 	}
-	if err, ok := vals[len(vals)-1].(error); ok && !isNil(err) {
-		return formatTop(types, err)
+	if err, ok := vals[len(vals)-1].(error); ok && !IsNil(err) {
+		return top(types, err)
 	}
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		parts[i] = formatTyped(types, v)
+		parts[i] = typed(types, v)
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-func formatTop(types map[reflect.Type]string, v any) string {
-	if err, ok := v.(error); ok && !isNil(err) {
+func top(types map[reflect.Type]string, v any) string {
+	if err, ok := v.(error); ok && !IsNil(err) {
 		return "** (error) " + safeString(err.Error)
 	}
-	return formatTyped(types, v)
+	return typed(types, v)
 }
 
-// FormatError renders an evaluation error as the shell prints it:
-// "** (panic) value" for panics, "** (interrupted)" for a cancelled
-// evaluation, "** (error) message" for the rest.
-func FormatError(err error) string {
-	var pe *PanicError
-	var se shellError
-	var en exitNotice
-	var ex shellExit
-	switch {
-	case errors.As(err, &en):
-		return "** (EXIT) " + en.Error()
-	case errors.As(err, &ex):
-		return "** (exit) " + ex.Error()
-	case errors.As(err, &se):
-		return "** (error) " + se.Error()
-	case errors.As(err, &pe):
-		return "** (panic) " + formatPanic(pe.Value)
-	case errors.Is(err, context.Canceled):
-		return "** (interrupted)"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "** (timeout)"
-	}
-	return "** (error) " + err.Error()
-}
-
-func formatPanic(v any) string {
+// Panic renders a recovered panic value: an error's or a string's text as
+// is, anything else as Value prints it.
+func Panic(v any) string {
 	switch x := v.(type) {
 	case error:
 		return safeString(x.Error)
 	case string:
 		return x
 	}
-	return formatValue(v)
+	return typed(nil, v)
 }
 
-func formatValue(v any) string { return formatTyped(nil, v) }
-
-func formatTyped(types map[reflect.Type]string, v any) string {
+func typed(types map[reflect.Type]string, v any) string {
 	var b strings.Builder
 	p := printer{b: &b, seen: map[uintptr]bool{}, types: types}
 	p.value(reflect.ValueOf(v), 0)
 	return b.String()
 }
 
-func isNil(v any) bool {
+// IsNil reports whether v is nil or a nil pointer, interface, map, slice,
+// func or channel: a typed nil error is no error to print.
+func IsNil(v any) bool {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Invalid:

@@ -1,7 +1,6 @@
-package repl
+package format
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,13 +66,13 @@ func TestFormat(t *testing.T) {
 		{"long slice cut", []any{long}, "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, ...]"},
 		{"map sorted", []any{map[string]int{"b": 2, "a": 1}}, `%{"a" => 1, "b" => 2}`},
 		{"long map cut", []any{longMap}, ""}, // checked below: 50 entries, then "..."
-		{"struct", []any{named{Name: "x", Age: 3}}, `%repl.named{Name: "x", Age: 3, tags: []}`},
-		{"pointer to struct", []any{&named{Name: "y"}}, `&%repl.named{Name: "y", Age: 0, tags: []}`},
+		{"struct", []any{named{Name: "x", Age: 3}}, `%format.named{Name: "x", Age: 3, tags: []}`},
+		{"pointer to struct", []any{&named{Name: "y"}}, `&%format.named{Name: "y", Age: 0, tags: []}`},
 		{"shell struct", []any{struct {
 			Xn    int
 			Label string
 		}{Xn: 1, Label: "l"}}, `%{n: 1, Label: "l"}`},
-		{"cycle", []any{cyc}, "&%repl.node{V: 1, Next: &...}"},
+		{"cycle", []any{cyc}, "&%format.node{V: 1, Next: &...}"},
 		{"pid stringer", []any{pid}, "<node1@localhost.42.0>"},
 		{"ref stringer", []any{ref}, "#Ref<node1@localhost.1.2.3>"},
 		{"atom", []any{proc.Normal}, ":normal"},
@@ -93,63 +92,15 @@ func TestFormat(t *testing.T) {
 		{"any holding map", []any{map[string]any{"k": []any{1, "x", nil}}}, `%{"k" => [1, "x", nil]}`},
 	}
 	for _, tt := range tests {
-		got := Format(tt.vals...)
+		got := Value(tt.vals...)
 		if tt.name == "long map cut" {
 			if !strings.HasSuffix(got, ", ...}") || strings.Count(got, "=>") != MaxElems {
-				t.Errorf("%s: Format = %q", tt.name, got)
+				t.Errorf("%s: Value = %q", tt.name, got)
 			}
 			continue
 		}
 		if got != tt.want {
-			t.Errorf("%s: Format = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestFormatError(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{errors.New("undefined: x"), "** (error) undefined: x"},
-		{&PanicError{Value: "oops"}, "** (panic) oops"},
-		{&PanicError{Value: errors.New("runtime error: index out of range")}, "** (panic) runtime error: index out of range"},
-		{&PanicError{Value: 42}, "** (panic) 42"},
-		{context.Canceled, "** (interrupted)"},
-		{fmt.Errorf("eval: %w", context.DeadlineExceeded), "** (timeout)"},
-	}
-	for _, tt := range tests {
-		if got := FormatError(tt.err); got != tt.want {
-			t.Errorf("FormatError(%v) = %q, want %q", tt.err, got, tt.want)
-		}
-	}
-}
-
-// TestShellStructTypeNames checks that values of struct types declared in
-// the shell print with their type name, as iex prints %P{...}, also inside
-// other values and when the type was declared in an earlier snippet.
-func TestShellStructTypeNames(t *testing.T) {
-	s := newTestSession(t, newHost())
-	steps := []struct{ src, want string }{
-		{`type P struct { Name string; age int }`, ``},
-		{`P{Name: "ann"}`, `%P{Name: "ann", age: 0}`},
-		{`&P{Name: "bob"}`, `&%P{Name: "bob", age: 0}`},
-		{`type Q struct { P P; Ps []*P; M map[string]P; Any any }; Q{P: P{Name: "a"}, Ps: []*P{{Name: "b"}}, M: map[string]P{"k": {Name: "c"}}, Any: P{Name: "d"}}`,
-			`%Q{P: %P{Name: "a", age: 0}, Ps: [&%P{Name: "b", age: 0}], M: %{"k" => %P{Name: "c", age: 0}}, Any: %P{Name: "d", age: 0}}`},
-		{`func mk() (P, error) { return P{Name: "m"}, nil }`, ``},
-		{`mk()`, `(%P{Name: "m", age: 0}, nil)`},
-		{`[]any{P{}, 1}`, `[%P{Name: "", age: 0}, 1]`},
-		// Two types with the same fields share one reflect type: neither is named.
-		{`type A struct { X int }; type B struct { X int }; A{X: 1}`, `%{X: 1}`},
-		{`struct{ N int }{N: 2}`, `%{N: 2}`},
-	}
-	for _, st := range steps {
-		res, err := s.Eval(context.Background(), st.src)
-		if err != nil {
-			t.Fatalf("%s: %v", st.src, err)
-		}
-		if got := res.String(); got != st.want {
-			t.Errorf("%s\n got %s\nwant %s", st.src, got, st.want)
+			t.Errorf("%s: Value = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
