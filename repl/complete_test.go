@@ -1,7 +1,6 @@
 package repl
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -59,16 +58,5 @@ func TestComplete(t *testing.T) {
 				t.Errorf("Complete(%q): %q does not extend the fragment", tt.line, c)
 			}
 		}
-	}
-}
-
-func TestCompleterAdapter(t *testing.T) {
-	c := completer(func(line string, pos int) ([]string, int) {
-		return []string{"strings.ToUpper", "strings.ToLower"}, 2
-	})
-	got, n := c.Do([]rune("f(strings.To"), 12)
-	want := [][]rune{[]rune("Upper"), []rune("Lower")}
-	if n != 10 || !reflect.DeepEqual(got, want) {
-		t.Errorf("Do = %q, %d", got, n)
 	}
 }

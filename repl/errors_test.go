@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gonode/gonode/repl/term"
 )
 
 // A snippet whose value is an error counts as failed where the shell is
@@ -15,7 +17,7 @@ func TestShellErrorValues(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		var out, errw strings.Builder
 		s := newTestSessionOut(t, newHost(), &out)
-		sh := &Shell{Session: s, Lines: NewPipeReader(strings.NewReader(input), &out), Out: &out, Err: &errw, ErrorValuesFail: fail}
+		sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader(input), &out), Out: &out, Err: &errw, ErrorValuesFail: fail}
 		if err := sh.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +34,7 @@ func TestShellErrorValues(t *testing.T) {
 
 	var out strings.Builder
 	s := newTestSessionOut(t, newHost(), &out)
-	sh := &Shell{Session: s, Lines: NewPipeReader(strings.NewReader("1\nfmt.Errorf(\"stop\")\n3\n"), &out),
+	sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader("1\nfmt.Errorf(\"stop\")\n3\n"), &out),
 		ErrorValuesFail: true, StopOnError: true}
 	if err := sh.Run(context.Background()); !errors.Is(err, ErrErrorValue) {
 		t.Errorf("Run = %v, want ErrErrorValue", err)
@@ -48,7 +50,7 @@ func TestShellCheck(t *testing.T) {
 	var out strings.Builder
 	s := newTestSessionOut(t, newHost(), &out)
 	calls := 0
-	sh := &Shell{Session: s, Lines: NewPipeReader(strings.NewReader("1\nnosuch\n2\n"), &out), StopOnError: true,
+	sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader("1\nnosuch\n2\n"), &out), StopOnError: true,
 		Check: func() error {
 			calls++
 			if calls == 2 {
@@ -67,7 +69,7 @@ func TestShellCheck(t *testing.T) {
 	}
 	out.Reset()
 	calls = 0
-	sh = &Shell{Session: s, Lines: NewPipeReader(strings.NewReader("1\n2\n3\n"), &out), StopOnError: true, Source: "s.gos",
+	sh = &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader("1\n2\n3\n"), &out), StopOnError: true, Source: "s.gos",
 		Check: func() error {
 			calls++
 			if calls == 2 {
@@ -106,7 +108,7 @@ func g() {
 `
 	var out strings.Builder
 	s := newTestSessionOut(t, newHost(), &out)
-	sh := &Shell{Session: s, Lines: NewPipeReader(strings.NewReader(input), &out), Source: "t.gos"}
+	sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader(input), &out), Source: "t.gos"}
 	_ = sh.Run(context.Background())
 	for _, want := range []string{
 		"** (error) t.gos:6: undefined: nosuch\n",

@@ -16,6 +16,7 @@ import (
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/term"
 )
 
 // Config is what the command line decided.
@@ -78,13 +79,13 @@ func Main(ctx context.Context, cfg Config) int {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if IsTerminal(cfg.Stdin) {
-		defer saveTerminal(cfg.Stdin)()
+	if term.IsTerminal(cfg.Stdin) {
+		defer term.SaveModes(cfg.Stdin)()
 	}
 	if cfg.Remsh != "" {
 		return remoteMain(ctx, cfg)
 	}
-	interactive := cfg.Eval == "" && cfg.Script == "" && IsTerminal(cfg.Stdin)
+	interactive := cfg.Eval == "" && cfg.Script == "" && term.IsTerminal(cfg.Stdin)
 	rt, err := start(ctx, cfg, interactive)
 	if err != nil {
 		fmt.Fprintf(cfg.Stderr, "gonode: %v\n", err)
@@ -229,7 +230,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 	}
 	switch {
 	case cfg.Eval != "":
-		sh.Lines, sh.StopOnError = NewPipeReader(strings.NewReader(cfg.Eval+"\n"), rt.out), true
+		sh.Lines, sh.StopOnError = term.NewPipeReader(strings.NewReader(cfg.Eval+"\n"), rt.out), true
 	case cfg.Script != "":
 		f, err := os.Open(cfg.Script)
 		if err != nil {
@@ -237,7 +238,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			return ExitStartup
 		}
 		defer f.Close()
-		sh.Lines, sh.StopOnError = NewPipeReader(f, rt.out), true
+		sh.Lines, sh.StopOnError = term.NewPipeReader(f, rt.out), true
 		sh.Source = cfg.Script
 	case interactive:
 		home, _ := os.UserHomeDir()
@@ -245,7 +246,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 		if home != "" {
 			hist = filepath.Join(home, ".gonode_history")
 		}
-		lr, err := NewTTYReader(TTYConfig{
+		lr, err := term.NewTTYReader(term.TTYConfig{
 			HistoryFile: hist, Complete: rt.session.Complete, TTY: cfg.Stdin,
 		})
 		if err != nil {
@@ -253,7 +254,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			return ExitStartup
 		}
 		defer lr.Close()
-		defer cancelReadOn(lr, rt.quit)() // a peer's node.Halt ends the read, and the terminal is restored
+		defer term.CancelReadOn(lr, rt.quit)() // a peer's node.Halt ends the read, and the terminal is restored
 		sh.Lines = lr
 		sh.Out, sh.Err = lr.Stdout(), lr.Stdout()
 		if !cfg.Quiet {
@@ -271,7 +272,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 		fmt.Fprintf(sh.Out, "gonode %s on %s. help() lists the helpers; Ctrl-D or quit() leaves.\n", cfg.Version, name)
 		rt.startupDone()
 	default:
-		sh.Lines = NewPipeReader(cfg.Stdin, rt.out)
+		sh.Lines = term.NewPipeReader(cfg.Stdin, rt.out)
 	}
 	sh.ErrorValuesFail = !interactive
 	sh.Check = rt.shellExited
@@ -290,7 +291,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 // haltReader ends the input once quit() was called: the snippets after it
 // must not run while the node stops.
 type haltReader struct {
-	LineReader
+	term.LineReader
 	quit <-chan struct{}
 }
 

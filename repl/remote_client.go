@@ -17,6 +17,7 @@ import (
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
 	"github.com/gonode/gonode/repl/format"
+	"github.com/gonode/gonode/repl/term"
 )
 
 // The remsh side of a remote shell (gonode --remsh NODE): a hidden node
@@ -69,7 +70,7 @@ type remoteClient struct {
 // 2 if this node cannot start, 1 if the target cannot be reached or does
 // not open a session, and otherwise as a local shell's.
 func remoteMain(ctx context.Context, cfg Config) int {
-	interactive := cfg.Eval == "" && cfg.Script == "" && IsTerminal(cfg.Stdin)
+	interactive := cfg.Eval == "" && cfg.Script == "" && term.IsTerminal(cfg.Stdin)
 	c, code := attach(ctx, cfg)
 	if c == nil {
 		return code
@@ -276,22 +277,22 @@ func (c *remoteClient) runShell(cfg Config, interactive bool, interrupts chan st
 
 // input opens what the shell reads, as a local shell does: -e, a script,
 // the terminal (whose Stdout then takes every stream), or piped input.
-func (c *remoteClient) input(cfg Config, interactive bool) (LineReader, bool, string, func(), error) {
+func (c *remoteClient) input(cfg Config, interactive bool) (term.LineReader, bool, string, func(), error) {
 	switch {
 	case cfg.Eval != "":
-		return NewPipeReader(strings.NewReader(cfg.Eval+"\n"), &c.out), true, "", func() {}, nil
+		return term.NewPipeReader(strings.NewReader(cfg.Eval+"\n"), &c.out), true, "", func() {}, nil
 	case cfg.Script != "":
 		f, err := os.Open(cfg.Script)
 		if err != nil {
 			return nil, false, "", nil, err
 		}
-		return NewPipeReader(f, &c.out), true, cfg.Script, func() { f.Close() }, nil
+		return term.NewPipeReader(f, &c.out), true, cfg.Script, func() { f.Close() }, nil
 	case interactive:
 		hist := ""
 		if home, _ := os.UserHomeDir(); home != "" {
 			hist = filepath.Join(home, ".gonode_history")
 		}
-		lr, err := NewTTYReader(TTYConfig{HistoryFile: hist, Complete: c.complete, TTY: cfg.Stdin})
+		lr, err := term.NewTTYReader(term.TTYConfig{HistoryFile: hist, Complete: c.complete, TTY: cfg.Stdin})
 		if err != nil {
 			return nil, false, "", nil, fmt.Errorf("terminal: %w", err)
 		}
@@ -300,10 +301,10 @@ func (c *remoteClient) input(cfg Config, interactive bool) (LineReader, bool, st
 		if !cfg.Quiet {
 			c.async.set(lr.Stdout())
 		}
-		stop := cancelReadOn(lr, c.rt.quit) // the target going down ends the read: the terminal is restored
+		stop := term.CancelReadOn(lr, c.rt.quit) // the target going down ends the read: the terminal is restored
 		return lr, false, "", func() { stop(); lr.Close() }, nil
 	}
-	return NewPipeReader(cfg.Stdin, &c.out), false, "", func() {}, nil
+	return term.NewPipeReader(cfg.Stdin, &c.out), false, "", func() {}, nil
 }
 
 // close ends the session (the target keeps running) and stops this node.

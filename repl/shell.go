@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gonode/gonode/repl/term"
 )
 
 // ErrUnfinished is returned by Shell.Run with StopOnError when the input
@@ -24,7 +26,7 @@ type Shell struct {
 	// Eval, if set, evaluates each snippet instead of Session.Eval: a
 	// remote shell's, which has another node's session evaluate it.
 	Eval  func(ctx context.Context, src string) (Result, error)
-	Lines LineReader
+	Lines term.LineReader
 	// Out receives results, Err errors and notices; both default to
 	// Lines.Stdout().
 	Out, Err io.Writer
@@ -93,7 +95,7 @@ func (sh *Shell) Run(ctx context.Context) error {
 		sh.Lines.SetPrompt(prompt(n, buf.Len() > 0))
 		text, err := sh.Lines.ReadLine()
 		switch {
-		case errors.Is(err, ErrInterrupt):
+		case errors.Is(err, term.ErrInterrupt):
 			buf.Reset()
 			continue
 		case errors.Is(err, io.EOF):

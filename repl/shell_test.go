@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gonode/gonode/repl/term"
 )
 
 func TestShellPiped(t *testing.T) {
@@ -56,7 +58,7 @@ fmt.Println("printed by the snippet")
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
 			s := newTestSessionOut(t, newHost(), &out) // what snippets print goes to the same place
-			sh := &Shell{Session: s, Lines: NewPipeReader(strings.NewReader(tt.input), &out), StopOnError: tt.stop}
+			sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader(tt.input), &out), StopOnError: tt.stop}
 			err := sh.Run(context.Background())
 			var pe *PanicError
 			switch {
@@ -83,7 +85,7 @@ func TestShellInterrupt(t *testing.T) {
 	}()
 	sh := &Shell{
 		Session:    s,
-		Lines:      NewPipeReader(strings.NewReader("n := 1\nfor { Started(); for { n++ } }\nn > 0\n"), &out),
+		Lines:      term.NewPipeReader(strings.NewReader("n := 1\nfor { Started(); for { n++ } }\nn > 0\n"), &out),
 		Interrupts: interrupts,
 	}
 	if err := sh.Run(context.Background()); err != nil {
@@ -97,7 +99,7 @@ func TestShellInterrupt(t *testing.T) {
 
 func TestShellPrompts(t *testing.T) {
 	var prompts []string
-	lr := &recordingReader{LineReader: NewPipeReader(strings.NewReader("1\nfunc f() {\n}\n\n2\n"), &strings.Builder{}), prompts: &prompts}
+	lr := &recordingReader{LineReader: term.NewPipeReader(strings.NewReader("1\nfunc f() {\n}\n\n2\n"), &strings.Builder{}), prompts: &prompts}
 	sh := &Shell{Session: newTestSession(t, newHost()), Lines: lr}
 	if err := sh.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestShellPrompts(t *testing.T) {
 }
 
 type recordingReader struct {
-	LineReader
+	term.LineReader
 	prompts *[]string
 }
 

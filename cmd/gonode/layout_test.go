@@ -23,9 +23,10 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"dist", "dist/epmd", "otp", "proc", "repl/format"},
+		"repl":             {"dist", "dist/epmd", "otp", "proc", "repl/format", "repl/term"},
 		"repl/conformance": {"repl"},
 		"repl/format":      {},
+		"repl/term":        {},
 		"dist":             {"dist/epmd", "dist/wire", "proc"},
 		"dist/epmd":        {},
 		"dist/wire":        {},
@@ -41,7 +42,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 	thirdParty := map[string][]string{
 		"cmd/gonode": {"github.com/spf13/cobra"},
 		"dist":       {"github.com/vmihailenco/msgpack/v5"},
-		"repl":       {"github.com/chzyer/readline", "github.com/traefik/yaegi", "golang.org/x/sys"},
+		"repl":       {"github.com/traefik/yaegi"},
+		"repl/term":  {"github.com/chzyer/readline", "golang.org/x/sys"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

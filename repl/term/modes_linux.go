@@ -1,4 +1,4 @@
-package repl
+package term
 
 import (
 	"os"
@@ -6,12 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// saveTerminal records the modes of the terminal f and returns what puts
-// them back. Main restores them on every way out: readline switches the
+// SaveModes records the modes of the terminal f and returns what puts
+// them back. The shell restores them on every way out: readline switches the
 // terminal to raw mode while it waits for a key, and a SIGTERM, a peer's
 // halt or a crash of the shell can end the program while it waits, with
 // readline's own restore never reached.
-func saveTerminal(f *os.File) (restore func()) {
+func SaveModes(f *os.File) (restore func()) {
 	if f == nil {
 		return func() {}
 	}

@@ -1,10 +1,11 @@
-package repl
+package term
 
 import (
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -125,10 +126,18 @@ func (tm *term) reset() {
 	tm.mu.Unlock()
 }
 
+// complete stands for the shell's completion (eval.Session.Complete):
+// one candidate for "strings.ToUp", none for anything else.
+func complete(line string, pos int) ([]string, int) {
+	if strings.HasSuffix(line[:pos], "strings.ToUp") {
+		return []string{"strings.ToUpper"}, pos - len("strings.ToUp")
+	}
+	return nil, pos
+}
+
 func TestTTYReader(t *testing.T) {
 	tm, tty := newTerm(t)
 	hist := filepath.Join(t.TempDir(), "history")
-	s := newTestSession(t, newHost())
 	raw := make(chan struct{}, 16)
 	onRaw := func() {
 		select {
@@ -136,7 +145,7 @@ func TestTTYReader(t *testing.T) {
 		default:
 		}
 	}
-	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: s.Complete, onRaw: onRaw})
+	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: complete, onRaw: onRaw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +233,7 @@ func TestTTYReader(t *testing.T) {
 }
 
 // A ReadLine waiting for a key ends with io.EOF once the quit channel
-// given to cancelReadOn is closed (a peer's node.Halt), and Close then
+// given to CancelReadOn is closed (a peer's node.Halt), and Close then
 // restores the terminal without waiting for a key.
 func TestTTYReaderCancelledOnQuit(t *testing.T) {
 	tm, tty := newTerm(t)
@@ -239,7 +248,7 @@ func TestTTYReaderCancelledOnQuit(t *testing.T) {
 		t.Fatal(err)
 	}
 	quit := make(chan struct{})
-	stop := cancelReadOn(lr, quit)
+	stop := CancelReadOn(lr, quit)
 	ch := make(chan error, 1)
 	go func() { _, err := lr.ReadLine(); ch <- err }()
 	<-raw
@@ -260,5 +269,16 @@ func TestTTYReaderCancelledOnQuit(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second): // a failsafe, not a sleep
 		t.Fatal("Close hung after the read was cancelled")
+	}
+}
+
+func TestCompleterAdapter(t *testing.T) {
+	c := completer(func(line string, pos int) ([]string, int) {
+		return []string{"strings.ToUpper", "strings.ToLower"}, 2
+	})
+	got, n := c.Do([]rune("f(strings.To"), 12)
+	want := [][]rune{[]rune("Upper"), []rune("Lower")}
+	if n != 10 || !reflect.DeepEqual(got, want) {
+		t.Errorf("Do = %q, %d", got, n)
 	}
 }

@@ -1,4 +1,11 @@
-package repl
+// Package term is the shell's terminal: it reads input one line at a time,
+// with line editing, history and Tab completion on a terminal (readline)
+// and plainly from a pipe, writes asynchronous output above the prompt, and
+// saves and restores the terminal's modes. It knows nothing of what the
+// lines mean: completion is a function it is given, so that a remote shell
+// (--remsh) uses it without an evaluator. Imports: readline,
+// golang.org/x/sys and the standard library.
+package term
 
 import (
 	"bufio"
@@ -13,7 +20,7 @@ import (
 )
 
 // ErrInterrupt is returned by LineReader.ReadLine for Ctrl-C at the prompt.
-var ErrInterrupt = errors.New("repl: interrupt")
+var ErrInterrupt = errors.New("term: interrupt")
 
 // LineReader reads shell input one line at a time. ReadLine, SetPrompt and
 // Close are for the shell loop's goroutine; Stdout is safe for concurrent
@@ -43,7 +50,8 @@ func IsTerminal(f *os.File) bool { return readline.IsTerminal(int(f.Fd())) }
 type TTYConfig struct {
 	Prompt      string
 	HistoryFile string // "" for no history across sessions
-	// Complete is called for Tab; see Session.Complete.
+	// Complete is called for Tab with the line and the cursor position; it
+	// returns the candidates and where the fragment they complete starts.
 	Complete func(line string, pos int) (cands []string, start int)
 	// TTY is the terminal, os.Stdin when nil. Input is read from it and,
 	// unless Stdout is set, output written to it.
@@ -177,12 +185,12 @@ func (t *ttyReader) Close() error {
 // Close is made for that.
 func (t *ttyReader) cancel() { t.in.Close() }
 
-// cancelReadOn ends the input of lr once quit is closed: a ReadLine that
+// CancelReadOn ends the input of lr once quit is closed: a ReadLine that
 // waits for a key returns io.EOF then, so that the shell loop ends and
 // restores the terminal (a peer's node.Halt, the node of a remote shell
 // going down). Input that cannot be cancelled (a pipe) is left alone.
 // stop ends the watch and waits for it.
-func cancelReadOn(lr LineReader, quit <-chan struct{}) (stop func()) {
+func CancelReadOn(lr LineReader, quit <-chan struct{}) (stop func()) {
 	t, ok := lr.(*ttyReader)
 	if !ok {
 		return func() {}
