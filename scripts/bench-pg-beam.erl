@@ -10,9 +10,10 @@
 %%   join: from pg:join on a until both acks are back on a (mean, us)
 %%   leave: likewise for pg:leave
 %%   throughput: N pg:join calls one after another until b and c saw the last
+%%   baseline: a message to a process on b and one on c, each acking back
 %%   members: pg:get_members of a group of 10 on a (ns a read)
 -module('bench-pg-beam').
--export([main/1, holder/1, watcher/3, member/0]).
+-export([main/1, holder/1, watcher/3, member/0, pinger/0]).
 
 main([B, C, NStr, RepsStr]) ->
     Peers = [list_to_atom(B), list_to_atom(C)],
@@ -45,6 +46,9 @@ holder(Parent) ->
     receive stop -> ok end.
 
 member() -> receive stop -> ok end.
+
+%% pinger answers {ping, From} with ack: the floor under a join's figure.
+pinger() -> receive {ping, From} -> From ! ack, pinger(); stop -> ok end.
 
 watcher(Parent, Group, AckEvery) ->
     {Ref, _} = pg:monitor(Group),
@@ -101,6 +105,12 @@ rep(Peers, Pid, N, R) ->
     ok = pg:leave(TG, lists:duplicate(N, Pid)),
     acks(2),
     [W ! stop || W <- Ws2],
+    Ps = [spawn(P, ?MODULE, pinger, []) || P <- Peers],
+    P0 = erlang:monotonic_time(),
+    lists:foreach(fun(_) -> [Pi ! {ping, self()} || Pi <- Ps], acks(2) end, lists:seq(1, N)),
+    PT = erlang:convert_time_unit(erlang:monotonic_time() - P0, native, nanosecond) / 1000 / N,
+    io:format("BenchmarkPingBaseline3 ~b ~.1f rt-us~n", [N, PT]),
+    [Pi ! stop || Pi <- Ps],
     RG = {read, R},
     ok = pg:join(RG, lists:duplicate(10, Pid)),
     Reads = 200000,

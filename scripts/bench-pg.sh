@@ -58,7 +58,7 @@ BIN="$OUTDIR/pg.test"
 (cd "$ROOT" && go test -c -o "$BIN" ./cluster/pg)
 run_gonode() {
   echo "-- gonode (-benchtime=${N}x, -count=$REPS)" >&2
-  (cd "$ROOT/cluster/pg" && "$BIN" -test.run '^$' -test.bench '^BenchmarkJoin(Visible|Throughput)3$' \
+  (cd "$ROOT/cluster/pg" && "$BIN" -test.run '^$' -test.bench '^Benchmark(Join(Visible|Throughput)3(Proc)?|PingBaseline3Proc)$' \
     -test.benchtime="${N}x" -test.count="$REPS") | grep "^Benchmark" | tee -a "$GO_OUT" >&2
   (cd "$ROOT/cluster/pg" && "$BIN" -test.run '^$' -test.bench '^BenchmarkMembers$' \
     -test.benchtime=200000x -test.count="$REPS") | grep "^Benchmark" | tee -a "$GO_OUT" >&2
@@ -122,9 +122,13 @@ row() { # label, gonode benchmark, BEAM benchmark, unit, lower-is-better
 {
   echo "| figure (median of $((ROUNDS * REPS)) runs each, N=$N) | gonode | BEAM :pg | gonode / BEAM (time) |"
   echo "|---|---:|---:|---:|"
-  row "join on a visible on b and c (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 join-us 1
-  row "leave on a visible on b and c (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 leave-us 1
-  row "joins one after another until b and c saw the last (joins/s)" BenchmarkJoinThroughput3 BenchmarkJoinThroughput3 joins/s 0
+  row "join on a visible on b and c (us); 3 OS processes" BenchmarkJoinVisible3Proc BenchmarkJoinVisible3 join-us 1
+  row "leave on a visible on b and c (us); 3 OS processes" BenchmarkJoinVisible3Proc BenchmarkJoinVisible3 leave-us 1
+  row "joins one after another until b and c saw the last (joins/s); 3 OS processes" BenchmarkJoinThroughput3Proc BenchmarkJoinThroughput3 joins/s 0
+  row "baseline: a message to b and c, each acking back (us); 3 OS processes" BenchmarkPingBaseline3Proc BenchmarkPingBaseline3 rt-us 1
+  row "join visible, gonode's 3 nodes in 1 OS process (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 join-us 1
+  row "leave visible, gonode's 3 nodes in 1 OS process (us)" BenchmarkJoinVisible3 BenchmarkJoinVisible3 leave-us 1
+  row "joins in a row, gonode's 3 nodes in 1 OS process (joins/s)" BenchmarkJoinThroughput3 BenchmarkJoinThroughput3 joins/s 0
   row "Members of a group of 10 (ns a read; BEAM: pg:get_members)" BenchmarkMembers/Members BenchmarkMembers ns/read 1
   row "AppendMembers into a reused buffer (ns a read; BEAM: pg:get_members)" BenchmarkMembers/AppendMembers BenchmarkMembers ns/read 1
 } | tee "$OUTDIR/table.md"

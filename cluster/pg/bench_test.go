@@ -19,38 +19,42 @@ import (
 func startWatcher(b *testing.B, s *Scope, group string, to proc.Pid, ackEvery int) {
 	b.Helper()
 	ready := make(chan error, 1)
-	_, err := s.node.Proc().Spawn(func(p *proc.Process) {
-		ref, _, err := s.Monitor(group, p.Pid())
-		ready <- err
-		joined, left := 0, 0
-		for {
-			m, err := p.Receive(p.Context())
-			if err != nil {
-				return
-			}
-			switch m := m.(type) {
-			case JoinMsg:
-				if m.Ref == ref {
-					joined += len(m.Pids)
-					if joined%ackEvery == 0 {
-						_ = p.Send(to, proc.Atom("ack"))
-					}
-				}
-			case LeaveMsg:
-				if m.Ref == ref {
-					left += len(m.Pids)
-					if left%ackEvery == 0 {
-						_ = p.Send(to, proc.Atom("ack"))
-					}
-				}
-			}
-		}
-	})
+	_, err := s.node.Proc().Spawn(func(p *proc.Process) { watchLoop(p, s, group, to, ackEvery, ready) })
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := <-ready; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// watchLoop monitors group and sends :ack to to for every ackEvery pids
+// joined, and every ackEvery left, until the process dies.
+func watchLoop(p *proc.Process, s *Scope, group string, to proc.Pid, ackEvery int, ready chan<- error) {
+	ref, _, err := s.Monitor(group, p.Pid())
+	ready <- err
+	joined, left := 0, 0
+	for {
+		m, err := p.Receive(p.Context())
+		if err != nil {
+			return
+		}
+		switch m := m.(type) {
+		case JoinMsg:
+			if m.Ref == ref {
+				joined += len(m.Pids)
+				if joined%ackEvery == 0 {
+					_ = p.Send(to, proc.Atom("ack"))
+				}
+			}
+		case LeaveMsg:
+			if m.Ref == ref {
+				left += len(m.Pids)
+				if left%ackEvery == 0 {
+					_ = p.Send(to, proc.Atom("ack"))
+				}
+			}
+		}
 	}
 }
 
@@ -85,16 +89,27 @@ func awaitAcks(b *testing.B, me *proc.Process, n int) {
 // seen it, then one leave likewise; join-us and leave-us are the means.
 func BenchmarkJoinVisible3(b *testing.B) {
 	s, pid, me := benchCluster(b, "g", 1)
+	benchVisible(b, s, pid, me, "g")
+}
+
+// BenchmarkJoinThroughput3: b.N joins on a, one call after another, until
+// b and c have seen the last; then (not timed) one leave of them all.
+func BenchmarkJoinThroughput3(b *testing.B) {
+	s, pid, me := benchCluster(b, "t", b.N)
+	benchThroughput(b, s, pid, me, "t")
+}
+
+func benchVisible(b *testing.B, s *Scope, pid proc.Pid, me *proc.Process, group string) {
 	var joins, leaves time.Duration
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
-		if err := s.Join("g", pid); err != nil {
+		if err := s.Join(group, pid); err != nil {
 			b.Fatal(err)
 		}
 		awaitAcks(b, me, 2)
 		t1 := time.Now()
-		if err := s.Leave("g", pid); err != nil {
+		if err := s.Leave(group, pid); err != nil {
 			b.Fatal(err)
 		}
 		awaitAcks(b, me, 2)
@@ -105,14 +120,11 @@ func BenchmarkJoinVisible3(b *testing.B) {
 	b.ReportMetric(float64(leaves.Microseconds())/float64(b.N), "leave-us")
 }
 
-// BenchmarkJoinThroughput3: b.N joins on a, one call after another, until
-// b and c have seen the last; then (not timed) one leave of them all.
-func BenchmarkJoinThroughput3(b *testing.B) {
-	s, pid, me := benchCluster(b, "t", b.N)
+func benchThroughput(b *testing.B, s *Scope, pid proc.Pid, me *proc.Process, group string) {
 	b.ResetTimer()
 	t0 := time.Now()
 	for range b.N {
-		if err := s.Join("t", pid); err != nil {
+		if err := s.Join(group, pid); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -124,7 +136,7 @@ func BenchmarkJoinThroughput3(b *testing.B) {
 	for i := range all {
 		all[i] = pid
 	}
-	if err := s.Leave("t", all...); err != nil {
+	if err := s.Leave(group, all...); err != nil {
 		b.Fatal(err)
 	}
 	awaitAcks(b, me, 2)
