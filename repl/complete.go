@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Complete returns the completions of the identifier or pkg.member that
@@ -29,7 +31,7 @@ func (s *Session) Complete(line string, pos int) (cands []string, start int) {
 	frag := line[start:pos]
 	seen := map[string]bool{}
 	add := func(c string) {
-		if strings.HasPrefix(c, frag) && !seen[c] && !reserved(c) {
+		if strings.HasPrefix(c, frag) && !seen[c] && !syntax.Reserved(c) {
 			seen[c] = true
 			cands = append(cands, c)
 		}
@@ -57,10 +59,10 @@ func (s *Session) Complete(line string, pos int) (cands []string, start int) {
 		for n := range s.env.pkgs {
 			add(n)
 		}
-		for n := range builtinResults {
+		for _, n := range syntax.Builtins() {
 			add(n)
 		}
-		for n := range predeclaredTypes {
+		for _, n := range syntax.PredeclaredTypes() {
 			add(n)
 		}
 		for t := token.BREAK; t <= token.VAR; t++ {
@@ -78,8 +80,8 @@ func (s *Session) Complete(line string, pos int) (cands []string, start int) {
 // the shell: an import of the session, or a package ImportUsed provides.
 func (s *Session) packageKey(name string) string {
 	if e := s.tab.lookup(name); e != nil {
-		if e.kind == declImport {
-			return s.env.keyOf(strings.Fields(e.key)[2])
+		if e.Kind == syntax.DeclImport {
+			return s.env.keyOf(strings.Fields(e.Key)[2])
 		}
 		return ""
 	}

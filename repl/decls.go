@@ -4,30 +4,26 @@ import (
 	"sort"
 	"strings"
 	"sync"
-)
 
-type declKind uint8
-
-const (
-	declFunc declKind = iota + 1
-	declMethod
-	declType
-	declConst
-	declImport
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // declEntry is one top-level declaration accepted in a session, kept as
-// source so that a fresh interpreter can evaluate it again. Entries are
-// immutable once made.
+// source so that a fresh interpreter can evaluate it again, with its place
+// in the order of definitions. Entries are immutable once committed.
 type declEntry struct {
-	key     string   // "f", "T", "T.M", "const A,B", "import rand math/rand"
-	kind    declKind //
-	names   []string // identifiers it declares; methods declare none
-	recv    string   // methods: the receiver's base type
-	src     string   // Go source, valid at top level
-	refs    []string // free identifiers of the declaration
-	results int      // funcs: number of results
-	seq     uint64   // order of (re)definition
+	*syntax.Decl
+	seq uint64 // order of (re)definition, set by commit
+}
+
+// extract returns the declarations and the package-level variables that a
+// snippet introduces, as entries for the table.
+func extract(sn *syntax.Snippet) (entries []*declEntry, vars []string) {
+	decls, vars := syntax.Extract(sn)
+	for _, d := range decls {
+		entries = append(entries, &declEntry{Decl: d})
+	}
+	return entries, vars
 }
 
 type varEntry struct {
@@ -51,9 +47,6 @@ func newDeclTable() *declTable {
 	return &declTable{entries: map[string]*declEntry{}, names: map[string]*declEntry{}, vars: map[string]*varEntry{}}
 }
 
-// reserved names belong to the shell's own plumbing and are never recorded.
-func reserved(name string) bool { return strings.HasPrefix(name, "__") || name == "_" }
-
 // commit records entries and variables; the latest definition of a name
 // wins, whatever it was before. It returns the redefined names that the
 // shell interpreter cannot take in place: yaegi ignores a new definition of
@@ -70,7 +63,7 @@ func (t *declTable) commit(entries []*declEntry, vars []string) (stale []string)
 	// used reports whether a declaration made before this commit uses name.
 	used := func(name string) bool {
 		for _, o := range t.entries {
-			if !fresh[o] && contains(o.refs, name) {
+			if !fresh[o] && contains(o.Refs, name) {
 				return true
 			}
 		}
@@ -79,13 +72,13 @@ func (t *declTable) commit(entries []*declEntry, vars []string) (stale []string)
 	for _, e := range entries {
 		t.seq++
 		e.seq = t.seq
-		if old := t.entries[e.key]; old != nil {
-			if old.src != e.src && (e.kind == declType || e.kind == declMethod || e.names != nil && used(e.names[0])) {
-				stale = append(stale, e.key)
+		if old := t.entries[e.Key]; old != nil {
+			if old.Src != e.Src && (e.Kind == syntax.DeclType || e.Kind == syntax.DeclMethod || e.Names != nil && used(e.Names[0])) {
+				stale = append(stale, e.Key)
 			}
 			t.drop(old)
 		}
-		for _, n := range e.names {
+		for _, n := range e.Names {
 			if old := t.names[n]; old != nil {
 				t.drop(old)
 			}
@@ -94,8 +87,8 @@ func (t *declTable) commit(entries []*declEntry, vars []string) (stale []string)
 			}
 			delete(t.vars, n)
 		}
-		t.entries[e.key] = e
-		for _, n := range e.names {
+		t.entries[e.Key] = e
+		for _, n := range e.Names {
 			t.names[n] = e
 		}
 	}
@@ -121,7 +114,7 @@ func (t *declTable) used(name string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, e := range t.entries {
-		if contains(e.refs, name) {
+		if contains(e.Refs, name) {
 			return true
 		}
 	}
@@ -138,8 +131,8 @@ func contains(xs []string, x string) bool {
 }
 
 func (t *declTable) drop(e *declEntry) {
-	delete(t.entries, e.key)
-	for _, n := range e.names {
+	delete(t.entries, e.Key)
+	for _, n := range e.Names {
 		if t.names[n] == e {
 			delete(t.names, n)
 		}
@@ -173,11 +166,11 @@ func (t *declTable) closure(free []string, skip map[string]bool) (entries []*dec
 		if !seen[e] {
 			seen[e] = true
 			entries = append(entries, e)
-			queue = append(queue, e.refs...)
+			queue = append(queue, e.Refs...)
 		}
 	}
 	for _, e := range t.entries {
-		if e.kind == declImport && len(e.names) == 0 {
+		if e.Kind == syntax.DeclImport && len(e.Names) == 0 {
 			add(e)
 		}
 	}
@@ -189,9 +182,9 @@ func (t *declTable) closure(free []string, skip map[string]bool) (entries []*dec
 		}
 		if e := t.names[n]; e != nil {
 			add(e)
-			if e.kind == declType {
+			if e.Kind == syntax.DeclType {
 				for _, m := range t.entries {
-					if m.kind == declMethod && m.recv == n {
+					if m.Kind == syntax.DeclMethod && m.Recv == n {
 						add(m)
 					}
 				}
@@ -224,7 +217,7 @@ func (t *declTable) all() (entries []*declEntry, vars []string) {
 // sortEntries orders imports first, then by definition order.
 func sortEntries(es []*declEntry) {
 	sort.Slice(es, func(i, j int) bool {
-		ii, ij := es[i].kind == declImport, es[j].kind == declImport
+		ii, ij := es[i].Kind == syntax.DeclImport, es[j].Kind == syntax.DeclImport
 		if ii != ij {
 			return ii
 		}
@@ -236,7 +229,7 @@ func sortEntries(es []*declEntry) {
 func source(es []*declEntry) string {
 	var b strings.Builder
 	for _, e := range es {
-		b.WriteString(e.src)
+		b.WriteString(e.Src)
 		b.WriteString("\n")
 	}
 	return b.String()
@@ -278,7 +271,7 @@ func (t *declTable) dropEntries(es []*declEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, e := range es {
-		if t.entries[e.key] == e {
+		if t.entries[e.Key] == e {
 			t.drop(e)
 		}
 	}

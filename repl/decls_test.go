@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/traefik/yaegi/interp"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 func TestExtract(t *testing.T) {
@@ -30,14 +32,14 @@ func TestExtract(t *testing.T) {
 		{"for i := 0; i < 1; i++ { j := i; _ = j }", nil, nil}, // inner variables are not the session's
 	}
 	for _, tt := range tests {
-		sn, err := Analyze(tt.src)
+		sn, err := syntax.Analyze(tt.src)
 		if err != nil {
 			t.Fatalf("%q: %v", tt.src, err)
 		}
 		es, vars := extract(sn)
 		var keys []string
 		for _, e := range es {
-			keys = append(keys, e.key)
+			keys = append(keys, e.Key)
 		}
 		if !reflect.DeepEqual(keys, tt.entries) || !reflect.DeepEqual(vars, tt.vars) {
 			t.Errorf("extract(%q) = %q, %q; want %q, %q", tt.src, keys, vars, tt.entries, tt.vars)
@@ -47,7 +49,7 @@ func TestExtract(t *testing.T) {
 
 func commitSrc(t *testing.T, tab *declTable, src string) []string {
 	t.Helper()
-	sn, err := Analyze(src)
+	sn, err := syntax.Analyze(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +62,11 @@ func TestDeclTableLatestWins(t *testing.T) {
 	commitSrc(t, tab, "func f() int { return 1 }")
 	commitSrc(t, tab, "func g() int { return f() }")
 	commitSrc(t, tab, "func f() int { return 2 }")
-	if e := tab.lookup("f"); e == nil || !strings.Contains(e.src, "return 2") {
+	if e := tab.lookup("f"); e == nil || !strings.Contains(e.Src, "return 2") {
 		t.Fatalf("f = %+v", e)
 	}
 	es, _ := tab.all()
-	if len(es) != 2 || es[0].key != "g" || es[1].key != "f" {
+	if len(es) != 2 || es[0].Key != "g" || es[1].Key != "f" {
 		t.Errorf("order after redefinition: %v", keysOf(es))
 	}
 	commitSrc(t, tab, "f := 3") // a variable replaces the function
@@ -94,7 +96,7 @@ func TestDeclTableLatestWins(t *testing.T) {
 func keysOf(es []*declEntry) []string {
 	var out []string
 	for _, e := range es {
-		out = append(out, e.key)
+		out = append(out, e.Key)
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Embedding a node in a Go program is the way out of interpreted speed:
@@ -222,10 +223,10 @@ var shellNamesOnce = sync.OnceValue(func() map[string]string {
 			taken[path.Base(k)] = "the standard library package " + path.Dir(k)
 		}
 	}
-	if sn, err := Analyze(prelude); err == nil {
+	if sn, err := syntax.Analyze(prelude); err == nil {
 		entries, vars := extract(sn)
 		for _, en := range entries {
-			for _, n := range en.names {
+			for _, n := range en.Names {
 				taken[n] = "the helper " + n
 			}
 		}

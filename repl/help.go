@@ -5,6 +5,8 @@ import (
 	"go/ast"
 	"strconv"
 	"strings"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // help(name) is iex's h: one helper's signature, what it does and an
@@ -148,8 +150,8 @@ func (in *Interp) rewriteHelp(rw *rewrite, snippetVars []string) {
 	for _, v := range snippetVars {
 		isVar[v] = true
 	}
-	r := newResolver()
-	r.onCall = func(call *ast.CallExpr) int {
+	r := syntax.NewResolver()
+	r.OnCall = func(call *ast.CallExpr) int {
 		if calleeName(call.Fun) != "help" || len(call.Args) != 1 {
 			return -1
 		}
@@ -158,16 +160,16 @@ func (in *Interp) rewriteHelp(rw *rewrite, snippetVars []string) {
 		if sel, isSel := arg.(*ast.SelectorExpr); isSel {
 			id, ok = sel.X.(*ast.Ident) // node.Spawn
 		}
-		if !ok || r.declared(id.Name) || isVar[id.Name] || in.tab.isVar(id.Name) {
+		if !ok || r.Declared(id.Name) || isVar[id.Name] || in.tab.isVar(id.Name) {
 			return -1
 		}
-		rw.edits = append(rw.edits, edit{sn.off(arg.Pos()), sn.off(arg.End()), strconv.Quote(sn.text(arg))})
+		rw.edits = append(rw.edits, edit{sn.Off(arg.Pos()), sn.Off(arg.End()), strconv.Quote(sn.Text(arg))})
 		return 0
 	}
-	if sn.Kind == Stmts {
-		r.push()
+	if sn.Kind == syntax.Stmts {
+		r.Push()
 	}
-	for _, n := range sn.roots() {
-		r.walk(n)
+	for _, n := range sn.Roots() {
+		r.Walk(n)
 	}
 }

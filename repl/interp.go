@@ -14,6 +14,8 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Import paths of the host packages the shell's own plumbing uses. They are
@@ -110,15 +112,15 @@ func newEnv(opts Options) (*env, error) {
 		}
 	}
 	if strings.TrimSpace(opts.Prelude) != "" {
-		sn, err := Analyze(opts.Prelude)
+		sn, err := syntax.Analyze(opts.Prelude)
 		if err != nil {
 			return nil, fmt.Errorf("repl: prelude: %w", err)
 		}
 		entries, vars := extract(sn)
 		e.prelude.commit(entries, vars)
 		for _, en := range entries {
-			if en.kind == declImport && len(en.names) == 0 {
-				p := strings.Fields(en.key)[2]
+			if en.Kind == syntax.DeclImport && len(en.Names) == 0 {
+				p := strings.Fields(en.Key)[2]
 				if k, ok := byPath[p]; ok {
 					e.dots = append(e.dots, k)
 				}

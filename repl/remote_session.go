@@ -178,7 +178,7 @@ func seedSession(sess, from *Session) {
 		return
 	}
 	for _, e := range entries {
-		_, _ = sess.Eval(ctx, e.src)
+		_, _ = sess.Eval(ctx, e.Src)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gonode/gonode/repl/format"
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Result is what evaluating one snippet produced: a value, not modified
@@ -55,8 +56,8 @@ func (r Result) IsError() bool {
 
 // Eval evaluates one snippet of shell input: declarations or statements.
 // It records the declarations in the interpreter's table, so that code
-// shipped from here can carry them along. Errors: ErrIncomplete,
-// ErrGoStatement, syntax and compile errors, *PanicError, *ShipError,
+// shipped from here can carry them along. Errors: syntax.ErrIncomplete,
+// syntax.ErrGoStatement, syntax and compile errors, *PanicError, *ShipError,
 // ctx.Err() (after which the Interp is abandoned) and ErrAbandoned.
 func (in *Interp) Eval(ctx context.Context, src string) (Result, error) {
 	in.mu.Lock()
@@ -72,7 +73,7 @@ type edit struct {
 
 // rewrite is a snippet with the edits the shell makes before evaluating it.
 type rewrite struct {
-	sn      *Snippet
+	sn      *syntax.Snippet
 	edits   []edit       // non-overlapping, sorted by start
 	imports []*declEntry // evaluated one by one, before the rest
 }
@@ -94,11 +95,11 @@ func (rw *rewrite) apply(start, end int) string {
 }
 
 func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, error) {
-	sn, err := Analyze(src)
-	if err != nil || sn.Kind == Empty {
+	sn, err := syntax.Analyze(src)
+	if err != nil || sn.Kind == syntax.Empty {
 		return Result{}, err
 	}
-	if err := sn.checkGo(); err != nil {
+	if err := sn.CheckGo(); err != nil {
 		return Result{}, err
 	}
 	entries, vars := extract(sn)
@@ -107,10 +108,10 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 		return Result{}, err
 	}
 	for _, imp := range rw.imports {
-		if err := in.evalRaw(ctx, imp.src); err != nil {
+		if err := in.evalRaw(ctx, imp.Src); err != nil {
 			return Result{}, err
 		}
-		in.imported[imp.key] = true
+		in.imported[imp.Key] = true
 	}
 	var res Result
 	if final := sn.Final(); final != nil {
@@ -125,13 +126,13 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 		res.types = in.shellTypes(ctx, entries)
 	}
 	for _, e := range entries {
-		if e.kind == declImport {
-			in.imported[e.key] = true
+		if e.Kind == syntax.DeclImport {
+			in.imported[e.Key] = true
 		}
-		if e.kind == declMethod {
-			res.Declared = append(res.Declared, e.key)
+		if e.Kind == syntax.DeclMethod {
+			res.Declared = append(res.Declared, e.Key)
 		}
-		res.Declared = append(res.Declared, e.names...)
+		res.Declared = append(res.Declared, e.Names...)
 	}
 	res.Declared = append(res.Declared, vars...)
 	if commit {
@@ -144,21 +145,21 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 // evaluated one by one first, skipping those already evaluated here (yaegi
 // refuses an import twice), and the code arguments of ship calls become
 // __gonode.Ship calls (see rewriteShip).
-func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
+func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	rw := &rewrite{sn: sn}
-	if sn.Kind == Decls {
-		for _, d := range sn.file.Decls {
+	if sn.Kind == syntax.Decls {
+		for _, d := range sn.Decls() {
 			gd, ok := d.(*ast.GenDecl)
 			if !ok || gd.Tok != token.IMPORT {
 				continue
 			}
 			for _, e := range extractImports(sn, gd) {
-				if !in.imported[e.key] {
+				if !in.imported[e.Key] {
 					rw.imports = append(rw.imports, e)
 				}
 			}
-			text := sn.text(gd)
-			rw.edits = append(rw.edits, edit{sn.off(gd.Pos()), sn.off(gd.End()), strings.Repeat("\n", strings.Count(text, "\n"))})
+			text := sn.Text(gd)
+			rw.edits = append(rw.edits, edit{sn.Off(gd.Pos()), sn.Off(gd.End()), strings.Repeat("\n", strings.Count(text, "\n"))})
 		}
 	}
 	if err := in.rewriteShip(rw, vars); err != nil {
@@ -168,14 +169,14 @@ func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
 	// yaegi runs a top-level func(){...}() again at every later evaluation
 	// (not when the literal is parenthesized): add the parentheses.
-	for _, s := range sn.stmts {
+	for _, s := range sn.Statements() {
 		es, ok := s.(*ast.ExprStmt)
 		if !ok {
 			continue
 		}
 		if call, ok := es.X.(*ast.CallExpr); ok {
 			if lit, ok := call.Fun.(*ast.FuncLit); ok {
-				start, end := sn.off(lit.Pos()), sn.off(lit.End())
+				start, end := sn.Off(lit.Pos()), sn.Off(lit.End())
 				text := "(" + rw.apply(start, end) + ")"
 				kept := rw.edits[:0]
 				for _, e := range rw.edits {
@@ -192,8 +193,8 @@ func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
 	// declarations, as a file: statements that start with a declaration
 	// ("var xs []int; xs[5]") get a leading semicolon, which makes it run
 	// them as statements in the global scope.
-	if sn.Kind == Stmts {
-		switch firstToken(sn.Src) {
+	if sn.Kind == syntax.Stmts {
+		switch syntax.FirstToken(sn.Src) {
 		case token.VAR, token.CONST, token.TYPE, token.IMPORT:
 			rw.edits = append([]edit{{0, 0, ";"}}, rw.edits...)
 		}
@@ -201,9 +202,8 @@ func (in *Interp) rewrite(sn *Snippet, vars []string) (*rewrite, error) {
 	return rw, nil
 }
 
-func extractImports(sn *Snippet, gd *ast.GenDecl) []*declEntry {
-	one := &Snippet{Src: sn.Src, Kind: Decls, fset: sn.fset, base: sn.base, file: &ast.File{Decls: []ast.Decl{gd}}}
-	es, _ := extract(one)
+func extractImports(sn *syntax.Snippet, gd *ast.GenDecl) []*declEntry {
+	es, _ := extract(sn.Part(gd))
 	return es
 }
 
@@ -212,9 +212,9 @@ func extractImports(sn *Snippet, gd *ast.GenDecl) []*declEntry {
 // values. When the number of values is not known from the syntax, the
 // statements before it run first, then the callee is evaluated (into a
 // temporary if evaluating it has side effects) and its reflect type says.
-func (in *Interp) runFinal(ctx context.Context, sn *Snippet, rw *rewrite, final ast.Expr) (Result, error) {
-	start, end := sn.off(final.Pos()), sn.off(final.End())
-	pad := strings.Repeat("\n", sn.fset.Position(final.Pos()).Line-1)
+func (in *Interp) runFinal(ctx context.Context, sn *syntax.Snippet, rw *rewrite, final ast.Expr) (Result, error) {
+	start, end := sn.Off(final.Pos()), sn.Off(final.End())
+	pad := strings.Repeat("\n", sn.Line(final.Pos())-1)
 	prefix := rw.apply(0, start)
 	n, err := in.finalCount(sn, final)
 	if err != nil {
@@ -228,9 +228,9 @@ func (in *Interp) runFinal(ctx context.Context, sn *Snippet, rw *rewrite, final 
 			}
 		}
 		prefix = pad
-		callee := rw.apply(sn.off(call.Fun.Pos()), sn.off(call.Fun.End()))
-		args := rw.apply(sn.off(call.Fun.End()), end)
-		if sideEffects(call.Fun) {
+		callee := rw.apply(sn.Off(call.Fun.Pos()), sn.Off(call.Fun.End()))
+		args := rw.apply(sn.Off(call.Fun.End()), end)
+		if syntax.SideEffects(call.Fun) {
 			if err := in.evalRaw(ctx, pad+"__gonode_callee := "+callee); err != nil {
 				return Result{}, err
 			}
@@ -239,7 +239,7 @@ func (in *Interp) runFinal(ctx context.Context, sn *Snippet, rw *rewrite, final 
 		if n, err = in.funcResults(ctx, pad+callee); err != nil {
 			return Result{}, err
 		}
-		rw = &rewrite{sn: &Snippet{Src: callee + args}}
+		rw = &rewrite{sn: &syntax.Snippet{Src: callee + args}}
 		start, end = 0, len(rw.sn.Src)
 	}
 	text := rw.apply(start, end)
@@ -275,30 +275,30 @@ func (in *Interp) funcResults(ctx context.Context, callee string) (int, error) {
 
 // finalCount returns how many values the final expression yields, -1 when
 // only evaluating its callee can tell, and an error for a bare type name.
-func (in *Interp) finalCount(sn *Snippet, final ast.Expr) (int, error) {
-	nm := &snippetNamer{in: in, local: map[string]nameKind{}}
-	for _, s := range sn.stmts[:len(sn.stmts)-1] {
-		es, vars := extract(&Snippet{Src: sn.Src, Kind: Stmts, fset: sn.fset, base: sn.base, stmts: []ast.Stmt{s}})
+func (in *Interp) finalCount(sn *syntax.Snippet, final ast.Expr) (int, error) {
+	nm := &snippetNamer{in: in, local: map[string]syntax.NameKind{}}
+	for _, s := range sn.Statements()[:len(sn.Statements())-1] {
+		es, vars := extract(sn.Part(s))
 		for _, v := range vars {
-			nm.local[v] = nameUnknown
+			nm.local[v] = syntax.NameUnknown
 		}
 		for _, e := range es {
 			k, _ := entryKind(e)
-			for _, n := range e.names {
+			for _, n := range e.Names {
 				nm.local[n] = k
 			}
 		}
 	}
 	switch x := ast.Unparen(final).(type) {
 	case *ast.CallExpr:
-		return resultCount(x, nm), nil
+		return syntax.ResultCount(x, nm), nil
 	case *ast.Ident:
-		if k, _ := nm.ident(x.Name); k == nameType || (k == nameUnknown && predeclaredTypes[x.Name] && nm.unbound(x.Name)) {
+		if k, _ := nm.Ident(x.Name); k == syntax.NameType || (k == syntax.NameUnknown && syntax.IsPredeclaredType(x.Name) && nm.unbound(x.Name)) {
 			return 0, fmt.Errorf("%s (type) is not an expression", x.Name)
 		}
 	case *ast.SelectorExpr:
 		if pkg, ok := x.X.(*ast.Ident); ok {
-			if k, _ := nm.member(pkg.Name, x.Sel.Name); k == nameType {
+			if k, _ := nm.Member(pkg.Name, x.Sel.Name); k == syntax.NameType {
 				return 0, fmt.Errorf("%s.%s (type) is not an expression", pkg.Name, x.Sel.Name)
 			}
 		}
@@ -310,7 +310,7 @@ func (in *Interp) finalCount(sn *Snippet, final ast.Expr) (int, error) {
 // its earlier statements first, then the interpreter's.
 type snippetNamer struct {
 	in    *Interp
-	local map[string]nameKind
+	local map[string]syntax.NameKind
 }
 
 func (nm *snippetNamer) unbound(name string) bool {
@@ -318,13 +318,13 @@ func (nm *snippetNamer) unbound(name string) bool {
 	return !ok && nm.in.tab.lookup(name) == nil && !nm.in.tab.isVar(name)
 }
 
-func (nm *snippetNamer) ident(name string) (nameKind, int) {
+func (nm *snippetNamer) Ident(name string) (syntax.NameKind, int) {
 	if k, ok := nm.local[name]; ok {
 		return k, 0
 	}
 	for _, t := range []*declTable{nm.in.tab, nm.in.env.prelude} {
 		if t.isVar(name) {
-			return nameUnknown, 0
+			return syntax.NameUnknown, 0
 		}
 		if e := t.lookup(name); e != nil {
 			return entryKind(e)
@@ -335,52 +335,52 @@ func (nm *snippetNamer) ident(name string) (nameKind, int) {
 			return valueKind(v)
 		}
 	}
-	return nameUnknown, 0
+	return syntax.NameUnknown, 0
 }
 
-func (nm *snippetNamer) member(pkg, name string) (nameKind, int) {
+func (nm *snippetNamer) Member(pkg, name string) (syntax.NameKind, int) {
 	if _, ok := nm.local[pkg]; ok || nm.in.tab.isVar(pkg) {
-		return nameUnknown, 0
+		return syntax.NameUnknown, 0
 	}
 	key := nm.in.env.pkgs[pkg]
 	if e := nm.in.tab.lookup(pkg); e != nil {
-		if e.kind != declImport {
-			return nameUnknown, 0
+		if e.Kind != syntax.DeclImport {
+			return syntax.NameUnknown, 0
 		}
-		key = nm.in.env.keyOf(strings.Fields(e.key)[2])
+		key = nm.in.env.keyOf(strings.Fields(e.Key)[2])
 	}
 	if key == "fmt/fmt" && quietPrints[name] {
-		return nameFunc, 0
+		return syntax.NameFunc, 0
 	}
 	if v, ok := nm.in.env.exportsOf(key)[name]; ok && key != "" {
 		return valueKind(v)
 	}
-	return nameUnknown, 0
+	return syntax.NameUnknown, 0
 }
 
 // quietPrints are the fmt functions whose results (bytes written, error) the
 // shell does not print: like iex's IO.puts, printing is their point.
 var quietPrints = map[string]bool{"Print": true, "Printf": true, "Println": true}
 
-func entryKind(e *declEntry) (nameKind, int) {
-	switch e.kind {
-	case declType:
-		return nameType, 0
-	case declFunc:
-		return nameFunc, e.results
+func entryKind(e *declEntry) (syntax.NameKind, int) {
+	switch e.Kind {
+	case syntax.DeclType:
+		return syntax.NameType, 0
+	case syntax.DeclFunc:
+		return syntax.NameFunc, e.Results
 	}
-	return nameUnknown, 0
+	return syntax.NameUnknown, 0
 }
 
 // valueKind classifies a yaegi export: a nil pointer stands for a type.
-func valueKind(v reflect.Value) (nameKind, int) {
+func valueKind(v reflect.Value) (syntax.NameKind, int) {
 	switch {
 	case v.Kind() == reflect.Ptr && v.IsNil():
-		return nameType, 0
+		return syntax.NameType, 0
 	case v.Kind() == reflect.Func:
-		return nameFunc, v.Type().NumOut()
+		return syntax.NameFunc, v.Type().NumOut()
 	}
-	return nameUnknown, 0
+	return syntax.NameUnknown, 0
 }
 
 // shellTypes maps the reflect types of the struct types declared in the
@@ -395,14 +395,14 @@ func (in *Interp) shellTypes(ctx context.Context, entries []*declEntry) map[refl
 	all, _ := in.tab.all()
 	var names []string
 	for _, e := range append(all, entries...) {
-		if e.kind == declType {
-			names = append(names, e.names...)
+		if e.Kind == syntax.DeclType {
+			names = append(names, e.Names...)
 		}
 	}
 	types := map[reflect.Type]string{}
 	seen := map[string]bool{}
 	for _, n := range names {
-		if seen[n] || reserved(n) {
+		if seen[n] || syntax.Reserved(n) {
 			continue
 		}
 		seen[n] = true

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Session is the state of one shell: the shell interpreter, the
@@ -83,8 +85,8 @@ func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
 // the variable (and so still see the old one), the interpreter is rebuilt
 // from the last snapshot. It returns a notice for the user, or "".
 func (s *Session) keepVars(src string) string {
-	sn, err := Analyze(src)
-	if err != nil || sn.Kind == Empty {
+	sn, err := syntax.Analyze(src)
+	if err != nil || sn.Kind == syntax.Empty {
 		return ""
 	}
 	_, vars := extract(sn)
@@ -182,9 +184,9 @@ func (s *Session) rebuild(why string) string {
 		}
 		var broken []*declEntry
 		for _, e := range entries {
-			if _, err := in.run(ctx, e.src, false); err != nil {
+			if _, err := in.run(ctx, e.Src, false); err != nil {
 				broken = append(broken, e)
-				lost = append(lost, e.names...)
+				lost = append(lost, e.Names...)
 			}
 		}
 		s.tab.dropEntries(broken)
@@ -264,7 +266,7 @@ func (s *Session) ResolveTo(ctx context.Context, name string, stdout io.Writer) 
 		}
 		return nil, fmt.Errorf("%w: %s", ErrUndefined, name)
 	}
-	if e := s.tab.lookup(name); e == nil || e.kind != declFunc {
+	if e := s.tab.lookup(name); e == nil || e.Kind != syntax.DeclFunc {
 		return nil, fmt.Errorf("%w: %s is not a function declared in the shell", ErrUndefined, name)
 	}
 	b, err := s.funcBundle(name)
@@ -312,7 +314,7 @@ func (s *Session) HasFunc(name string) bool {
 		return ok && key != "" && v.Kind() == reflect.Func
 	}
 	e := s.tab.lookup(name)
-	return e != nil && e.kind == declFunc
+	return e != nil && e.Kind == syntax.DeclFunc
 }
 
 // Lookup is Resolve for callers that want the function value: for a

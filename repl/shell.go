@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gonode/gonode/repl/syntax"
 	"github.com/gonode/gonode/repl/term"
 )
 
@@ -120,7 +121,7 @@ func (sh *Shell) Run(ctx context.Context) error {
 		buf.WriteString(text)
 		buf.WriteString("\n")
 		src := buf.String()
-		if NeedsMore(src) {
+		if syntax.NeedsMore(src) {
 			continue
 		}
 		buf.Reset()

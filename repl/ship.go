@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // Bundle is code shipped to an interpreter of its own, on this node or
@@ -84,16 +86,16 @@ func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
 		isVar[v] = true
 	}
 	isFunc := map[string]bool{}
-	if sn.Kind == Decls {
-		for _, d := range sn.file.Decls {
+	if sn.Kind == syntax.Decls {
+		for _, d := range sn.Decls() {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
 				isFunc[fd.Name.Name] = true
 			}
 		}
 	}
 	var err error
-	r := newResolver()
-	r.onCall = func(call *ast.CallExpr) int {
+	r := syntax.NewResolver()
+	r.OnCall = func(call *ast.CallExpr) int {
 		name := calleeName(call.Fun)
 		idx, ok := calls[name]
 		if ok && idx < 0 {
@@ -107,33 +109,33 @@ func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
 		switch a := ast.Unparen(arg).(type) {
 		case *ast.FuncLit:
 			var caps []string
-			for _, n := range freeNames(a) {
-				if r.declared(n) || isVar[n] || in.tab.isVar(n) {
+			for _, n := range syntax.FreeNames(a) {
+				if r.Declared(n) || isVar[n] || in.tab.isVar(n) {
 					caps = append(caps, n)
 				}
 			}
-			text = rtName + ".Ship(" + strconv.Quote(sn.text(a)) + ", " + strconv.Quote(strings.Join(caps, " "))
+			text = rtName + ".Ship(" + strconv.Quote(sn.Text(a)) + ", " + strconv.Quote(strings.Join(caps, " "))
 			for _, c := range caps {
 				text += ", " + c
 			}
 			text += ")"
 		case *ast.Ident:
-			if e := in.tab.lookup(a.Name); !r.declared(a.Name) && !isVar[a.Name] && (isFunc[a.Name] || e != nil && e.kind == declFunc) {
+			if e := in.tab.lookup(a.Name); !r.Declared(a.Name) && !isVar[a.Name] && (isFunc[a.Name] || e != nil && e.Kind == syntax.DeclFunc) {
 				text = rtName + ".Ship(" + strconv.Quote(a.Name) + `, "")`
 			}
 		}
 		if text == "" {
-			err = fmt.Errorf("%s: %w", sn.pos(arg.Pos()), shipErrorf("%s needs a func literal, %s(func() { ... }), or the name of a function declared in this shell: the code runs in an interpreter of its own, so a function value cannot be passed", name, name))
+			err = fmt.Errorf("%s: %w", sn.At(arg.Pos()), shipErrorf("%s needs a func literal, %s(func() { ... }), or the name of a function declared in this shell: the code runs in an interpreter of its own, so a function value cannot be passed", name, name))
 			return idx
 		}
-		rw.edits = append(rw.edits, edit{sn.off(arg.Pos()), sn.off(arg.End()), text})
+		rw.edits = append(rw.edits, edit{sn.Off(arg.Pos()), sn.Off(arg.End()), text})
 		return idx
 	}
-	if sn.Kind == Stmts {
-		r.push()
+	if sn.Kind == syntax.Stmts {
+		r.Push()
 	}
-	for _, n := range sn.roots() {
-		r.walk(n)
+	for _, n := range sn.Roots() {
+		r.Walk(n)
 	}
 	return err
 }
@@ -174,14 +176,14 @@ func (t *declTable) bundle(src string, names []string, vals []any) (Bundle, erro
 		b.Captures = append(b.Captures, c)
 	}
 	var free []string
-	for _, n := range freeNames(expr) {
+	for _, n := range syntax.FreeNames(expr) {
 		if !direct[n] {
 			free = append(free, n)
 		}
 	}
 	entries, vars := t.closure(free, nil)
 	for _, e := range entries {
-		for _, n := range e.names {
+		for _, n := range e.Names {
 			if direct[n] {
 				return Bundle{}, shipErrorf("%s is both a variable the function captures and a declaration it uses; rename the variable", n)
 			}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/traefik/yaegi/interp"
+
+	"github.com/gonode/gonode/repl/syntax"
 )
 
 // yaegi reports an undefined name on the right of a package-level
@@ -21,7 +23,7 @@ const yaegiLoop = "constant definition loop"
 // explainUndefined replaces yaegi's misleading error for an undefined name
 // by "undefined: name" when the snippet uses a name that nothing declares:
 // not the snippet, the session, the prelude, a package, or Go itself.
-func (in *Interp) explainUndefined(sn *Snippet, err error) error {
+func (in *Interp) explainUndefined(sn *syntax.Snippet, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -41,10 +43,10 @@ func (in *Interp) explainUndefined(sn *Snippet, err error) error {
 	if strings.Contains(strings.TrimSpace(sn.Src), "\n") {
 		// As cleanErr does for input of several lines: say where.
 		line := 0
-		for _, root := range sn.roots() {
+		for _, root := range sn.Roots() {
 			ast.Inspect(root, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok && id.Name == name && line == 0 {
-					line = sn.fset.Position(id.Pos()).Line
+					line = sn.Line(id.Pos())
 				}
 				return line == 0
 			})
@@ -80,19 +82,19 @@ var missingPackages = map[string]string{
 
 // undefinedName returns the first name the snippet uses that nothing
 // declares, or "".
-func (in *Interp) undefinedName(sn *Snippet) string {
+func (in *Interp) undefinedName(sn *syntax.Snippet) string {
 	entries, vars := extract(sn)
 	own := map[string]bool{}
 	for _, v := range vars {
 		own[v] = true
 	}
 	for _, e := range entries {
-		for _, n := range e.names {
+		for _, n := range e.Names {
 			own[n] = true
 		}
 	}
-	for _, root := range sn.roots() {
-		for _, name := range freeNames(root) {
+	for _, root := range sn.Roots() {
+		for _, name := range syntax.FreeNames(root) {
 			if !own[name] && !in.known(name) {
 				return name
 			}
@@ -103,7 +105,7 @@ func (in *Interp) undefinedName(sn *Snippet) string {
 
 // known reports whether name means something in this interpreter.
 func (in *Interp) known(name string) bool {
-	if reserved(name) || types.Universe.Lookup(name) != nil {
+	if syntax.Reserved(name) || types.Universe.Lookup(name) != nil {
 		return true
 	}
 	for _, t := range []*declTable{in.tab, in.env.prelude} {

@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/gonode/gonode/repl"
+	"github.com/gonode/gonode/repl/syntax"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -97,7 +97,7 @@ func inputs(text string) []string {
 			continue
 		}
 		buf.WriteString(line)
-		if repl.NeedsMore(buf.String()) {
+		if syntax.NeedsMore(buf.String()) {
 			continue
 		}
 		if s := buf.String(); strings.TrimSpace(s) != "" {

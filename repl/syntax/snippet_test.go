@@ -1,8 +1,9 @@
-package repl
+package syntax
 
 import (
 	"errors"
 	"go/ast"
+	"go/parser"
 	"strings"
 	"testing"
 )
@@ -119,7 +120,7 @@ func TestRejectGoStatements(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Analyze(%q): %v", tt.src, err)
 		}
-		err = sn.checkGo()
+		err = sn.CheckGo()
 		switch {
 		case tt.pos == "" && err != nil:
 			t.Errorf("%q rejected: %v", tt.src, err)
@@ -137,25 +138,25 @@ type fakeNamer struct {
 	members map[string][2]int // pkg.name -> kind, results
 }
 
-func (f fakeNamer) ident(name string) (nameKind, int) {
+func (f fakeNamer) Ident(name string) (NameKind, int) {
 	v := f.idents[name]
-	return nameKind(v[0]), v[1]
+	return NameKind(v[0]), v[1]
 }
 
-func (f fakeNamer) member(pkg, name string) (nameKind, int) {
+func (f fakeNamer) Member(pkg, name string) (NameKind, int) {
 	v := f.members[pkg+"."+name]
-	return nameKind(v[0]), v[1]
+	return NameKind(v[0]), v[1]
 }
 
 func TestResultCount(t *testing.T) {
 	nm := fakeNamer{
 		idents: map[string][2]int{
-			"two": {int(nameFunc), 2}, "void": {int(nameFunc), 0}, "T": {int(nameType), 0},
-			"fv": {int(nameUnknown), 0},
+			"two": {int(NameFunc), 2}, "void": {int(NameFunc), 0}, "T": {int(NameType), 0},
+			"fv": {int(NameUnknown), 0},
 		},
 		members: map[string][2]int{
-			"strings.ToUpper": {int(nameFunc), 1}, "time.Duration": {int(nameType), 0},
-			"os.Exit": {int(nameFunc), 0},
+			"strings.ToUpper": {int(NameFunc), 1}, "time.Duration": {int(NameType), 0},
+			"os.Exit": {int(NameFunc), 0},
 		},
 	}
 	tests := []struct {
@@ -187,8 +188,8 @@ func TestResultCount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := mustExpr(t, tt.call)
-		if got := resultCount(e.(*ast.CallExpr), nm); got != tt.want {
-			t.Errorf("resultCount(%s) = %d, want %d", tt.call, got, tt.want)
+		if got := ResultCount(e.(*ast.CallExpr), nm); got != tt.want {
+			t.Errorf("ResultCount(%s) = %d, want %d", tt.call, got, tt.want)
 		}
 	}
 }
@@ -199,8 +200,17 @@ func TestSideEffects(t *testing.T) {
 		"f().M": true, "(<-ch).M": true, "func() {}": true, "m[k()].F": true,
 	}
 	for src, want := range tests {
-		if got := sideEffects(mustExpr(t, src)); got != want {
-			t.Errorf("sideEffects(%s) = %v, want %v", src, got, want)
+		if got := SideEffects(mustExpr(t, src)); got != want {
+			t.Errorf("SideEffects(%s) = %v, want %v", src, got, want)
 		}
 	}
+}
+
+func mustExpr(t testing.TB, src string) ast.Expr {
+	t.Helper()
+	e, err := parser.ParseExpr(src)
+	if err != nil {
+		t.Fatalf("ParseExpr(%q): %v", src, err)
+	}
+	return e
 }

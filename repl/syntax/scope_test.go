@@ -1,4 +1,4 @@
-package repl
+package syntax
 
 import (
 	"go/ast"
@@ -33,9 +33,9 @@ func TestFreeNames(t *testing.T) {
 		{"func() { defer func() { recover() }() }", "recover"},
 	}
 	for _, tt := range tests {
-		got := strings.Join(freeNames(mustExpr(t, tt.src)), " ")
+		got := strings.Join(FreeNames(mustExpr(t, tt.src)), " ")
 		if got != tt.want {
-			t.Errorf("freeNames(%s) = %q, want %q", tt.src, got, tt.want)
+			t.Errorf("FreeNames(%s) = %q, want %q", tt.src, got, tt.want)
 		}
 	}
 }
@@ -56,12 +56,12 @@ func TestFreeNamesDecls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n ast.Node = sn.file.Decls[0]
+		var n ast.Node = sn.Decls()[0]
 		if gd, ok := n.(*ast.GenDecl); ok && len(gd.Specs) == 1 {
 			n = gd.Specs[0]
 		}
-		if got := freeNames(n); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("freeNames(%s) = %q, want %q", tt.src, got, tt.want)
+		if got := FreeNames(n); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("FreeNames(%s) = %q, want %q", tt.src, got, tt.want)
 		}
 	}
 }

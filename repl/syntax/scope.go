@@ -1,4 +1,4 @@
-package repl
+package syntax
 
 import (
 	"go/ast"
@@ -6,7 +6,7 @@ import (
 	"sort"
 )
 
-// resolver finds the free identifiers of Go syntax: the names a piece of code
+// Resolver finds the free identifiers of Go syntax: the names a piece of code
 // uses without declaring them itself. It tracks Go's block scopes (function
 // parameters, blocks, if/for/switch/select clauses, type switches, short
 // variable declarations) syntactically, without type information.
@@ -15,31 +15,35 @@ import (
 // key: value element of a composite literal is counted as a use when it is an
 // identifier (it is one in a map literal, a field name in a struct literal),
 // and the field and method names of struct and interface types are never
-// uses. A resolver is used by one goroutine.
-type resolver struct {
+// uses. A Resolver is used by one goroutine.
+type Resolver struct {
 	scopes []map[string]bool
 	free   map[string]bool
-	// onCall, when set, is called for every call expression with the scopes
-	// open at that point; the argument at the index it returns (if any) is
-	// not walked.
-	onCall func(call *ast.CallExpr) (skipArg int)
+	// OnCall, when set, is called for every call expression with the scopes
+	// open at that point (Declared answers for them); the argument at the
+	// index it returns (if any) is not walked. The evaluator rewrites the
+	// code arguments of ship calls and help's argument this way.
+	OnCall func(call *ast.CallExpr) (skipArg int)
 }
 
-func newResolver() *resolver {
-	return &resolver{free: map[string]bool{}}
+// NewResolver returns a Resolver with no scope open: Walk then treats
+// top-level declarations as the session's, not as local ones. Push opens
+// the scope that statements run in.
+func NewResolver() *Resolver {
+	return &Resolver{free: map[string]bool{}}
 }
 
-// freeNames returns the sorted free identifiers of n. A type or constant
+// FreeNames returns the sorted free identifiers of n. A type or constant
 // that n itself declares at top level is not free; a function's own name is
 // (recursion).
-func freeNames(n ast.Node) []string {
-	r := newResolver()
-	r.push()
-	r.walk(n)
+func FreeNames(n ast.Node) []string {
+	r := NewResolver()
+	r.Push()
+	r.Walk(n)
 	return r.sorted()
 }
 
-func (r *resolver) sorted() []string {
+func (r *Resolver) sorted() []string {
 	out := make([]string, 0, len(r.free))
 	for name := range r.free {
 		out = append(out, name)
@@ -48,19 +52,20 @@ func (r *resolver) sorted() []string {
 	return out
 }
 
-func (r *resolver) push()     { r.scopes = append(r.scopes, map[string]bool{}) }
-func (r *resolver) pop()      { r.scopes = r.scopes[:len(r.scopes)-1] }
-func (r *resolver) top() bool { return len(r.scopes) == 0 }
+// Push opens a scope; Walk opens and closes the scopes of what it walks.
+func (r *Resolver) Push()     { r.scopes = append(r.scopes, map[string]bool{}) }
+func (r *Resolver) pop()      { r.scopes = r.scopes[:len(r.scopes)-1] }
+func (r *Resolver) top() bool { return len(r.scopes) == 0 }
 
-func (r *resolver) declare(id *ast.Ident) {
+func (r *Resolver) declare(id *ast.Ident) {
 	if id == nil || id.Name == "_" || len(r.scopes) == 0 {
 		return
 	}
 	r.scopes[len(r.scopes)-1][id.Name] = true
 }
 
-// declared reports whether name is declared in one of the open scopes.
-func (r *resolver) declared(name string) bool {
+// Declared reports whether name is declared in one of the open scopes.
+func (r *Resolver) Declared(name string) bool {
 	for i := len(r.scopes) - 1; i >= 0; i-- {
 		if r.scopes[i][name] {
 			return true
@@ -69,8 +74,8 @@ func (r *resolver) declared(name string) bool {
 	return false
 }
 
-func (r *resolver) use(id *ast.Ident) {
-	if id.Name != "_" && !r.declared(id.Name) {
+func (r *Resolver) use(id *ast.Ident) {
+	if id.Name != "_" && !r.Declared(id.Name) {
 		r.free[id.Name] = true
 	}
 }
@@ -90,27 +95,27 @@ func children(n ast.Node, f func(ast.Node)) {
 	})
 }
 
-func (r *resolver) walkAll(list any) {
+func (r *Resolver) walkAll(list any) {
 	switch l := list.(type) {
 	case []ast.Stmt:
 		for _, s := range l {
-			r.walk(s)
+			r.Walk(s)
 		}
 	case []ast.Expr:
 		for _, e := range l {
-			r.walk(e)
+			r.Walk(e)
 		}
 	}
 }
 
 // fields walks the types of a field list and, when decl is set, declares
 // its names in the current scope.
-func (r *resolver) fields(fl *ast.FieldList, decl bool) {
+func (r *Resolver) fields(fl *ast.FieldList, decl bool) {
 	if fl == nil {
 		return
 	}
 	for _, f := range fl.List {
-		r.walk(f.Type)
+		r.Walk(f.Type)
 		if decl {
 			for _, n := range f.Names {
 				r.declare(n)
@@ -119,7 +124,8 @@ func (r *resolver) fields(fl *ast.FieldList, decl bool) {
 	}
 }
 
-func (r *resolver) walk(n ast.Node) {
+// Walk records the declarations and uses of n and everything under it.
+func (r *Resolver) Walk(n ast.Node) {
 	if n == nil {
 		return
 	}
@@ -127,9 +133,9 @@ func (r *resolver) walk(n ast.Node) {
 	case *ast.Ident:
 		r.use(n)
 	case *ast.SelectorExpr:
-		r.walk(n.X)
+		r.Walk(n.X)
 	case *ast.FuncDecl:
-		r.push()
+		r.Push()
 		r.fields(n.Recv, true)
 		r.fields(n.Type.TypeParams, true)
 		r.fields(n.Type.Params, true)
@@ -139,7 +145,7 @@ func (r *resolver) walk(n ast.Node) {
 		}
 		r.pop()
 	case *ast.FuncLit:
-		r.push()
+		r.Push()
 		r.fields(n.Type.Params, true)
 		r.fields(n.Type.Results, true)
 		r.walkAll(n.Body.List)
@@ -153,26 +159,26 @@ func (r *resolver) walk(n ast.Node) {
 	case *ast.InterfaceType:
 		r.fields(n.Methods, false)
 	case *ast.BlockStmt:
-		r.push()
+		r.Push()
 		r.walkAll(n.List)
 		r.pop()
 	case *ast.IfStmt:
-		r.push()
-		r.walk(n.Init)
-		r.walk(n.Cond)
-		r.walk(n.Body)
-		r.walk(n.Else)
+		r.Push()
+		r.Walk(n.Init)
+		r.Walk(n.Cond)
+		r.Walk(n.Body)
+		r.Walk(n.Else)
 		r.pop()
 	case *ast.ForStmt:
-		r.push()
-		r.walk(n.Init)
-		r.walk(n.Cond)
-		r.walk(n.Post)
-		r.walk(n.Body)
+		r.Push()
+		r.Walk(n.Init)
+		r.Walk(n.Cond)
+		r.Walk(n.Post)
+		r.Walk(n.Body)
 		r.pop()
 	case *ast.RangeStmt:
-		r.walk(n.X)
-		r.push()
+		r.Walk(n.X)
+		r.Push()
 		if n.Tok == token.DEFINE {
 			for _, e := range []ast.Expr{n.Key, n.Value} {
 				if id, ok := e.(*ast.Ident); ok {
@@ -180,20 +186,20 @@ func (r *resolver) walk(n ast.Node) {
 				}
 			}
 		} else {
-			r.walk(n.Key)
-			r.walk(n.Value)
+			r.Walk(n.Key)
+			r.Walk(n.Value)
 		}
-		r.walk(n.Body)
+		r.Walk(n.Body)
 		r.pop()
 	case *ast.SwitchStmt:
-		r.push()
-		r.walk(n.Init)
-		r.walk(n.Tag)
-		r.walk(n.Body)
+		r.Push()
+		r.Walk(n.Init)
+		r.Walk(n.Tag)
+		r.Walk(n.Body)
 		r.pop()
 	case *ast.TypeSwitchStmt:
-		r.push()
-		r.walk(n.Init)
+		r.Push()
+		r.Walk(n.Init)
 		var bound *ast.Ident
 		switch a := n.Assign.(type) {
 		case *ast.AssignStmt:
@@ -202,11 +208,11 @@ func (r *resolver) walk(n ast.Node) {
 				bound, _ = a.Lhs[0].(*ast.Ident)
 			}
 		default:
-			r.walk(a)
+			r.Walk(a)
 		}
 		for _, c := range n.Body.List {
 			cc := c.(*ast.CaseClause)
-			r.push()
+			r.Push()
 			r.walkAll(cc.List)
 			r.declare(bound)
 			r.walkAll(cc.Body)
@@ -214,13 +220,13 @@ func (r *resolver) walk(n ast.Node) {
 		}
 		r.pop()
 	case *ast.CaseClause:
-		r.push()
+		r.Push()
 		r.walkAll(n.List)
 		r.walkAll(n.Body)
 		r.pop()
 	case *ast.CommClause:
-		r.push()
-		r.walk(n.Comm)
+		r.Push()
+		r.Walk(n.Comm)
 		r.walkAll(n.Body)
 		r.pop()
 	case *ast.AssignStmt:
@@ -229,40 +235,40 @@ func (r *resolver) walk(n ast.Node) {
 			if id, ok := l.(*ast.Ident); ok && n.Tok == token.DEFINE {
 				r.declare(id)
 			} else {
-				r.walk(l)
+				r.Walk(l)
 			}
 		}
 	case *ast.GenDecl:
 		for _, s := range n.Specs {
-			r.walk(s)
+			r.Walk(s)
 		}
 	case *ast.ValueSpec:
-		r.walk(n.Type)
+		r.Walk(n.Type)
 		r.walkAll(n.Values)
 		for _, id := range n.Names {
 			r.declare(id)
 		}
 	case *ast.TypeSpec:
 		r.declare(n.Name)
-		r.push()
+		r.Push()
 		r.fields(n.TypeParams, true)
-		r.walk(n.Type)
+		r.Walk(n.Type)
 		r.pop()
 	case *ast.LabeledStmt:
-		r.walk(n.Stmt)
+		r.Walk(n.Stmt)
 	case *ast.BranchStmt, *ast.ImportSpec, *ast.BasicLit, *ast.BadExpr, *ast.BadStmt, *ast.BadDecl:
 	case *ast.CallExpr:
 		skip := -1
-		if r.onCall != nil {
-			skip = r.onCall(n)
+		if r.OnCall != nil {
+			skip = r.OnCall(n)
 		}
-		r.walk(n.Fun)
+		r.Walk(n.Fun)
 		for i, a := range n.Args {
 			if i != skip {
-				r.walk(a)
+				r.Walk(a)
 			}
 		}
 	default:
-		children(n, r.walk)
+		children(n, r.Walk)
 	}
 }

@@ -1,4 +1,11 @@
-package repl
+// Package syntax parses and analyzes shell snippets with go/parser and
+// go/ast, without evaluating anything: what a snippet is (declarations,
+// statements, unfinished input), the names it declares and the free names
+// it uses, the declarations it introduces as source text (Extract), and
+// how many values a call yields when the syntax can tell. It imports the
+// standard library only, so that code that pushes snippets to other nodes
+// can analyze them without an interpreter or a terminal.
+package syntax
 
 import (
 	"errors"
@@ -7,6 +14,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"sort"
 	"strings"
 )
 
@@ -14,7 +22,7 @@ import (
 var (
 	// ErrIncomplete means the input is unfinished (an open brace, paren,
 	// composite literal or raw string): read another line and try again.
-	ErrIncomplete = errors.New("repl: incomplete input")
+	ErrIncomplete = errors.New("syntax: incomplete input")
 	// ErrGoStatement rejects a go statement anywhere in a snippet.
 	ErrGoStatement = errors.New("go statements are not allowed in the shell: a panic in an interpreted goroutine would kill the whole node; run concurrent code with spawn(func() { ... }), which gives it a process and an interpreter of its own")
 	// ErrPackageClause rejects input that starts with a package clause.
@@ -59,7 +67,7 @@ type Snippet struct {
 // ErrIncomplete when more input could complete it, and an error with a
 // line:column position (relative to src) for other syntax errors.
 func Analyze(src string) (*Snippet, error) {
-	tok := firstToken(src)
+	tok := FirstToken(src)
 	switch tok {
 	case token.EOF:
 		return &Snippet{Src: src, Kind: Empty}, nil
@@ -151,7 +159,9 @@ func mapErr(err error, src, prefix string) error {
 	return err
 }
 
-func firstToken(src string) token.Token {
+// FirstToken returns the first token of src that is not a comment or a
+// semicolon: yaegi decides from it whether input is declarations.
+func FirstToken(src string) token.Token {
 	var s scanner.Scanner
 	fs := token.NewFileSet()
 	s.Init(fs.AddFile("", -1, len(src)), []byte(src), nil, 0)
@@ -163,14 +173,17 @@ func firstToken(src string) token.Token {
 	}
 }
 
-// off returns the offset in Src of p.
-func (sn *Snippet) off(p token.Pos) int { return sn.fset.Position(p).Offset - sn.base }
+// Off returns the offset in Src of p.
+func (sn *Snippet) Off(p token.Pos) int { return sn.fset.Position(p).Offset - sn.base }
 
-// text returns the source of n as the user typed it.
-func (sn *Snippet) text(n ast.Node) string { return sn.Src[sn.off(n.Pos()):sn.off(n.End())] }
+// Text returns the source of n as the user typed it.
+func (sn *Snippet) Text(n ast.Node) string { return sn.Src[sn.Off(n.Pos()):sn.Off(n.End())] }
 
-// pos renders the position of p relative to Src, as line:column.
-func (sn *Snippet) pos(p token.Pos) string {
+// Line returns the line of p in Src, counted from 1.
+func (sn *Snippet) Line(p token.Pos) int { return sn.fset.Position(p).Line }
+
+// At renders the position of p relative to Src, as line:column.
+func (sn *Snippet) At(p token.Pos) string {
 	at := sn.fset.Position(p)
 	if at.Line == 1 {
 		at.Column -= sn.base
@@ -178,8 +191,8 @@ func (sn *Snippet) pos(p token.Pos) string {
 	return fmt.Sprintf("%d:%d", at.Line, at.Column)
 }
 
-// roots returns the top-level nodes: declarations or statements.
-func (sn *Snippet) roots() []ast.Node {
+// Roots returns the top-level nodes: declarations or statements.
+func (sn *Snippet) Roots() []ast.Node {
 	var out []ast.Node
 	switch sn.Kind {
 	case Decls:
@@ -194,6 +207,30 @@ func (sn *Snippet) roots() []ast.Node {
 	return out
 }
 
+// Decls returns the snippet's top-level declarations (none for statements).
+func (sn *Snippet) Decls() []ast.Decl {
+	if sn.Kind != Decls {
+		return nil
+	}
+	return sn.file.Decls
+}
+
+// Statements returns the snippet's statements (none for declarations).
+func (sn *Snippet) Statements() []ast.Stmt { return sn.stmts }
+
+// Part returns a snippet of the same source made of n alone, a top-level
+// declaration or statement of sn, for analyzing one part at a time.
+func (sn *Snippet) Part(n ast.Node) *Snippet {
+	part := &Snippet{Src: sn.Src, Kind: sn.Kind, fset: sn.fset, base: sn.base}
+	switch n := n.(type) {
+	case ast.Decl:
+		part.Kind, part.file = Decls, &ast.File{Decls: []ast.Decl{n}}
+	case ast.Stmt:
+		part.Kind, part.stmts = Stmts, []ast.Stmt{n}
+	}
+	return part
+}
+
 // Final returns the expression of the snippet's last statement when that
 // statement is an expression statement: the only case that prints a value.
 func (sn *Snippet) Final() ast.Expr {
@@ -206,14 +243,14 @@ func (sn *Snippet) Final() ast.Expr {
 	return nil
 }
 
-// checkGo rejects go statements anywhere in the snippet, function bodies
+// CheckGo rejects go statements anywhere in the snippet, function bodies
 // and literals included.
-func (sn *Snippet) checkGo() error {
+func (sn *Snippet) CheckGo() error {
 	var err error
-	for _, n := range sn.roots() {
+	for _, n := range sn.Roots() {
 		ast.Inspect(n, func(n ast.Node) bool {
 			if g, ok := n.(*ast.GoStmt); ok && err == nil {
-				err = fmt.Errorf("%s: %w", sn.pos(g.Pos()), ErrGoStatement)
+				err = fmt.Errorf("%s: %w", sn.At(g.Pos()), ErrGoStatement)
 			}
 			return err == nil
 		})
@@ -221,28 +258,33 @@ func (sn *Snippet) checkGo() error {
 	return err
 }
 
-// nameKind says what an identifier or a package member names, for deciding
+// NameKind says what an identifier or a package member names, for deciding
 // how many values a call yields.
-type nameKind uint8
+type NameKind uint8
 
 const (
-	nameUnknown nameKind = iota // not known: evaluate the callee to find out
-	nameType                    // a type: the call is a conversion, one value
-	nameFunc                    // a function with a known number of results
+	NameUnknown NameKind = iota // not known: evaluate the callee to find out
+	NameType                    // a type: the call is a conversion, one value
+	NameFunc                    // a function with a known number of results
 )
 
-// namer answers what names mean in the interpreter a snippet will run in.
-type namer interface {
-	ident(name string) (nameKind, int)
-	member(pkg, name string) (nameKind, int)
+// Namer answers what names mean in the interpreter a snippet will run in:
+// the syntax alone cannot tell a function from a variable holding one.
+type Namer interface {
+	// Ident says what a name means, and a function's number of results.
+	Ident(name string) (NameKind, int)
+	// Member says what pkg.name means, and a function's number of results.
+	Member(pkg, name string) (NameKind, int)
 }
 
+// builtinResults are the builtin functions with their numbers of results.
 var builtinResults = map[string]int{
 	"append": 1, "cap": 1, "complex": 1, "copy": 1, "imag": 1, "len": 1, "make": 1,
 	"max": 1, "min": 1, "new": 1, "real": 1, "recover": 1,
 	"clear": 0, "close": 0, "delete": 0, "panic": 0, "print": 0, "println": 0,
 }
 
+// predeclaredTypes are the universe scope's type names.
 var predeclaredTypes = map[string]bool{
 	"any": true, "bool": true, "byte": true, "comparable": true, "complex64": true,
 	"complex128": true, "error": true, "float32": true, "float64": true, "int": true,
@@ -251,12 +293,12 @@ var predeclaredTypes = map[string]bool{
 	"uint64": true, "uintptr": true,
 }
 
-// resultCount says how many values call yields, or -1 when only evaluating
-// its callee can tell (see callResults in run.go). Builtins come from a
+// ResultCount says how many values call yields, or -1 when only evaluating
+// its callee can tell (the evaluator then does). Builtins come from a
 // table, conversions from the callee being a type, func literals from their
 // signature, declared functions from their declarations and host functions
 // from their reflect type.
-func resultCount(call *ast.CallExpr, nm namer) int {
+func ResultCount(call *ast.CallExpr, nm Namer) int {
 	fun := ast.Unparen(call.Fun)
 	switch f := fun.(type) {
 	case *ast.ArrayType, *ast.MapType, *ast.ChanType, *ast.FuncType,
@@ -265,24 +307,24 @@ func resultCount(call *ast.CallExpr, nm namer) int {
 	case *ast.FuncLit:
 		return fieldCount(f.Type.Results)
 	case *ast.Ident:
-		kind, n := nm.ident(f.Name)
+		kind, n := nm.Ident(f.Name)
 		switch {
-		case kind == nameType:
+		case kind == NameType:
 			return 1
-		case kind == nameFunc:
+		case kind == NameFunc:
 			return n
-		case kind == nameUnknown && predeclaredTypes[f.Name]:
+		case kind == NameUnknown && predeclaredTypes[f.Name]:
 			return 1
 		}
-		if n, ok := builtinResults[f.Name]; ok && kind == nameUnknown {
+		if n, ok := builtinResults[f.Name]; ok && kind == NameUnknown {
 			return n
 		}
 	case *ast.SelectorExpr:
 		if pkg, ok := f.X.(*ast.Ident); ok {
-			switch kind, n := nm.member(pkg.Name, f.Sel.Name); kind {
-			case nameType:
+			switch kind, n := nm.Member(pkg.Name, f.Sel.Name); kind {
+			case NameType:
 				return 1
-			case nameFunc:
+			case NameFunc:
 				return n
 			}
 		}
@@ -290,6 +332,8 @@ func resultCount(call *ast.CallExpr, nm namer) int {
 	return -1
 }
 
+// fieldCount counts the fields of a parameter or result list, each name of
+// "a, b int" apart.
 func fieldCount(fl *ast.FieldList) int {
 	if fl == nil {
 		return 0
@@ -304,10 +348,10 @@ func fieldCount(fl *ast.FieldList) int {
 	return n
 }
 
-// sideEffects reports whether evaluating e may do more than read variables:
+// SideEffects reports whether evaluating e may do more than read variables:
 // calls, receives and func literals. Such a callee is evaluated once, into a
 // temporary, before the call.
-func sideEffects(e ast.Expr) bool {
+func SideEffects(e ast.Expr) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -319,4 +363,23 @@ func sideEffects(e ast.Expr) bool {
 		return !found
 	})
 	return found
+}
+
+// Builtins returns the names of the builtin functions, for completion.
+func Builtins() []string { return keys(builtinResults) }
+
+// PredeclaredTypes returns the universe scope's type names, for completion.
+func PredeclaredTypes() []string { return keys(predeclaredTypes) }
+
+// IsPredeclaredType reports whether name is a type of the universe scope
+// (int, string, any ...).
+func IsPredeclaredType(name string) bool { return predeclaredTypes[name] }
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
