@@ -224,7 +224,10 @@ func indexOf(list []string, s string) int {
 }
 
 // changed applies a change to group to the replica, tells the peers (for a
-// local change) and the subscribers.
+// local change) and the subscribers. A send to a peer whose connection
+// has its queue full waits for room (dist bounds the queue and drops a
+// peer that takes nothing), as a BEAM process waits on a busy
+// distribution port: joins slow down rather than pile up.
 func (sv *server) changed(group string, joined, left []proc.Pid, local bool) {
 	sv.s.v.update(group, joined, left, local)
 	self := sv.p.Pid()

@@ -12,13 +12,15 @@ import (
 // monitor need no lookup. Version 1; tags are only ever added, never
 // changed (a scope ignores, with a log line, what it does not know).
 //
-// Flow, as in Erlang's pg:
+// Flow, as in Erlang's pg (the tags below are :pg_discover and so on,
+// written without their prefix):
 //
 //	nodeup N           -> {Scope, N} ! [:discover, self]
 //	[:discover, P]     -> P ! [:sync, self, all local members];
 //	                      if P is new: monitor P, P ! [:discover, self]
 //	[:sync, P, groups] -> P's members are replaced by groups (a new P is
-//	                      monitored and sent [:discover, self], as above)
+//	                      monitored and sent [:discover, self], as above);
+//	                      groups is [[group, [pids...]], ...]
 //	[:join, P, g, pids]   and [:leave, P, g, pids] change P's members of g
 //	{DOWN of P}        -> every member P announced leaves (its node went
 //	                      down: reason noconnection, or its scope ended)
