@@ -1,6 +1,23 @@
 // Package repl is gonode's interactive shell: it reads Go snippets,
 // evaluates them with yaegi, and prints results the way iex does.
 //
+// # Layout
+//
+// The shell's jobs that need neither an interpreter nor a node are
+// packages of their own, each importing the standard library only (and
+// readline for the terminal), so that a remote shell's client or code that
+// pushes snippets to other nodes takes only what it needs:
+//
+//   - repl/syntax parses and analyzes snippets (go/parser, go/ast): what
+//     a snippet is, what it declares, the names it uses;
+//   - repl/format prints values in iex's notation;
+//   - repl/term reads lines from a terminal (readline) or a pipe.
+//
+// This package holds the rest: the evaluator (Session, Interp, Func,
+// Bundle, the interpreter pool and the containment of interpreted code)
+// and the shell's wiring (Main, Runtime, the helpers' API, remote shells,
+// Embed), which import dist, otp and proc.
+//
 // # Interpreter model
 //
 // yaegi cancels interpreter-wide, races when two goroutines evaluate in one
@@ -8,7 +25,7 @@
 // goroutine panics. So:
 //
 //   - The shell evaluates snippets in one interpreter (Session.Eval), from
-//     one goroutine. go statements are rejected (ErrGoStatement) with a
+//     one goroutine. go statements are rejected (syntax.ErrGoStatement) with a
 //     pointer to spawn.
 //   - Code that runs concurrently gets an interpreter of its own: a function
 //     handed to spawn (a host function listed in Options.ShipCalls) travels
