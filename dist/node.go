@@ -219,6 +219,11 @@ func (n *Node) Port() int { return listenerPort(n.ln) }
 // up that signals wait for.
 const closeConnectWait = 3 * time.Second
 
+// closeCallWait bounds how long Close waits for the calls peers made here
+// to answer; a call still running then gets no answer (its caller sees
+// the node go down, as with erpc).
+const closeCallWait = time.Second
+
 // Close disconnects every peer, stops every process, unregisters from the
 // port mapper (handing the embedded one over to another node if this one
 // served it) and waits for all of the node's goroutines. Idempotent.
@@ -246,6 +251,8 @@ func (n *Node) Close() error {
 		case <-budget.C:
 		}
 	}
+	// ...and the calls peers made here a second to answer...
+	n.awaitCalls(closeCallWait)
 	n.mu.Lock()
 	if n.table.closed {
 		n.mu.Unlock()

@@ -77,6 +77,8 @@ type rpcState struct {
 
 	inMu     sync.Mutex
 	incoming map[string]*peerCalls // guarded by inMu: what each peer (by name) runs here now
+	calls    int                   // guarded by inMu: calls (not casts) running here, all peers
+	callsEnd chan struct{}         // guarded by inMu: if not nil, closed when calls reaches 0 (Close waits)
 
 	logOnce sync.Once
 	logger  *logLimiter // refusals and busy answers, rate-limited; made by logs
@@ -159,6 +161,9 @@ func (n *Node) admit(c *conn, m *Message, cancel context.CancelFunc) bool {
 		return false
 	}
 	pc.running++
+	if m.Kind == KindCall {
+		r.calls++
+	}
 	if m.Kind == KindCall && !m.Ref.IsZero() {
 		pc.calls[m.Ref] = runningCall{conn: c, cancel: cancel}
 	}
@@ -178,9 +183,36 @@ func (n *Node) finished(c *conn, m *Message) {
 		if rc, ok := pc.calls[m.Ref]; ok && rc.conn == c {
 			delete(pc.calls, m.Ref)
 		}
+		if r.calls--; r.calls == 0 && r.callsEnd != nil {
+			close(r.callsEnd)
+			r.callsEnd = nil
+		}
 	}
 	if pc.running--; pc.running == 0 && pc.gone {
 		delete(r.incoming, c.peer.Name)
+	}
+}
+
+// awaitCalls waits, d at most, until no peer's call runs here: each
+// answers before the node stops, a call that stopped this node (a peer's
+// rpc of node.Halt, a remote shell's) included.
+func (n *Node) awaitCalls(d time.Duration) {
+	r := &n.rpc
+	r.inMu.Lock()
+	if r.calls == 0 {
+		r.inMu.Unlock()
+		return
+	}
+	if r.callsEnd == nil {
+		r.callsEnd = make(chan struct{})
+	}
+	end := r.callsEnd
+	r.inMu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-end:
+	case <-t.C:
 	}
 }
 
