@@ -12,6 +12,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 )
 
 // The shell's API is a host package, node, that every interpreter sees
@@ -152,11 +153,9 @@ Functions declared in the shell (func Compute(v int) int {...}) can be called by
 nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
 
 // shellError is a helper's failure: it ends the snippet and prints as
-// "** (error) ...", not as a panic.
-type shellError struct{ err error }
-
-func (e shellError) Error() string { return e.err.Error() }
-func (e shellError) Unwrap() error { return e.err }
+// "** (error) ...", not as a panic. The evaluator raises the same kind for
+// the escape paths it refuses, so the type is the evaluator's.
+type shellError = eval.HostError
 
 // shellExit is exit(reason) typed at the prompt: it ends the snippet and
 // prints "** (exit) reason", as iex does; the shell's process lives on. A
@@ -177,9 +176,8 @@ func (e shellExit) Error() string {
 // normal reports exit(:normal), which ends a script with success.
 func (e shellExit) normal() bool { return e.reason == proc.Normal }
 
-func fail(format string, args ...any) {
-	panic(shellError{fmt.Errorf(format, args...)})
-}
+// fail fails the helper that calls it (see eval.Fail).
+func fail(format string, args ...any) { eval.Fail(format, args...) }
 
 // Task is a call started by async and finished by await.
 type Task struct {

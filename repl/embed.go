@@ -224,7 +224,7 @@ var shellNamesOnce = sync.OnceValue(func() map[string]string {
 		}
 	}
 	if sn, err := syntax.Analyze(prelude); err == nil {
-		entries, vars := extract(sn)
+		entries, vars := syntax.Extract(sn)
 		for _, en := range entries {
 			for _, n := range en.Names {
 				taken[n] = "the helper " + n

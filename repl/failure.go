@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/format"
 )
 
@@ -13,7 +14,7 @@ import (
 // not in package format, because it knows the shell's own kinds of failure
 // (an exit, an exit notice, a helper's error) besides the evaluator's.
 func FormatError(err error) string {
-	var pe *PanicError
+	var pe *eval.PanicError
 	var se shellError
 	var en exitNotice
 	var ex shellExit

@@ -2,16 +2,13 @@ package repl
 
 import (
 	"fmt"
-	"go/ast"
-	"strconv"
 	"strings"
-
-	"github.com/gonode/gonode/repl/syntax"
 )
 
 // help(name) is iex's h: one helper's signature, what it does and an
 // example. help(spawn) names the helper as an identifier; the shell
-// rewrites that argument into the string "spawn" (rewriteHelp), since a
+// rewrites that argument into the string "spawn" (see the evaluator's
+// rewriteHelp), since a
 // function value reaching the host carries no name.
 
 // topic is one helper's help text.
@@ -136,40 +133,4 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-// rewriteHelp turns help(name), name an identifier that is not a variable
-// of the snippet or the session, into help("name"), unless the session
-// declares a help of its own.
-func (in *Interp) rewriteHelp(rw *rewrite, snippetVars []string) {
-	if e := in.tab.lookup("help"); e != nil {
-		return
-	}
-	sn := rw.sn
-	isVar := map[string]bool{}
-	for _, v := range snippetVars {
-		isVar[v] = true
-	}
-	r := syntax.NewResolver()
-	r.OnCall = func(call *ast.CallExpr) int {
-		if calleeName(call.Fun) != "help" || len(call.Args) != 1 {
-			return -1
-		}
-		arg := ast.Unparen(call.Args[0])
-		id, ok := arg.(*ast.Ident)
-		if sel, isSel := arg.(*ast.SelectorExpr); isSel {
-			id, ok = sel.X.(*ast.Ident) // node.Spawn
-		}
-		if !ok || r.Declared(id.Name) || isVar[id.Name] || in.tab.isVar(id.Name) {
-			return -1
-		}
-		rw.edits = append(rw.edits, edit{sn.Off(arg.Pos()), sn.Off(arg.End()), strconv.Quote(sn.Text(arg))})
-		return 0
-	}
-	if sn.Kind == syntax.Stmts {
-		r.Push()
-	}
-	for _, n := range sn.Roots() {
-		r.Walk(n)
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/term"
 )
 
@@ -108,7 +109,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	// The session comes first: once distribution starts, peers can call
 	// into it (rpc, spawn).
-	s, err := NewSession(Options{
+	s, err := eval.NewSession(eval.Options{
 		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
@@ -215,7 +216,7 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			evaluating.Store(true)
 			rt.inSnippet.Store(true)
 		},
-		AfterEval: func(res Result, err error) {
+		AfterEval: func(res eval.Result, err error) {
 			rt.inSnippet.Store(false)
 			evaluating.Store(false)
 			rt.evalCtx.Store(nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/format"
 	"github.com/gonode/gonode/repl/term"
 )
@@ -178,20 +179,20 @@ func (c *remoteClient) print(p *proc.Process, msg any) {
 
 // eval has the session evaluate one snippet, then waits until what it
 // printed (which came before the answer, on the same connection) is out.
-func (c *remoteClient) eval(ctx context.Context, src string) (Result, error) {
+func (c *remoteClient) eval(ctx context.Context, src string) (eval.Result, error) {
 	v, err := c.rt.dist.RPC(ctx, c.target, "remsh.Eval", c.session, src)
 	c.rt.flushOutput()
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return Result{}, ctx.Err() // Ctrl-C: the rpc's cancel reached the session
+		return eval.Result{}, ctx.Err() // Ctrl-C: the rpc's cancel reached the session
 	case errors.Is(err, dist.ErrNodeDown):
-		return Result{}, shellError{fmt.Errorf("%s is down: the remote shell is over", c.target)}
+		return eval.Result{}, shellError{Err: fmt.Errorf("%s is down: the remote shell is over", c.target)}
 	case err != nil:
-		return Result{}, shellError{err}
+		return eval.Result{}, shellError{Err: err}
 	}
 	r, err := evalReplyFrom(v)
 	if err != nil {
-		return Result{}, err
+		return eval.Result{}, err
 	}
 	c.exited = r.Exited
 	if r.Quit {
@@ -241,7 +242,7 @@ func (c *remoteClient) runShell(cfg Config, interactive bool, interrupts chan st
 	sh := &Shell{
 		Eval: c.eval, Out: &c.out, Err: &c.errw, Interrupts: interrupts, Check: c.check,
 		BeforeEval:      func(context.Context) { evaluating.Store(true) },
-		AfterEval:       func(Result, error) { evaluating.Store(false) },
+		AfterEval:       func(eval.Result, error) { evaluating.Store(false) },
 		Prompt:          func(int, bool) string { return "" },
 		ErrorValuesFail: !interactive,
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 )
 
 // Remote shells (gonode --remsh NODE), the side of the node attached to.
@@ -73,7 +74,7 @@ type RemoteShells struct {
 
 	wg sync.WaitGroup // ends of sessions whose client went; Add under mu while !closed
 
-	seed *Session // the node's own shell, whose declarations a new session starts with; nil for none
+	seed *eval.Session // the node's own shell, whose declarations a new session starts with; nil for none
 }
 
 type remoteSession struct {
@@ -102,8 +103,8 @@ func ServeRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions) 
 }
 
 // serveRemoteShell is ServeRemoteShell with the node's own shell, whose
-// declarations each session starts with (seedSession).
-func serveRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions, seed *Session) (*RemoteShells, error) {
+// declarations each session starts with (eval.Session.Seed).
+func serveRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions, seed *eval.Session) (*RemoteShells, error) {
 	s := &RemoteShells{d: d, opts: opts, sessions: map[proc.Ref]*remoteSession{}, perPeer: map[string]int{}, seed: seed}
 	watcher, err := d.Proc().SpawnHandler(s.watch, proc.SpawnOptions{Label: "remote shells: ends the sessions of clients that go"})
 	if err != nil {
@@ -282,7 +283,7 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 		halt()
 		rt.halt() // and the session ends: its node is going
 	})
-	sess, err := NewSession(Options{
+	sess, err := eval.NewSession(eval.Options{
 		Exports: exports, Prelude: prelude, ShipCalls: shipCalls,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
@@ -292,7 +293,7 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 	}
 	rt.session = sess
 	if s.seed != nil {
-		seedSession(sess, s.seed)
+		sess.Seed(s.seed)
 	}
 	p, err := n.Attach(proc.SpawnOptions{Label: "remote shell of " + out.Node})
 	if err != nil {

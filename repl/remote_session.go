@@ -10,6 +10,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 )
 
 // evalReply is remsh.Eval's answer, a map on the wire: the snippet's
@@ -79,7 +80,7 @@ func (s *RemoteShells) eval(ctx context.Context, ref proc.Ref, src string) (map[
 	switch {
 	case err != nil && rt.ctx.Err() != nil:
 		// Ended by the session's end, not by the client's Ctrl-C.
-		r.Failure = FormatError(shellError{fmt.Errorf("the remote shell session on %s was closed (the node is stopping)", s.d.Name())})
+		r.Failure = FormatError(shellError{Err: fmt.Errorf("the remote shell session on %s was closed (the node is stopping)", s.d.Name())})
 	case err != nil:
 		r.Failure = FormatError(err)
 	default:
@@ -117,8 +118,8 @@ func (e remoteErrorValue) Error() string { return string(e) }
 
 // result turns a reply back into what the local shell prints: a Result,
 // or the error the snippet failed with, of the kind FormatError printed.
-func (r evalReply) result() (Result, error) {
-	res := Result{Notice: r.Notice, Declared: r.Declared}
+func (r evalReply) result() (eval.Result, error) {
+	res := eval.Result{Notice: r.Notice, Declared: r.Declared}
 	if r.Failure != "" {
 		return res, failureFrom(r.Failure)
 	}
@@ -142,7 +143,7 @@ func failureFrom(text string) error {
 	}
 	switch kind {
 	case "panic":
-		return &PanicError{Value: msg}
+		return &eval.PanicError{Value: msg}
 	case "EXIT":
 		return exitNotice(msg)
 	case "exit":
@@ -158,28 +159,9 @@ func failureFrom(text string) error {
 	case "timeout":
 		return context.DeadlineExceeded
 	case "error":
-		return shellError{errors.New(msg)}
+		return shellError{Err: errors.New(msg)}
 	}
-	return shellError{errors.New(text)}
-}
-
-// seedSession gives a new session the declarations of the node's own
-// shell (functions, types, constants), as iex --remsh sees the modules of
-// the node attached to; its variables stay its own, as bindings do in iex.
-// A declaration that does not compile without the shell's variables is
-// left out.
-func seedSession(sess, from *Session) {
-	entries, _ := from.tab.all()
-	if len(entries) == 0 {
-		return
-	}
-	ctx := context.Background()
-	if _, err := sess.Eval(ctx, source(entries)); err == nil {
-		return
-	}
-	for _, e := range entries {
-		_, _ = sess.Eval(ctx, e.Src)
-	}
+	return shellError{Err: errors.New(text)}
 }
 
 func (s *RemoteShells) complete(ref proc.Ref, line string, pos int) ([]any, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 )
 
 // Runtime joins a node to a shell session: it owns the node, the session,
@@ -21,7 +22,7 @@ import (
 type Runtime struct {
 	node    *proc.Node
 	dist    *dist.Node // nil when the node is not distributed
-	session *Session
+	session *eval.Session
 	remote  *RemoteShells // the remote shells attached to this node (--remsh); nil if not distributed
 
 	out   io.Writer // results
@@ -182,7 +183,7 @@ func (rt *Runtime) shellCtx() context.Context {
 }
 
 // bindWorker points a worker interpreter's __self at its process.
-func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
+func (rt *Runtime) bindWorker(ctx context.Context, in *eval.Interp, x *Proc) error {
 	if in == nil {
 		return nil // a host function: it has no interpreter
 	}
@@ -191,9 +192,9 @@ func (rt *Runtime) bindWorker(ctx context.Context, in *Interp, x *Proc) error {
 
 // spawnLocal starts a process running a shipped function in an
 // interpreter of its own.
-func (rt *Runtime) spawnLocal(parent *Proc, b Bundle, link, monitor bool) (proc.Pid, proc.Ref, error) {
+func (rt *Runtime) spawnLocal(parent *Proc, b eval.Bundle, link, monitor bool) (proc.Pid, proc.Ref, error) {
 	return parent.proc().SpawnOpt(func(p *proc.Process) {
-		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
+		rt.runShipped(p, func(ctx context.Context) (*eval.Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
 	}, proc.SpawnOptions{Link: link, Monitor: monitor, Label: "spawned from the shell"})
 }
 
@@ -202,7 +203,7 @@ func (rt *Runtime) spawnLocal(parent *Proc, b Bundle, link, monitor bool) (proc.
 // ends it with the error's text. gl, if not zero, is the group leader of
 // a peer's shell that spawned p: a crash report goes there before the
 // exit, so that it arrives before the DOWN or EXIT it explains.
-func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func, error), args []any, gl proc.Pid) {
+func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*eval.Func, error), args []any, gl proc.Pid) {
 	ctx := p.Context()
 	fn, err := load(ctx)
 	if err == nil {
@@ -233,7 +234,7 @@ func (rt *Runtime) runShipped(p *proc.Process, load func(context.Context) (*Func
 // exitReason turns what a shipped function failed with into an exit
 // reason that crosses nodes intact.
 func exitReason(err error) any {
-	var pe *PanicError
+	var pe *eval.PanicError
 	if errors.As(err, &pe) {
 		var se shellError
 		if e, ok := pe.Value.(error); ok && errors.As(e, &se) {
@@ -265,7 +266,7 @@ func exitReason(err error) any {
 // collapse turns a function's results into one value or error: a trailing
 // non-nil error is the error; one other result is the value; several are
 // a []any.
-func collapse(fn *Func, res []any) (any, error) {
+func collapse(fn *eval.Func, res []any) (any, error) {
 	t := fn.Type()
 	if t != nil && t.Kind() == reflect.Func && t.NumOut() > 0 && t.Out(t.NumOut()-1) == reflect.TypeFor[error]() && len(res) > 0 {
 		if err, _ := res[len(res)-1].(error); err != nil {
@@ -332,11 +333,11 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 				// helper's failure.
 				return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}
 			}
-			var pe *PanicError
+			var pe *eval.PanicError
 			if errors.As(err, &pe) {
 				return nil, &dist.RemoteError{Kind: dist.RemotePanic, Message: fmt.Sprint(pe.Value)}
 			}
-			if errors.Is(err, ErrBadArgument) {
+			if errors.Is(err, eval.ErrBadArgument) {
 				return nil, &dist.RemoteError{Kind: dist.RemoteBadarg, Message: err.Error()}
 			}
 			return nil, err
@@ -359,7 +360,7 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 		if !gl.IsZero() {
 			w = &groupLeaderWriter{node: rt.node, gl: gl}
 		}
-		rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Compile(ctx, source, w) }, args, gl)
+		rt.runShipped(p, func(ctx context.Context) (*eval.Func, error) { return rt.session.Compile(ctx, source, w) }, args, gl)
 		return nil, nil
 	}, nil
 }
@@ -492,7 +493,7 @@ func (rt *Runtime) startTask(d *dist.Node, owner context.Context, node, fn strin
 }
 
 // record keeps a shown result for v(n).
-func (rt *Runtime) record(res Result) {
+func (rt *Runtime) record(res eval.Result) {
 	if !res.Show {
 		return
 	}
@@ -530,4 +531,14 @@ func (rt *Runtime) result(n ...int) (any, error) {
 // halt asks the shell to stop the node and exit.
 func (rt *Runtime) halt() {
 	rt.quitOnce.Do(func() { close(rt.quit) })
+}
+
+// callContext returns a context that ends with ctx or with the death of
+// p, the process a call runs as: an rpc's process killed by exit(pid,
+// :kill) cancels the interpreter running the call, which stops at once
+// (yaegi checks at every step, so a busy loop stops too). stop releases it.
+func callContext(ctx context.Context, p *proc.Process) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	unhook := context.AfterFunc(p.Context(), cancel)
+	return ctx, func() { unhook(); cancel() }
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/format"
 )
 
@@ -241,7 +242,7 @@ func (x *Proc) spawn(what string, link, monitor bool, args []any) (proc.Pid, pro
 	default:
 		fail("%s takes a function, or a node and a function", what)
 	}
-	b, ok := args[len(args)-1].(Bundle)
+	b, ok := args[len(args)-1].(eval.Bundle)
 	if !ok {
 		fail("%s: the last argument must be a func literal or a function declared in this shell", what)
 	}

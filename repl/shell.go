@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/syntax"
 	"github.com/gonode/gonode/repl/term"
 )
@@ -23,10 +24,10 @@ var ErrUnfinished = errors.New("repl: input ended in the middle of a snippet")
 // evaluates the snippet in the session and prints the result. Set the
 // fields, then call Run once, from one goroutine.
 type Shell struct {
-	Session *Session
+	Session *eval.Session
 	// Eval, if set, evaluates each snippet instead of Session.Eval: a
 	// remote shell's, which has another node's session evaluate it.
-	Eval  func(ctx context.Context, src string) (Result, error)
+	Eval  func(ctx context.Context, src string) (eval.Result, error)
 	Lines term.LineReader
 	// Out receives results, Err errors and notices; both default to
 	// Lines.Stdout().
@@ -46,7 +47,7 @@ type Shell struct {
 	// BeforeEval, if set, is called with each snippet's context just before
 	// it is evaluated, and AfterEval with its outcome.
 	BeforeEval func(ctx context.Context)
-	AfterEval  func(res Result, err error)
+	AfterEval  func(res eval.Result, err error)
 	// ErrorValuesFail makes a snippet whose printed value is an error
 	// ("** (error) ...": an rpc's remote undef, a node down, a timeout)
 	// count as failed, as scripts, -e and piped input want; the value is
@@ -197,7 +198,7 @@ func (sh *Shell) locate(msg string, first, last int) string {
 }
 
 // eval evaluates one snippet, cancelling it when an interrupt arrives.
-func (sh *Shell) eval(ctx context.Context, src string) (Result, error) {
+func (sh *Shell) eval(ctx context.Context, src string) (eval.Result, error) {
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if sh.Interrupts != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/term"
 )
 
@@ -39,7 +40,7 @@ fmt.Println("printed by the snippet")
 			input: "1 + 1\npanic(\"boom\")\n3\n",
 			stop:  true,
 			want:  "2\n** (panic) boom\n",
-			err:   &PanicError{},
+			err:   &eval.PanicError{},
 		},
 		{
 			name:  "input ends inside a snippet",
@@ -60,7 +61,7 @@ fmt.Println("printed by the snippet")
 			s := newTestSessionOut(t, newHost(), &out) // what snippets print goes to the same place
 			sh := &Shell{Session: s, Lines: term.NewPipeReader(strings.NewReader(tt.input), &out), StopOnError: tt.stop}
 			err := sh.Run(context.Background())
-			var pe *PanicError
+			var pe *eval.PanicError
 			switch {
 			case tt.err == nil && err != nil,
 				errors.As(tt.err, &pe) && !errors.As(err, &pe),

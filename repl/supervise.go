@@ -11,6 +11,7 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/repl/eval"
 )
 
 // The shell's supervision helpers: supervise, child and their options,
@@ -99,7 +100,7 @@ func On(nodes ...string) ChildOpt { return ChildOpt{nodes: nodes} }
 // on(nodes...), a restart type ("permanent", "transient", "temporary"),
 // a shutdown time (a time.Duration, or "brutal_kill").
 func (x *Proc) Child(id string, fn any, opts ...any) Child {
-	b, ok := fn.(Bundle)
+	b, ok := fn.(eval.Bundle)
 	if !ok {
 		fail("child: the function must be a func literal or a function declared in this shell")
 	}
@@ -133,14 +134,14 @@ func (x *Proc) Child(id string, fn any, opts ...any) Child {
 
 // childStarter starts a shipped function as a supervised child: here in an
 // interpreter of its own, elsewhere as source that the node compiles.
-func (rt *Runtime) childStarter(id string, b Bundle) otp.StartFunc {
+func (rt *Runtime) childStarter(id string, b eval.Bundle) otp.StartFunc {
 	var once sync.Once
 	var src string
 	var srcErr error
 	return func(sup *proc.Process, node string) (proc.Pid, error) {
 		if node == rt.node.Name() {
 			pid, _, err := sup.SpawnOpt(func(p *proc.Process) {
-				rt.runShipped(p, func(ctx context.Context) (*Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
+				rt.runShipped(p, func(ctx context.Context) (*eval.Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
 			}, proc.SpawnOptions{Link: true, Supervised: true, Label: "child " + id})
 			return pid, err
 		}

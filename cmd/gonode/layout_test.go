@@ -23,8 +23,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"dist", "dist/epmd", "otp", "proc", "repl/format", "repl/syntax", "repl/term"},
+		"repl":             {"dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
 		"repl/conformance": {"repl"},
+		"repl/eval":        {"repl/format", "repl/syntax"},
 		"repl/format":      {},
 		"repl/syntax":      {},
 		"repl/term":        {},
@@ -44,6 +45,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cmd/gonode": {"github.com/spf13/cobra"},
 		"dist":       {"github.com/vmihailenco/msgpack/v5"},
 		"repl":       {"github.com/traefik/yaegi"},
+		"repl/eval":  {"github.com/traefik/yaegi"},
 		"repl/term":  {"github.com/chzyer/readline", "golang.org/x/sys"},
 	}
 	seen := 0

@@ -1,4 +1,4 @@
-package repl
+package eval
 
 import (
 	"context"
@@ -109,7 +109,7 @@ func TestPanicsRecovered(t *testing.T) {
 		{src: `1 + 1`, want: "2"}, // the shell goes on
 	})
 	var pe *PanicError
-	if _, err := s.Call(ctx, "boom", 1); !errors.As(err, &pe) || !strings.Contains(FormatError(err), "nil map") {
+	if _, err := s.Call(ctx, "boom", 1); !errors.As(err, &pe) || !strings.Contains(err.Error(), "nil map") {
 		t.Errorf("worker panic: %v", err)
 	}
 	f, err := s.Load(ctx, Bundle{Func: `func() { panic("in a worker") }`}, nil)

@@ -1,4 +1,4 @@
-package repl
+package eval
 
 import (
 	"bytes"
@@ -16,8 +16,6 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
-
-	"github.com/gonode/gonode/proc"
 )
 
 // Containment. Interpreted code runs inside a process: a panic ends that
@@ -102,10 +100,24 @@ var ErrEscape = errors.New("not allowed in the shell")
 func refuse(key, name string) {
 	for _, e := range escapePaths {
 		if e.key == key && e.name == name {
-			fail("%s.%s is %w: %s", pkgName(key), name, ErrEscape, e.instead)
+			Fail("%s.%s is %w: %s", pkgName(key), name, ErrEscape, e.instead)
 		}
 	}
-	fail("%s.%s is %w", pkgName(key), name, ErrEscape)
+	Fail("%s.%s is %w", pkgName(key), name, ErrEscape)
+}
+
+// Refused returns the escape paths that interpreted code cannot call, as
+// "pkg.Name" ("time.AfterFunc", "http.Server" for its serving methods):
+// each fails with an error wrapping ErrEscape that says what to use
+// instead.
+func Refused() []string {
+	var names []string
+	for _, e := range escapePaths {
+		if e.how == refused {
+			names = append(names, pkgName(e.key)+"."+e.name)
+		}
+	}
+	return names
 }
 
 func pkgName(key string) string {
@@ -253,16 +265,6 @@ func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) erro
 	}
 }
 
-// callContext returns a context that ends with ctx or with the death of
-// p, the process a call runs as: an rpc's process killed by exit(pid,
-// :kill) cancels the interpreter running the call, which stops at once
-// (yaegi checks at every step, so a busy loop stops too). stop releases it.
-func callContext(ctx context.Context, p *proc.Process) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	unhook := context.AfterFunc(p.Context(), cancel)
-	return ctx, func() { unhook(); cancel() }
-}
-
 // httpServer is http.Server as interpreted code sees it: the same fields,
 // so that code declaring one compiles, and methods that refuse to serve
 // (its handlers would run on the server's goroutines, outside any
@@ -288,7 +290,7 @@ type httpServer struct {
 }
 
 func refuseServer(method string) {
-	fail("(*http.Server).%s is %w: %s", method, ErrEscape, escapeInstead("net/http/http", "Server"))
+	Fail("(*http.Server).%s is %w: %s", method, ErrEscape, escapeInstead("net/http/http", "Server"))
 }
 
 func escapeInstead(key, name string) string {

@@ -1,4 +1,4 @@
-package repl
+package eval
 
 import (
 	"io"
@@ -208,4 +208,10 @@ func (s *switchWriter) Write(b []byte) (int, error) {
 		return (*w).Write(b)
 	}
 	return os.Stdout.Write(b)
+}
+
+// PoolStats reports how many interpreters the session's pool has built
+// and how many it holds idle: for tests and figures that check reuse.
+func (s *Session) PoolStats() (built int64, idle int) {
+	return s.pool.builds.Load(), s.pool.idleCount()
 }

@@ -1,4 +1,4 @@
-package repl
+package eval
 
 import (
 	"context"
@@ -205,4 +205,22 @@ func floatLit(f float64) string {
 		return "math.NaN()"
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// Seed gives s the declarations of another session (functions, types,
+// constants), as iex --remsh sees the modules of the node attached to; the
+// variables of s stay its own, as bindings do in iex. A declaration that
+// does not compile without from's variables is left out.
+func (s *Session) Seed(from *Session) {
+	entries, _ := from.tab.all()
+	if len(entries) == 0 {
+		return
+	}
+	ctx := context.Background()
+	if _, err := s.Eval(ctx, source(entries)); err == nil {
+		return
+	}
+	for _, e := range entries {
+		_, _ = s.Eval(ctx, e.Src)
+	}
 }
