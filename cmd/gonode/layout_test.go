@@ -34,6 +34,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"dist/wire":        {},
 		"otp":              {"proc"},
 		"proc":             {},
+		// Load records and the choice of a node for new work (issue 11).
+		"cluster/placement": {"dist", "proc"},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
 		"examples/embed":       {"dist", "examples/embed/mathx", "repl"},
