@@ -6,10 +6,9 @@ import (
 )
 
 // help(name) is iex's h: one helper's signature, what it does and an
-// example. help(spawn) names the helper as an identifier; the shell
-// rewrites that argument into the string "spawn" (see the evaluator's
-// rewriteHelp), since a
-// function value reaching the host carries no name.
+// example. help(spawn) names the helper as an identifier; the evaluator
+// rewrites that argument into the string "spawn" (eval/rewrite.go), since
+// a function value reaching the host carries no name.
 
 // topic is one helper's help text.
 type topic struct {

@@ -89,12 +89,12 @@ GOS
 			kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 		fi
 	done
-	echo "-- compiled Go, and the call path in process (go test -bench 'Fib25|SessionCall' ./repl/)"
+	echo "-- compiled Go, and the call path in process (go test -bench 'Fib25|SessionCall' ./repl/eval/)"
 	{
-		go test -run '^$' -bench 'SessionCall' -benchtime 5000x -count 3 ./repl/
+		go test -run '^$' -bench 'SessionCall' -benchtime 5000x -count 3 ./repl/eval/
 		go test -run '^$' -bench 'ShellRPC' -benchtime 3000x -count 3 ./repl/
-		go test -run '^$' -bench 'Fib25/go' -benchtime 200x -count 3 ./repl/
-		go test -run '^$' -bench 'Fib25/shell' -benchtime 3x -count 3 ./repl/
+		go test -run '^$' -bench 'Fib25/go' -benchtime 200x -count 3 ./repl/eval/
+		go test -run '^$' -bench 'Fib25/shell' -benchtime 3x -count 3 ./repl/eval/
 	} | grep '^Benchmark' | tee "$dir/gotest.txt"
 
 	# The median over rounds of each figure (the last line of each name in a

@@ -3,8 +3,6 @@ package eval
 import (
 	"context"
 	"fmt"
-	"go/ast"
-	"go/parser"
 	"io"
 	"reflect"
 	"strings"
@@ -14,15 +12,6 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 )
-
-func mustExpr(t testing.TB, src string) ast.Expr {
-	t.Helper()
-	e, err := parser.ParseExpr(src)
-	if err != nil {
-		t.Fatalf("ParseExpr(%q): %v", src, err)
-	}
-	return e
-}
 
 // host is a fake host package, as the node wiring will export one.
 type host struct {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
-	"go/token"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/gonode/gonode/repl/format"
@@ -65,35 +63,6 @@ func (in *Interp) Eval(ctx context.Context, src string) (Result, error) {
 	return in.run(ctx, src, true)
 }
 
-// edit replaces Src[start:end] with text.
-type edit struct {
-	start, end int
-	text       string
-}
-
-// rewrite is a snippet with the edits the shell makes before evaluating it.
-type rewrite struct {
-	sn      *syntax.Snippet
-	edits   []edit       // non-overlapping, sorted by start
-	imports []*declEntry // evaluated one by one, before the rest
-}
-
-// apply returns Src[start:end] with the edits inside it applied.
-func (rw *rewrite) apply(start, end int) string {
-	var b strings.Builder
-	at := start
-	for _, e := range rw.edits {
-		if e.start < start || e.end > end {
-			continue
-		}
-		b.WriteString(rw.sn.Src[at:e.start])
-		b.WriteString(e.text)
-		at = e.end
-	}
-	b.WriteString(rw.sn.Src[at:end])
-	return b.String()
-}
-
 func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, error) {
 	sn, err := syntax.Analyze(src)
 	if err != nil || sn.Kind == syntax.Empty {
@@ -139,72 +108,6 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 		res.stale = in.tab.commit(entries, vars)
 	}
 	return res, nil
-}
-
-// rewrite computes the edits: import declarations are taken out and
-// evaluated one by one first, skipping those already evaluated here (yaegi
-// refuses an import twice), and the code arguments of ship calls become
-// __gonode.Ship calls (see rewriteShip).
-func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
-	rw := &rewrite{sn: sn}
-	if sn.Kind == syntax.Decls {
-		for _, d := range sn.Decls() {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.IMPORT {
-				continue
-			}
-			for _, e := range extractImports(sn, gd) {
-				if !in.imported[e.Key] {
-					rw.imports = append(rw.imports, e)
-				}
-			}
-			text := sn.Text(gd)
-			rw.edits = append(rw.edits, edit{sn.Off(gd.Pos()), sn.Off(gd.End()), strings.Repeat("\n", strings.Count(text, "\n"))})
-		}
-	}
-	if err := in.rewriteShip(rw, vars); err != nil {
-		return nil, err
-	}
-	in.rewriteHelp(rw, vars)
-	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
-	// yaegi runs a top-level func(){...}() again at every later evaluation
-	// (not when the literal is parenthesized): add the parentheses.
-	for _, s := range sn.Statements() {
-		es, ok := s.(*ast.ExprStmt)
-		if !ok {
-			continue
-		}
-		if call, ok := es.X.(*ast.CallExpr); ok {
-			if lit, ok := call.Fun.(*ast.FuncLit); ok {
-				start, end := sn.Off(lit.Pos()), sn.Off(lit.End())
-				text := "(" + rw.apply(start, end) + ")"
-				kept := rw.edits[:0]
-				for _, e := range rw.edits {
-					if e.start < start || e.end > end {
-						kept = append(kept, e)
-					}
-				}
-				rw.edits = append(kept, edit{start, end, text})
-				sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
-			}
-		}
-	}
-	// yaegi takes input that starts with var, const or type for
-	// declarations, as a file: statements that start with a declaration
-	// ("var xs []int; xs[5]") get a leading semicolon, which makes it run
-	// them as statements in the global scope.
-	if sn.Kind == syntax.Stmts {
-		switch syntax.FirstToken(sn.Src) {
-		case token.VAR, token.CONST, token.TYPE, token.IMPORT:
-			rw.edits = append([]edit{{0, 0, ";"}}, rw.edits...)
-		}
-	}
-	return rw, nil
-}
-
-func extractImports(sn *syntax.Snippet, gd *ast.GenDecl) []*declEntry {
-	es, _ := extract(sn.Part(gd))
-	return es
 }
 
 // runFinal evaluates a statement snippet whose last statement is an
