@@ -140,3 +140,21 @@ func envInt(name string, def int) int {
 	}
 	return def
 }
+
+// BenchmarkSample is the default sampler's cost on a node with 10,000
+// idle processes (the load process pays it once an interval).
+func BenchmarkSample(b *testing.B) {
+	c := newMemCluster(b)
+	n := c.node("sample@localhost")
+	for range 10_000 {
+		if _, err := n.Proc().Spawn(func(p *proc.Process) { _, _ = p.Receive(p.Context()) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sample := NewSampler(n.Proc())
+	b.ResetTimer()
+	for range b.N {
+		sample()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10_000, "ns/process")
+}

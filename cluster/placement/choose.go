@@ -136,6 +136,9 @@ func (s *Service) choose(st Strategy, count bool) (string, Explanation, error) {
 			nodes = append(nodes, n)
 		}
 		why.Live = len(nodes)
+		if len(nodes) == 0 {
+			return "", why, fmt.Errorf("%w: no record at all", ErrNoLiveNode)
+		}
 		why.Node, why.Candidates = rendezvous(st.key, nodes)
 		why.Reason = fmt.Sprintf("the highest weight for the key among %d nodes", len(nodes))
 		return why.Node, why, nil

@@ -22,6 +22,9 @@ type Load struct {
 	// message at the sample: running code, or handler processes with a
 	// message scheduled. Attached processes (driven by an outside
 	// goroutine, as the shell's) and the load process itself are left out.
+	// A process blocked outside Receive (sleeping, in a system call)
+	// counts, as proc's Info shows it "running". A snapshot at At, not an
+	// average: it jumps between samples as processes start and end.
 	Runnable int
 	// Processes counts the node's live processes.
 	Processes int

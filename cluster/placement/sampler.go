@@ -19,9 +19,10 @@ type Sampler func() Load
 
 // NewSampler returns the sampler Start uses by default for the process
 // table pn. A sample walks every process's Info (a lock per process, no
-// stop of the world: about 1 us a process), reads /proc/self/stat once
-// (CPU and resident memory) and two runtime/metrics values (CPU where
-// /proc is missing, Go's mapped memory).
+// stop of the world): 6 ms for 10,000 processes (BenchmarkSample), 1.3%
+// of a core at the default interval. It reads /proc/self/stat once (CPU
+// and resident memory), or, where /proc is missing, runtime/metrics'
+// estimate of the CPU Go used and the memory it has mapped.
 func NewSampler(pn *proc.Node) Sampler {
 	var last cpuTime
 	return func() Load {
