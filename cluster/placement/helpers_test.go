@@ -25,6 +25,7 @@ type testCluster struct {
 	epmd string
 	mn   *dist.MemNetwork
 	logs *logSink
+	tick time.Duration // dist's tick time for nodes started later; 0 is dist's default
 }
 
 func newMemCluster(t testing.TB) *testCluster {
@@ -37,7 +38,7 @@ func newTCPCluster(t testing.TB) *testCluster {
 
 func (c *testCluster) node(name string) *dist.Node {
 	c.t.Helper()
-	cfg := dist.Config{Name: name, Cookie: "secret", EPMDAddr: c.epmd, Logf: c.logs.logf}
+	cfg := dist.Config{Name: name, Cookie: "secret", EPMDAddr: c.epmd, Logf: c.logs.logf, TickTime: c.tick}
 	if c.mn != nil {
 		cfg.Transport = c.mn.Transport(name)
 	}
