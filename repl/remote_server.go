@@ -280,8 +280,8 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 		if halt == nil {
 			fail("node.Halt: %s cannot be halted from a remote shell", n.Name())
 		}
+		rt.halt() // first: the session ends by its own snippet's doing (eval)
 		halt()
-		rt.halt() // and the session ends: its node is going
 	})
 	sess, err := eval.NewSession(eval.Options{
 		Exports: exports, Prelude: prelude, ShipCalls: shipCalls,

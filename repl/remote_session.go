@@ -77,7 +77,16 @@ func (s *RemoteShells) eval(ctx context.Context, ref proc.Ref, src string) (map[
 	stop()
 	cancel()
 	var r evalReply
+	select {
+	case <-rt.quit:
+		r.Quit = true
+	default:
+	}
 	switch {
+	case err != nil && r.Quit:
+		// The snippet ended the session itself (quit(), node.Halt()): a
+		// cancellation that the node's stop brought meanwhile is not its
+		// failure.
 	case err != nil && rt.ctx.Err() != nil:
 		// Ended by the session's end, not by the client's Ctrl-C.
 		r.Failure = FormatError(shellError{Err: fmt.Errorf("the remote shell session on %s was closed (the node is stopping)", s.d.Name())})
@@ -92,11 +101,6 @@ func (s *RemoteShells) eval(ctx context.Context, ref proc.Ref, src string) (map[
 	}
 	if cerr := rt.shellExited(); cerr != nil {
 		r.Exited = FormatError(cerr)
-	}
-	select {
-	case <-rt.quit:
-		r.Quit = true
-	default:
 	}
 	rs.evalMu.Unlock()
 	if r.Quit {
