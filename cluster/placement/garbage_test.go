@@ -2,6 +2,7 @@ package placement
 
 import (
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,5 +103,52 @@ func FuzzParseLoad(f *testing.F) {
 		if l.Node != from.Node || l.Runnable < 0 || l.CPU < 0 || len(l.Mailboxes) > MailboxTop || math.IsNaN(l.Score()) {
 			t.Fatalf("accepted %+v from %v", l, from)
 		}
+	})
+}
+
+// A steady stream of messages does not keep the load process from
+// sampling on time: it checks the clock before every receive, so it
+// samples while a backlog is still queued instead of after draining it.
+// The sampler notes the deepest queue of the load process it saw.
+func TestSamplesUnderAFlood(t *testing.T) {
+	c := newMemCluster(t)
+	n := c.node("a@localhost")
+	var self atomic.Value // the load process's pid, once Start returned
+	var deepest atomic.Int64
+	sampler := func() Load {
+		if pid, ok := self.Load().(proc.Pid); ok {
+			if in, ok := n.Proc().Info(pid); ok && int64(in.MessageQueueLen) > deepest.Load() {
+				deepest.Store(int64(in.MessageQueueLen))
+			}
+		}
+		return Load{CPUs: 1}
+	}
+	s, err := Start(n, Options{Interval: time.Millisecond, Sampler: sampler, Logf: c.logs.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	self.Store(s.Pid())
+	me := attach(t, n)
+	const flood = 100_000 // handled without a log line each; far more than 1 ms of work
+	for range flood {
+		_ = me.Send(s.Pid(), proc.DownMsg{})
+	}
+	eventually(t, "a sample taken with a backlog queued", func() bool { return deepest.Load() >= 1000 })
+}
+
+// A sampler that panics is logged; the process lives on and samples again.
+func TestSamplerPanics(t *testing.T) {
+	c := newMemCluster(t)
+	var calls atomic.Int64
+	s := c.service(c.node("a@localhost"), func() Load {
+		if calls.Add(1)%2 == 0 {
+			panic("sampler bug")
+		}
+		return Load{CPUs: 1, Processes: int(calls.Load())}
+	})
+	eventually(t, "two panics and a record after them", func() bool {
+		l, _ := recordOf(s, "a@localhost")
+		return c.logs.count("sampler panicked: sampler bug") >= 2 && l.Processes >= 5
 	})
 }

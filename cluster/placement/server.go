@@ -25,24 +25,40 @@ func (s *Service) run(p *proc.Process, ready chan<- struct{}) {
 	// Subscribe before the first push, so that no node that comes up is
 	// missed; a node pushed to twice is harmless.
 	s.node.MonitorNodes(p.Pid(), true, false)
-	s.push(p, s.sample(), s.node.Nodes())
+	s.sampleSafely(p)
 	close(ready)
 	next := time.Now().Add(s.o.Interval)
 	for {
+		// The clock is checked before every receive, not only when one
+		// times out: a steady stream of pushes from many peers would
+		// otherwise keep the timeout from ever firing. A late tick (a
+		// long GC, a busy machine) starts the next interval from now,
+		// rather than sampling several times in a row to catch up.
+		if !time.Now().Before(next) {
+			s.sampleSafely(p)
+			next = time.Now().Add(s.o.Interval)
+		}
 		m, err := p.ReceiveTimeout(time.Until(next))
 		switch {
 		case errors.Is(err, proc.ErrTimeout):
-			// Sample on the tick; a late tick (a long GC, a busy
-			// machine) starts the next interval from now, rather than
-			// sampling several times in a row to catch up.
-			s.push(p, s.sample(), s.node.Nodes())
-			next = time.Now().Add(s.o.Interval)
 			continue
 		case err != nil:
 			return // killed, or the node is stopping
 		}
 		s.handleSafely(p, m)
 	}
+}
+
+// sampleSafely samples the node and pushes the record to every connected
+// node. A sampler that panics (an injected one, say) is logged, and the
+// node's last record stays until the next interval tries again.
+func (s *Service) sampleSafely(p *proc.Process) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.o.Logf("placement: %s: sampler panicked: %v\n%s", s.node.Name(), v, proc.NewPanicReason(v).StackText())
+		}
+	}()
+	s.push(p, s.sample(), s.node.Nodes())
 }
 
 func (s *Service) localLoad() Load {
