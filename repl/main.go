@@ -169,7 +169,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			rt.close()
 			return nil, err
 		}
-		rt.dist.MonitorNodes(notices, true, true)
+		// Visible nodes only, as list() and Erlang's monitor_nodes without
+		// {node_type, all}: a remote shell attaching (a hidden node) is
+		// not a node joining.
+		rt.dist.MonitorNodes(notices, true, false)
 	}
 	return rt, nil
 }
