@@ -100,11 +100,17 @@ func Main(ctx context.Context, cfg Config) int {
 }
 
 func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) {
-	rt := &Runtime{out: cfg.Stdout, errw: cfg.Stderr, async: cfg.Stdout, quit: make(chan struct{}), startup: make(chan struct{})}
-	rt.reports.set(cfg.Stderr)
+	// The writers are switched to the terminal's once it is set up, while
+	// the node's goroutines (logs, notices, output) may be writing.
+	var out, errw, async swapWriter
+	out.set(cfg.Stdout)
+	errw.set(cfg.Stderr)
+	async.set(cfg.Stdout)
 	if cfg.Quiet {
-		rt.async = cfg.Stderr
+		async.set(cfg.Stderr)
 	}
+	rt := &Runtime{out: &out, errw: &errw, async: &async, quit: make(chan struct{}), startup: make(chan struct{})}
+	rt.reports.set(cfg.Stderr)
 	rt.notices.Store(interactive && !cfg.Quiet)
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	// The session comes first: once distribution starts, peers can call
@@ -262,9 +268,10 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 		sh.Lines = lr
 		sh.Out, sh.Err = lr.Stdout(), lr.Stdout()
 		if !cfg.Quiet {
-			rt.async = lr.Stdout()
+			rt.async.(*swapWriter).set(lr.Stdout())
 		}
-		rt.out, rt.errw = lr.Stdout(), lr.Stdout()
+		rt.out.(*swapWriter).set(lr.Stdout())
+		rt.errw.(*swapWriter).set(lr.Stdout())
 		rt.reports.set(lr.Stdout())
 		name := rt.node.Name()
 		sh.Prompt = func(_ int, cont bool) string {
