@@ -9,6 +9,9 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 
+	"github.com/gonode/gonode/cluster/global"
+	"github.com/gonode/gonode/cluster/pg"
+	"github.com/gonode/gonode/cluster/placement"
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
@@ -66,7 +69,7 @@ func at(name, nodeName string) node.Name              { return node.Name{Name: n
 func pid(s string) node.Pid                           { return __self.ParsePid(s) }
 func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeName, fn, args...) }
 func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
-func async(nodeName, fn string, args ...any) *node.Task { return __self.Async(nodeName, fn, args...) }
+func async(where any, fn string, args ...any) *node.Task { return __self.Async(where, fn, args...) }
 func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
 func within(d time.Duration) node.Timeout             { return node.Timeout(d) }
 func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, timeout...) }
@@ -91,6 +94,24 @@ func terminateChild(sup any, id any) bool             { return __self.TerminateC
 func restartChild(sup any, id string) node.Pid        { return __self.RestartChild(sup, id) }
 func deleteChild(sup any, id string) bool             { return __self.DeleteChild(sup, id) }
 func startChild(sup any, c node.Child) node.Pid       { return __self.StartChild(sup, c) }
+func registerGlobal(name string, pid node.Pid, timeout ...time.Duration) bool { return __self.RegisterGlobal(name, pid, timeout...) }
+func whereisGlobal(name string) any                   { return __self.WhereisGlobal(name) }
+func unregisterGlobal(name string, timeout ...time.Duration) bool { return __self.UnregisterGlobal(name, timeout...) }
+func registeredGlobal() []string                      { return __self.RegisteredGlobal() }
+func global(name string) node.Global                  { return node.Global{Name: name} }
+func join(group string, pids ...node.Pid) bool        { return __self.Join(group, pids...) }
+func leave(group string, pids ...node.Pid) bool       { return __self.Leave(group, pids...) }
+func members(group string) []node.Pid                 { return __self.Members(group) }
+func localMembers(group string) []node.Pid            { return __self.LocalMembers(group) }
+func groups() []string                                { return __self.Groups() }
+func monitorGroup(group string) (node.Ref, []node.Pid) { return __self.MonitorGroup(group) }
+func demonitorGroup(ref node.Ref) bool                { return __self.DemonitorGroup(ref) }
+func loads() node.Loads                               { return __self.Loads() }
+func leastLoaded() node.Placement                     { return node.LeastLoaded() }
+func local() node.Placement                           { return node.Local() }
+func hash(key string) node.Placement                  { return node.Hash(key) }
+func among(nodes ...string) node.Placement            { return node.Among(nodes...) }
+func explainPlacement(p node.Placement) any           { return __self.ExplainPlacement(p) }
 func help(name ...any)                                { __self.Help(name...) }
 func quit()                                           { __self.Quit() }
 `
@@ -109,8 +130,9 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   self() Pid                    the shell's own pid (a process with a mailbox)
   spawn(func() {...}) Pid       start a process running the function
   spawn(node, func() {...}) Pid start it on another node; its output comes back here
+  spawn(placement, func() {...}) Pid   start it where a placement chooses (leastLoaded(), ...)
   spawnLink(...), spawnMonitor(...)  the same, linked to / monitored by the caller
-  send(to, msg)                 send to a Pid, a registered name, or at(name, node)
+  send(to, msg)                 send to a Pid, a registered name, at(name, node) or global(name)
   receive() / receive(d) any    take the next message; after d, the atom :timeout
   receiveMatch(func(m any) bool {...}[, d]) any   take the first message the function accepts,
                                 leaving the others queued (selective receive); after d, :timeout
@@ -123,7 +145,8 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   rpc(node, "Fn", args...) any  call a function by name there; its result or an error (what it
                                 prints comes out here, marked with the node, as with erpc)
   cast(node, "Fn", args...)     call without waiting for a result
-  async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await
+  async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await;
+                                node may be a placement (async(leastLoaded(), "Fn", args...))
   within(d)                     as the last argument of rpc, async or multicall: give up after d
                                 and cancel the call where it runs
   yield(task[, timeout]) any    the result, or nil if not done yet (the task goes on)
@@ -136,6 +159,16 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   monitorNodes(bool)            get {:nodeup, n} / {:nodedown, n, reason} messages
   nodeNotices(bool)             print node up/down notices above the prompt
   v() / v(n)                    the last result / result n (negative: from the end)
+Cluster services (every distributed node runs them: Erlang's :global and :pg, and placement):
+  registerGlobal(name, pid[, timeout]) bool   hold a name in the whole cluster; false if taken
+  whereisGlobal(name) any, unregisterGlobal(name[, timeout]) bool, registeredGlobal() []string
+  global(name) Global           a global name, for send and monitor
+  join(group, pids...), leave(group, pids...)   process groups (the caller if no pid)
+  members(group), localMembers(group) []Pid, groups() []string   on every node / this node
+  monitorGroup(group) (Ref, []Pid), demonitorGroup(ref)   join/leave messages in the mailbox
+  loads() Loads                 each node's load record, as a table
+  leastLoaded(), local(), hash(key), among(nodes...) Placement   where spawn and async run
+  explainPlacement(placement) any   which node it would choose now, and why
 Supervision (Elixir's Supervisor and DynamicSupervisor):
   supervise(strategy, children..., options...) Pid   start a supervisor linked to the caller;
                                 strategy "one_for_one", "one_for_all", "rest_for_one" or "dynamic";
@@ -211,6 +244,14 @@ func (rt *Runtime) exports() interp.Exports {
 		"StreamOpt": reflect.ValueOf((*StreamOpt)(nil)), "MaxConcurrency": reflect.ValueOf(MaxConcurrency),
 		"Timeout": reflect.ValueOf((*Timeout)(nil)), "On": reflect.ValueOf(On),
 		"Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
+		// The cluster services (cluster_api.go).
+		"Global": reflect.ValueOf((*Global)(nil)), "Placement": reflect.ValueOf((*Placement)(nil)),
+		"Loads": reflect.ValueOf((*Loads)(nil)), "Load": reflect.ValueOf((*placement.Load)(nil)),
+		"Explanation": reflect.ValueOf((*placement.Explanation)(nil)),
+		"JoinMsg":     reflect.ValueOf((*pg.JoinMsg)(nil)), "LeaveMsg": reflect.ValueOf((*pg.LeaveMsg)(nil)),
+		"GlobalConflict": reflect.ValueOf((*global.Conflict)(nil)),
+		"LeastLoaded":    reflect.ValueOf(placement.LeastLoaded), "Local": reflect.ValueOf(placement.Local),
+		"Hash": reflect.ValueOf(placement.Hash), "Among": reflect.ValueOf(placement.Among),
 		// Reasons.
 		"Normal": reflect.ValueOf(proc.Normal), "Kill": reflect.ValueOf(proc.Kill),
 		"Killed": reflect.ValueOf(proc.Killed), "Shutdown": reflect.ValueOf(proc.Shutdown),

@@ -145,7 +145,12 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
 		}
 		rt.dist, rt.node = d, d.Proc()
-		if rt.remote, err = serveRemoteShell(d, remsh, RemoteShellOptions{Halt: rt.halt, Exports: cfg.embed.packages()}, s); err != nil {
+		// The services come before the remote shells, whose sessions use them.
+		if rt.cluster, err = startCluster(d, func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }); err != nil {
+			rt.close()
+			return nil, err
+		}
+		if rt.remote, err = serveRemoteShell(d, remsh, RemoteShellOptions{Halt: rt.halt, Exports: cfg.embed.packages()}, s, rt.cluster); err != nil {
 			rt.close()
 			return nil, err
 		}
@@ -322,6 +327,7 @@ func (rt *Runtime) close() {
 	}
 	rt.flushOutput()
 	rt.cancel()
+	rt.cluster.close() // before the node: their processes end, peers drop this node's groups and record
 	if rt.dist != nil {
 		_ = rt.dist.Close()
 	} else if rt.node != nil {

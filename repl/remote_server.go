@@ -74,7 +74,8 @@ type RemoteShells struct {
 
 	wg sync.WaitGroup // ends of sessions whose client went; Add under mu while !closed
 
-	seed *eval.Session // the node's own shell, whose declarations a new session starts with; nil for none
+	seed    *eval.Session    // the node's own shell, whose declarations a new session starts with; nil for none
+	cluster *clusterServices // the node's services, owned by its runtime; nil for none
 }
 
 type remoteSession struct {
@@ -99,13 +100,14 @@ type remoteSession struct {
 // with Embed, serves remote shells already; a Go program that starts its
 // node with dist.Start calls this to allow them.
 func ServeRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions) (*RemoteShells, error) {
-	return serveRemoteShell(d, funcs, opts, nil)
+	return serveRemoteShell(d, funcs, opts, nil, nil)
 }
 
 // serveRemoteShell is ServeRemoteShell with the node's own shell, whose
-// declarations each session starts with (eval.Session.Seed).
-func serveRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions, seed *eval.Session) (*RemoteShells, error) {
-	s := &RemoteShells{d: d, opts: opts, sessions: map[proc.Ref]*remoteSession{}, perPeer: map[string]int{}, seed: seed}
+// declarations each session starts with (eval.Session.Seed), and its
+// cluster services, which the sessions' helpers use (nil: none).
+func serveRemoteShell(d *dist.Node, funcs *dist.Funcs, opts RemoteShellOptions, seed *eval.Session, cluster *clusterServices) (*RemoteShells, error) {
+	s := &RemoteShells{d: d, opts: opts, sessions: map[proc.Ref]*remoteSession{}, perPeer: map[string]int{}, seed: seed, cluster: cluster}
 	watcher, err := d.Proc().SpawnHandler(s.watch, proc.SpawnOptions{Label: "remote shells: ends the sessions of clients that go"})
 	if err != nil {
 		return nil, err
@@ -262,7 +264,7 @@ func limit(v, def int) int {
 func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 	n := s.d.Proc()
 	to := func(stream string) io.Writer { return &remshWriter{node: n, to: out, stream: stream} }
-	rt := &Runtime{node: n, dist: s.d, out: to("out"), errw: to("err"), async: to("async"),
+	rt := &Runtime{node: n, dist: s.d, cluster: s.cluster, out: to("out"), errw: to("err"), async: to("async"),
 		quit: make(chan struct{}), startup: make(chan struct{}), groupLeader: out}
 	rt.startupDone()
 	rt.reports.set(to("err"))

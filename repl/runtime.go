@@ -23,7 +23,8 @@ type Runtime struct {
 	node    *proc.Node
 	dist    *dist.Node // nil when the node is not distributed
 	session *eval.Session
-	remote  *RemoteShells // the remote shells attached to this node (--remsh); nil if not distributed
+	remote  *RemoteShells    // the remote shells attached to this node (--remsh); nil if not distributed
+	cluster *clusterServices // global names, groups, placement; nil if not distributed (a remote session's: its node's)
 
 	out   io.Writer // results
 	errw  io.Writer // errors

@@ -234,13 +234,18 @@ func (x *Proc) spawn(what string, link, monitor bool, args []any) (proc.Pid, pro
 	switch len(args) {
 	case 1:
 	case 2:
-		s, ok := args[0].(string)
-		if !ok {
-			fail("%s(node, func() {...}): the node must be a string, got %T", what, args[0])
+		switch where := args[0].(type) {
+		case string:
+			node = where
+		case Placement:
+			n, err := x.place(where)
+			x.check(err, what)
+			node = n
+		default:
+			fail("%s(node, func() {...}): the node must be a string or a placement (leastLoaded(), hash(key), ...), got %T", what, args[0])
 		}
-		node = s
 	default:
-		fail("%s takes a function, or a node and a function", what)
+		fail("%s takes a function, or a node or placement and a function", what)
 	}
 	b, ok := args[len(args)-1].(eval.Bundle)
 	if !ok {
@@ -293,8 +298,10 @@ func (x *Proc) Send(to any, msg any) any {
 		err = x.proc().SendName(proc.Name{Name: t}, msg)
 	case proc.Name:
 		err = x.proc().SendName(t, msg)
+	case Global:
+		x.sendGlobal(t, msg)
 	default:
-		fail("send: the destination must be a pid, a registered name or at(name, node), got %T", to)
+		fail("send: the destination must be a pid, a registered name, at(name, node) or global(name), got %T", to)
 	}
 	x.check(err, "send")
 	return msg
@@ -386,8 +393,10 @@ func (x *Proc) Monitor(to any) proc.Ref {
 		return x.proc().MonitorName(proc.Name{Name: t})
 	case proc.Name:
 		return x.proc().MonitorName(t)
+	case Global:
+		return x.monitorGlobal(t)
 	}
-	fail("monitor: want a pid, a registered name or at(name, node), got %T", to)
+	fail("monitor: want a pid, a registered name, at(name, node) or global(name), got %T", to)
 	return proc.Ref{}
 }
 
@@ -447,9 +456,26 @@ func (x *Proc) Cast(node, fn string, args ...any) bool {
 	return true
 }
 
-// Async starts an rpc and returns at once; Await gets its result.
-func (x *Proc) Async(node, fn string, args ...any) *Task {
+// Async starts an rpc on a node, or on the node a placement chooses, and
+// returns at once; Await gets its result (an error value when no node
+// fits the placement).
+func (x *Proc) Async(where any, fn string, args ...any) *Task {
 	d := x.needDist()
+	var node string
+	switch w := where.(type) {
+	case string:
+		node = w
+	case Placement:
+		n, err := x.place(w)
+		if err != nil {
+			t := &Task{Node: w.String(), Fn: fn, done: make(chan struct{}), err: fmt.Errorf("async: %w", err), cancel: func() {}}
+			close(t.done)
+			return t
+		}
+		node = n
+	default:
+		fail("async: the node must be a string or a placement (leastLoaded(), hash(key), ...), got %T", where)
+	}
 	return x.rt.startTask(d, x.owner(), node, fn, args)
 }
 

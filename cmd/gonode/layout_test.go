@@ -23,7 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
+		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
 		"repl/conformance": {"repl"},
 		"repl/eval":        {"repl/format", "repl/syntax"},
 		"repl/format":      {},
