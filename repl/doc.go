@@ -19,6 +19,16 @@
 // helpers' API that interpreted code calls, remote shells and Embed, which
 // import dist, otp and proc.
 //
+// # Cluster services
+//
+// A distributed node (gonode, Embed) starts cluster/global, the default
+// cluster/pg scope and cluster/placement with the node and closes them
+// before it (cluster.go); its remote shell sessions share them. The
+// helpers (cluster_api.go) map onto their Go API: registerGlobal and
+// unregisterGlobal under a timeout, whereisGlobal, members and loads
+// from the node's replicas, send and monitor to global(name), and
+// placements where spawn and async take a node.
+//
 // # Embedding a node
 //
 // Every interpreter of a node sees the standard library and the shell's
