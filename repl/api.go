@@ -151,8 +151,8 @@ const helpText = `Helpers (the full API is also available as node.X, for example
                                 and cancel the call where it runs
   yield(task[, timeout]) any    the result, or nil if not done yet (the task goes on)
   asyncStream(items, "Fn", options...) []any   Fn(item) for each item, each a value or an error;
-                                options on(nodes...) (round-robin), maxConcurrency(n), a timeout
-                                per item (default 5s), "unordered"
+                                options on(nodes...) (round-robin) or a placement (leastLoaded(),
+                                ...), maxConcurrency(n), a timeout per item (default 5s), "unordered"
   multicall(nodes, "Fn", args...) []any   rpc on several nodes at once
   processes() / processes(node) the process table, here or on another node
   i(pid)                        what one process is doing, on any node

@@ -77,7 +77,7 @@ var topics = map[string]topic{
 		`rpc("node2@localhost", "Slow", within(500*time.Millisecond))`},
 	"yield": {"yield(task) any\nyield(task, timeout) any", "The task's result, or nil if it is not done yet (the task goes on).", `yield(t)`},
 	"asyncStream": {"asyncStream(items, \"Fn\", options...) []any\nmaxConcurrency(n) StreamOpt",
-		"Fn(item) for each item, each a value or an error. Options: on(nodes...) (round-robin),\nmaxConcurrency(n), a timeout per item (default 5s), \"unordered\".",
+		"Fn(item) for each item, each a value or an error. Options: on(nodes...) (round-robin)\nor a placement (leastLoaded(), among(nodes...): each item where it chooses as the item\nstarts), maxConcurrency(n), a timeout per item (default 5s), \"unordered\".",
 		`asyncStream([]int{1, 2, 3}, "Compute", on("node2@localhost"), maxConcurrency(2))`},
 	"multicall": {"multicall(nodes, \"Fn\", args...) []any", "rpc on several nodes at once; one result or error per node.",
 		`multicall(list(), "runtime.NumGoroutine")`},

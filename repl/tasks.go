@@ -24,7 +24,8 @@ func MaxConcurrency(n int) StreamOpt {
 }
 
 // AsyncStream calls fn on each item, at most maxConcurrency at a time, on
-// this node or round-robin over the nodes of on(...), and returns the
+// this node, round-robin over the nodes of on(...), or where a placement
+// chooses as each item starts, and returns the
 // results in the order of the items (as they finish with "unordered"):
 // each a value, or an error for an item that failed, panicked or passed
 // its timeout (5 s, or a time.Duration option).
@@ -37,7 +38,17 @@ func (x *Proc) AsyncStream(items any, fn string, opts ...any) []any {
 			if len(opt.nodes) == 0 {
 				fail("asyncStream: on() names no node")
 			}
+			if _, placed := o.Caller.(placedCaller); placed {
+				fail("asyncStream: on(nodes...) and a placement: give one of them")
+			}
 			o.Nodes = opt.nodes
+		case Placement:
+			if len(o.Nodes) != 1 || o.Nodes[0] != x.rt.node.Name() {
+				fail("asyncStream: on(nodes...) and a placement: give one of them")
+			}
+			// Each item's node is chosen as the item starts (placedCaller);
+			// the one entry of Nodes only names the placement.
+			o.Caller, o.Nodes = placedCaller{x.needCluster(), streamCaller{x.rt}, opt}, []string{opt.String()}
 		case StreamOpt:
 			opt.apply(&o)
 		case time.Duration:
@@ -48,7 +59,7 @@ func (x *Proc) AsyncStream(items any, fn string, opts ...any) []any {
 			}
 			o.Unordered = true
 		default:
-			fail("asyncStream: unknown option of type %T: want on(nodes...), maxConcurrency(n), a timeout or \"unordered\"", opt)
+			fail("asyncStream: unknown option of type %T: want on(nodes...), a placement, maxConcurrency(n), a timeout or \"unordered\"", opt)
 		}
 	}
 	if x.rt.dist == nil && (len(o.Nodes) != 1 || o.Nodes[0] != x.rt.node.Name()) {
@@ -97,6 +108,23 @@ func (c streamCaller) RPC(ctx context.Context, node, fn string, args ...any) (an
 		return nil, fmt.Errorf("no function %s in this shell", fn)
 	}
 	return call(ctx, args)
+}
+
+// placedCaller runs each item of an asyncStream on the node a placement
+// chooses when the item starts, so that leastLoaded sees the tasks placed
+// before it; no node fitting is that item's error.
+type placedCaller struct {
+	c    *clusterServices
+	next streamCaller
+	st   Placement
+}
+
+func (pc placedCaller) RPC(ctx context.Context, _, fn string, args ...any) (any, error) {
+	node, _, err := pc.c.placement.Choose(pc.st)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", pc.st, err)
+	}
+	return pc.next.RPC(ctx, node, fn, args...)
 }
 
 // Yield waits up to timeout (default 5 s) for a task's result and returns
