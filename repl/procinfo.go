@@ -15,13 +15,17 @@ type Table []proc.Info
 
 func (t Table) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-28s %-14s %-8s %5s  %s\n", "PID", "NAME", "STATUS", "MSGS", "DOING")
+	w := 14 // the NAME column fits the longest name (global_name_server is 18)
+	for _, in := range t {
+		w = max(w, len(in.Name))
+	}
+	fmt.Fprintf(&b, "%-28s %-*s %-8s %5s  %s\n", "PID", w, "NAME", "STATUS", "MSGS", "DOING")
 	for _, in := range t {
 		doing := in.Label
 		if doing == "" {
 			doing = shortFunc(in.Function)
 		}
-		fmt.Fprintf(&b, "%-28s %-14s %-8s %5d  %s\n", in.Pid, in.Name, in.Status, in.MessageQueueLen, doing)
+		fmt.Fprintf(&b, "%-28s %-*s %-8s %5d  %s\n", in.Pid, w, in.Name, in.Status, in.MessageQueueLen, doing)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
