@@ -180,6 +180,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			rt.close()
 			return nil, err
 		}
+		rt.noticer = notices
 		// Visible nodes only, as list() and Erlang's monitor_nodes without
 		// {node_type, all}: a remote shell attaching (a hidden node) is
 		// not a node joining.

@@ -36,6 +36,7 @@ type Runtime struct {
 	inSnippet   atomic.Bool                     // a snippet runs: what interpreted code prints is its own output
 	snippetOpen atomic.Bool                     // a snippet runs or waits for shellExited (watchShell)
 	groupLeader proc.Pid
+	noticer     proc.Pid // the process printing node up/down notices (printNotice), if any
 	notices     atomic.Bool
 	reports     swapWriter // crash and supervisor reports: stderr, or above the prompt
 
@@ -451,18 +452,29 @@ type outputFlush chan struct{}
 // after a remote process ended (its DOWN came after its output) still
 // prints that process's last lines.
 func (rt *Runtime) flushOutput() {
-	done := make(outputFlush)
-	if rt.groupLeader.IsZero() || rt.node.Send(rt.groupLeader, done) != nil {
-		return
-	}
-	select {
-	case <-done:
-	case <-time.After(time.Second):
+	deadline := time.NewTimer(time.Second)
+	defer deadline.Stop()
+	// The notices too: a node up that connect() caused prints before its
+	// true.
+	for _, pid := range []proc.Pid{rt.groupLeader, rt.noticer} {
+		done := make(outputFlush)
+		if pid.IsZero() || rt.node.Send(pid, done) != nil {
+			continue
+		}
+		select {
+		case <-done:
+		case <-deadline.C:
+			return
+		}
 	}
 }
 
 // printNotice prints node up and down notices when they are turned on.
 func (rt *Runtime) printNotice(_ *proc.Process, msg any) {
+	if f, ok := msg.(outputFlush); ok {
+		close(f)
+		return
+	}
 	if !rt.notices.Load() {
 		return
 	}
