@@ -29,7 +29,7 @@ func addresses(s string) string { return bigNumberRE.ReplaceAllString(s, "${1}N"
 
 // insides are the messages that speak of the interpreter rather than of
 // the user's code: a student cannot act on them.
-var insides = regexp.MustCompile(`nil type|definition loop|CFG post-order|` +
+var insides = regexp.MustCompile(`nil type|nil reflect type|definition loop|CFG post-order|` +
 	// a reflect message with no sentence of the shell's before it
 	`(?m)^\*\* \((?:error|panic)\) (?:line \d+: )?(?:\d+:\d+: )?reflect[:.]`)
 

@@ -92,6 +92,15 @@
 // results of fmt.Print, Printf and Println are not printed. Package
 // repl/format has the notation; Result.String prints with it.
 //
+// # Forms yaegi cannot compile
+//
+// Before yaegi sees a snippet, the shell rewrites forms it mishandles into
+// equivalent ones (lower.go): a comma-ok declaration outside a function
+// ("v, ok := m[k]", a type assertion, a receive; also as the init of an if
+// or switch) is declared from single values, then assigned. yaegi's log
+// line before a "nil type" panic is filtered out of the standard logger
+// (quietlog.go): the shell reports the error itself.
+//
 // # Failures
 //
 // A snippet fails when it does not parse or compile (syntax.Analyze),

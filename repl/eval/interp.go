@@ -92,6 +92,7 @@ type env struct {
 }
 
 func newEnv(opts Options) (*env, error) {
+	quietYaegiLog()
 	e := &env{opts: opts, pkgs: map[string]string{}, byPath: map[string]string{}, prelude: newDeclTable()}
 	count := map[string]int{}
 	byPath := e.byPath
@@ -156,6 +157,7 @@ type Interp struct {
 	fast      fastPaths       // the call server of Func.Call and Assign's setters (pool_call.go)
 	nfuncs    int             // Func bindings made
 	nrestore  int             // restoreVars calls made
+	ntemps    int             // temporaries the lowering declared (lower.go)
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code
@@ -201,6 +203,8 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		"Result": reflect.ValueOf(in.setResult),
 		"Ship":   reflect.ValueOf(in.ship),
 		"Bundle": reflect.ValueOf((*Bundle)(nil)),
+		"Recv":   reflect.ValueOf(in.recv), // lower.go
+		"Zero":   reflect.ValueOf(zero),
 	}
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
 		return nil, err

@@ -12,7 +12,8 @@ import (
 
 // What the shell changes in a snippet before yaegi sees it: imports taken
 // out (yaegi refuses one twice), ship calls' code arguments made Bundles,
-// help's argument quoted, top-level func literal calls parenthesized.
+// help's argument quoted, top-level func literal calls parenthesized, and
+// forms yaegi cannot compile lowered into forms it can (lower.go).
 
 // edit replaces Src[start:end] with text.
 type edit struct {
@@ -69,6 +70,7 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	}
 	in.rewriteHelp(rw, vars)
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+	in.rewriteLower(rw)
 	// yaegi runs a top-level func(){...}() again at every later evaluation
 	// (not when the literal is parenthesized): add the parentheses.
 	for _, s := range sn.Statements() {
