@@ -97,7 +97,10 @@
 // Before yaegi sees a snippet, the shell rewrites forms it mishandles into
 // equivalent ones (lower.go): a comma-ok declaration outside a function
 // ("v, ok := m[k]", a type assertion, a receive; also as the init of an if
-// or switch) is declared from single values, then assigned. yaegi's log
+// or switch) is declared from single values, then assigned; a range over
+// an integer (Go 1.22) becomes a three-clause loop over a counter
+// (lower_range.go), when the syntax and the session say that the operand
+// is an integer. yaegi's log
 // line before a "nil type" panic is filtered out of the standard logger
 // (quietlog.go): the shell reports the error itself.
 //

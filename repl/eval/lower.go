@@ -36,8 +36,9 @@ const lowerTemp = "__gonode_t"
 
 // lowerer computes the edits of one snippet's lowering.
 type lowerer struct {
-	in *Interp
-	rw *rewrite
+	in   *Interp
+	rw   *rewrite
+	ints map[string]bool // names known to hold integers (lower_range.go)
 }
 
 // rewriteLower adds the lowering edits to rw (see above). Edits already
@@ -45,16 +46,35 @@ type lowerer struct {
 // its new text.
 func (in *Interp) rewriteLower(rw *rewrite) {
 	lw := &lowerer{in: in, rw: rw}
+	lw.ints = intNames(rw.sn, in.tab)
 	for _, n := range rw.sn.Roots() {
-		if s, ok := n.(ast.Stmt); ok {
-			lw.stmt(s, nil)
+		switch n := n.(type) {
+		case ast.Stmt:
+			lw.stmt(n, nil, false)
+		case *ast.FuncDecl:
+			if n.Body != nil {
+				lw.stmt(n.Body, nil, true)
+			}
+		case *ast.GenDecl:
+			lw.funcLits(n)
 		}
 	}
 }
 
-// stmt walks a statement outside any function body; label is the label
-// it carries, if any.
-func (lw *lowerer) stmt(s ast.Stmt, label *ast.LabeledStmt) {
+// funcLits walks the bodies of the func literals in n.
+func (lw *lowerer) funcLits(n ast.Node) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.FuncLit); ok {
+			lw.stmt(lit.Body, nil, true)
+			return false
+		}
+		return true
+	})
+}
+
+// stmt walks a statement; label is the label it carries, if any; inFunc
+// says it is in a function body, where comma-ok compiles.
+func (lw *lowerer) stmt(s ast.Stmt, label *ast.LabeledStmt, inFunc bool) {
 	// The init of an if, switch or for and the communication of a select
 	// case are not statements of a list: initStmt rewrites the first, and
 	// yaegi compiles "case v, ok := <-ch:" everywhere.
@@ -81,16 +101,24 @@ func (lw *lowerer) stmt(s ast.Stmt, label *ast.LabeledStmt) {
 		}
 		switch n := n.(type) {
 		case *ast.FuncLit:
-			return false // comma-ok compiles in function bodies
+			lw.stmt(n.Body, nil, true)
+			return false
 		case *ast.LabeledStmt:
-			lw.stmt(n.Stmt, n)
+			lw.stmt(n.Stmt, n, inFunc)
 			return false
 		case ast.Stmt:
-			lw.stmt(n, nil)
+			lw.stmt(n, nil, inFunc)
 			return false
 		}
 		return true
 	})
+	if r, ok := s.(*ast.RangeStmt); ok {
+		lw.rangeInt(r, label, inFunc)
+		return
+	}
+	if inFunc {
+		return
+	}
 	sn := lw.rw.sn
 	switch s := s.(type) {
 	case *ast.AssignStmt:
