@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gonode/gonode/dist/wire"
+	"github.com/gonode/gonode/internal/testport"
 )
 
 // flakyListener returns EMFILE from Accept while fails is above zero.
@@ -52,6 +53,24 @@ func (l *flakyListener) errorsReturned() int {
 // address in place of n's, and starts a new accept loop on it. The old loop
 // stops when its listener is closed; it says so in the log, after its last
 // use of n.ln.
+// fixedPortTCP listens at a port below the kernel's ephemeral range
+// (testport), so that relisten can bind it again after closing it: no
+// listener on port 0 elsewhere in the run can take it meanwhile.
+type fixedPortTCP struct {
+	TCP
+	port string
+}
+
+func (f fixedPortTCP) Listen(host string) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort(host, f.port))
+}
+
+// atFixedPort makes a node listen through fixedPortTCP: for relisten.
+func atFixedPort(t *testing.T) func(*Config) {
+	port := testport.Port(t)
+	return func(cfg *Config) { cfg.Transport = fixedPortTCP{port: port} }
+}
+
 func relisten(t *testing.T, c *cluster, n *Node, wrap func(net.Listener) net.Listener) {
 	t.Helper()
 	addr := n.ln.Addr().String()
@@ -85,7 +104,7 @@ func countLines(text, s string) int {
 func TestAcceptRetriesAfterEMFILE(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
-	a := c.start("a@localhost")
+	a := c.start("a@localhost", atFixedPort(t))
 	b := c.start("b@localhost")
 	fl := &flakyListener{fails: 7}
 	relisten(t, c, a, func(l net.Listener) net.Listener { fl.Listener = l; return fl })

@@ -77,10 +77,11 @@ func (n *Node) connectInBackground(p *peer) {
 	defer n.wg.Done()
 	ctx, cancel := context.WithTimeout(n.ctx, setupTime)
 	defer cancel()
+	// A failure is not logged: the signals are dropped, as Erlang drops a
+	// send to a node it cannot reach, and a node whose peer has left
+	// (a cluster service pushing to it meanwhile) stays quiet. A refused
+	// cookie is logged by the handshake itself.
 	err := n.dial(ctx, p)
-	if err != nil && n.ctx.Err() == nil {
-		n.logf("dist: connecting to %s for a signal: %v", p.name, err)
-	}
 	n.failed.remember(p.name, err, time.Now())
 }
 
