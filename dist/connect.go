@@ -31,7 +31,7 @@ func (n *Node) Connect(ctx context.Context, name string) error {
 	if _, _, err := peerHostPort(name); err != nil {
 		return err
 	}
-	if n.connFor(name) != nil {
+	if n.isUp(name) {
 		return nil // already up: the common case, with no timer to set
 	}
 	ctx, cancel := context.WithTimeout(ctx, setupTime)
@@ -279,6 +279,7 @@ func (n *Node) run(acts []action) {
 		switch a.kind {
 		case actStart:
 			n.start(a.c)
+			close(a.ready)
 		case actClose:
 			a.c.close(a.reason)
 		case actTeardown:
@@ -310,6 +311,23 @@ func (n *Node) start(c *conn) {
 	}
 	if !n.cfg.Hidden && !c.peer.Hidden {
 		_ = c.send(Message{Kind: KindPeers, Payload: n.visiblePeers(c.peer.Name)}, false)
+	}
+}
+
+// isUp reports whether the connection to name is up and its watchers have
+// heard nodeup (a connection being started is not up yet for Connect).
+func (n *Node) isUp(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.table.peers[name]
+	if p == nil || p.conn == nil {
+		return false
+	}
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -84,7 +84,8 @@ type action struct {
 	c       *conn
 	name    string
 	reason  error
-	pending []Message // actFailed: what was waiting
+	pending []Message     // actFailed: what was waiting
+	ready   chan struct{} // actStart: to close once the watchers know
 }
 
 // connect is a connect asked for (Node.Connect, or a signal to a node not
@@ -179,8 +180,9 @@ func (t *peerTable) promote(p *peer, c *conn) []action {
 	c.enqueueFirst(p.pending)
 	p.conn, p.next, p.err = c, nil, nil
 	p.pending, p.pendingData = nil, 0
-	close(p.ready)
-	return []action{{kind: actStart, c: c, name: p.name}}
+	// ready is closed by the node once the watchers have heard nodeup, so
+	// that a connect that waited never returns before its nodeup notice.
+	return []action{{kind: actStart, c: c, name: p.name, ready: p.ready}}
 }
 
 // failed ends one attempt without a connection. When none is left and

@@ -52,10 +52,16 @@ func upTable(t *testing.T, c *conn) (*peerTable, *peer) {
 	if !dial {
 		t.Fatal("a new record must be dialled")
 	}
-	wantActions(t, "handshook", tb.handshook(p, c, false), action{kind: actStart, c: c})
-	if !isReady(p) || p.conn != c {
+	acts := tb.handshook(p, c, false)
+	wantActions(t, "handshook", acts, action{kind: actStart, c: c})
+	if p.conn != c || acts[0].ready != p.ready {
 		t.Fatal("the record is not up")
 	}
+	if isReady(p) {
+		t.Fatal("ready closed before the node told the watchers")
+	}
+	close(acts[0].ready) // what Node.run does after start
+
 	return &tb, p
 }
 
@@ -114,9 +120,10 @@ func TestTableReplacementByNewIncarnation(t *testing.T) {
 	if p.conn != nil {
 		t.Fatal("senders can see a connection while the old one's links fire")
 	}
-	wantActions(t, "old torn down", tb.tornDown(old), action{kind: actStart, c: c})
-	if p.conn != c || !isReady(p) {
-		t.Fatal("the newcomer is not up")
+	acts := tb.tornDown(old)
+	wantActions(t, "old torn down", acts, action{kind: actStart, c: c})
+	if p.conn != c || acts[0].ready != p.ready || isReady(p) {
+		t.Fatal("the newcomer is not up, or its ready was closed before nodeup")
 	}
 	// The old connection's reader reporting again changes nothing.
 	wantActions(t, "late end of old", tb.down(old, errors.New("late")))
