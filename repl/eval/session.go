@@ -34,6 +34,8 @@ type Session struct {
 
 	evalMu sync.Mutex // serializes Eval; guards shell
 	shell  *Interp
+
+	pushed atomic.Bool // code pushed by a peer is in tab but not yet in shell (push.go)
 }
 
 // NewSession starts a session with a fresh shell interpreter.
@@ -62,6 +64,7 @@ func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
 	s.evalMu.Lock()
 	defer s.evalMu.Unlock()
 	defer s.gen.Add(1)
+	s.applyPushedLocked() // code pushed while a snippet ran (push.go)
 	res, err := s.shell.Eval(ctx, src)
 	if s.shell.Abandoned() {
 		return Result{Notice: s.rebuild("interrupted")}, err
