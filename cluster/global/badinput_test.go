@@ -1,7 +1,6 @@
 package global
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/gonode/gonode/proc"
@@ -32,7 +31,7 @@ func TestBadInputIsIgnored(t *testing.T) {
 		[]any{tagClaimed, ref, "b@localhost", statusOK, p}, // an answer to nothing
 		[]any{tagUnreg, "x", "n", p},
 	}
-	before := c.logs.count("ignoring")
+	before := c.Logs.Count("ignoring")
 	sender := attach(t, ns[1])
 	for _, g := range garbage {
 		if err := sender.SendName(proc.Name{Name: ServerName, Node: a.Name()}, g); err != nil {
@@ -44,7 +43,7 @@ func TestBadInputIsIgnored(t *testing.T) {
 	}
 	// The answer to nothing is dropped without a word; the rest are logged.
 	want := before + 2*(len(garbage)-1)
-	eventually(t, "every bad message logged", func() bool { return c.logs.count("ignoring") >= want })
+	eventually(t, "every bad message logged", func() bool { return c.Logs.Count("ignoring") >= want })
 	if !a.Proc().Alive(ss[0].Pid()) {
 		t.Fatal("the name server died of bad input")
 	}
@@ -55,16 +54,5 @@ func TestBadInputIsIgnored(t *testing.T) {
 	if _, ok := ss[0].Whereis("n"); ok {
 		t.Error("bad input registered a name")
 	}
-	t.Logf("%d lines logged, e.g. %q", c.logs.count("ignoring")-before, firstLine(c.logs, "ignoring"))
-}
-
-func firstLine(s *logSink, sub string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, l := range s.lines {
-		if strings.Contains(l, sub) {
-			return l
-		}
-	}
-	return ""
+	t.Logf("%d lines logged, e.g. %q", c.Logs.Count("ignoring")-before, c.Logs.First("ignoring"))
 }

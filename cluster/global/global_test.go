@@ -163,7 +163,7 @@ func TestJoiningNodeGetsNames(t *testing.T) {
 func TestContextExpiryReturnsError(t *testing.T) {
 	c := newMemCluster(t)
 	ns, ss := c.threeNodes(0, Options{Timeout: 200 * time.Millisecond})
-	c.mn.PartitionOneWay("a@localhost", "b@localhost")
+	c.Mem.PartitionOneWay("a@localhost", "b@localhost")
 	p := holder(t, ns[0], false, proc.Pid{})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -189,11 +189,11 @@ func TestContextExpiryReturnsError(t *testing.T) {
 	// c's name: the unregistration is decided at once; b's silence only
 	// delays the answer until the deadline.
 	q := holder(t, ns[2], false, proc.Pid{})
-	c.mn.HealOneWay("a@localhost", "b@localhost")
+	c.Mem.HealOneWay("a@localhost", "b@localhost")
 	if err := ss[2].Register(ctxFor(t), "q", q); err != nil {
 		t.Fatal(err)
 	}
-	c.mn.PartitionOneWay("a@localhost", "b@localhost")
+	c.Mem.PartitionOneWay("a@localhost", "b@localhost")
 	ctx3, cancel3 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel3()
 	if err := ss[0].Unregister(ctx3, "q"); err != nil {
@@ -202,7 +202,7 @@ func TestContextExpiryReturnsError(t *testing.T) {
 	if _, ok := ss[0].Whereis("q"); ok {
 		t.Errorf("unregister left the name here")
 	}
-	c.mn.HealOneWay("a@localhost", "b@localhost")
+	c.Mem.HealOneWay("a@localhost", "b@localhost")
 	// A closed server: an error at once.
 	ss[2].Close()
 	if err := ss[2].Register(ctxFor(t), "x", q); !errors.Is(err, ErrClosed) {

@@ -27,8 +27,8 @@ func splitRegisterHeal(t testing.TB, round int, c *testCluster, ns []*dist.Node,
 	if err := ss[0].Register(ctxFor(t), "pre", pre); err != nil {
 		t.Fatalf("round %d: pre: %v", round, err)
 	}
-	c.mn.Partition(a.Name(), b.Name())
-	c.mn.Partition(a.Name(), cc.Name())
+	c.Mem.Partition(a.Name(), b.Name())
+	c.Mem.Partition(a.Name(), cc.Name())
 	eventually(t, "the partition noticed by the name servers", func() bool {
 		return ss[0].participants() == 0 && ss[1].participants() == 1 && ss[2].participants() == 1
 	})
@@ -58,13 +58,13 @@ func splitRegisterHeal(t testing.TB, round int, c *testCluster, ns []*dist.Node,
 	}
 
 	healed := time.Now()
-	c.mn.Heal(a.Name(), b.Name())
-	c.mn.Heal(a.Name(), cc.Name())
+	c.Mem.Heal(a.Name(), b.Name())
+	c.Mem.Heal(a.Name(), cc.Name())
 	var r healResult
 	for r.exitAfter == 0 || r.notifyAfter == 0 {
 		select {
 		case <-time.After(waitTime):
-			t.Fatalf("round %d: losers not told after the heal (exit after %v, notify after %v)\n%s", round, r.exitAfter, r.notifyAfter, c.logs.text())
+			t.Fatalf("round %d: losers not told after the heal (exit after %v, notify after %v)\n%s", round, r.exitAfter, r.notifyAfter, c.Logs.Text())
 		default:
 		}
 		if m, err := watch.ReceiveTimeout(time.Millisecond); err == nil {
@@ -140,7 +140,7 @@ func TestPartitionHealResolvesConflicts(t *testing.T) {
 		r := splitRegisterHeal(t, round, c, ns, ss)
 		t.Logf("figure: round %d: loser told after the heal: exit %v, message %v", round, r.exitAfter, r.notifyAfter)
 	}
-	if n := c.logs.count("name conflict"); n == 0 {
+	if n := c.Logs.Count("name conflict"); n == 0 {
 		t.Errorf("no conflict logged")
 	}
 }
@@ -156,7 +156,7 @@ func TestUnregisterNotUndoneByAStaleReplica(t *testing.T) {
 	if err := ss[2].Register(ctxFor(t), "x", pc); err != nil {
 		t.Fatal(err)
 	}
-	c.mn.Partition("a@localhost", "b@localhost")
+	c.Mem.Partition("a@localhost", "b@localhost")
 	eventually(t, "a and b to lose each other", func() bool {
 		return ss[0].participants() == 1 && ss[1].participants() == 1
 	})
@@ -167,7 +167,7 @@ func TestUnregisterNotUndoneByAStaleReplica(t *testing.T) {
 	if got, _ := ss[1].Whereis("x"); got != pc {
 		t.Fatalf("b, cut off from a, has x = %v; the test needs its stale copy", got)
 	}
-	c.mn.Heal("a@localhost", "b@localhost")
+	c.Mem.Heal("a@localhost", "b@localhost")
 	waitPeers(t, ss...)
 	waitName(t, "x", proc.Pid{}, ss...)
 	// A new registration of the name is not blocked by the tombstone.

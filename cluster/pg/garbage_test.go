@@ -70,11 +70,11 @@ func TestGarbageIgnored(t *testing.T) {
 	if r := <-bad.reply; r.err == nil {
 		t.Error("a request that panicked the scope got no error")
 	}
-	if n := c.logs.count("pg: scope test: panic handling"); n != 1 {
+	if n := c.Logs.Count("pg: scope test: panic handling"); n != 1 {
 		t.Errorf("%d log lines of the panic", n)
 	}
 	want := 2*len(junk) + 1
-	eventually(t, "a log line per bad message", func() bool { return c.logs.count("pg: scope test: ") >= want })
+	eventually(t, "a log line per bad message", func() bool { return c.Logs.Count("pg: scope test: ") >= want })
 
 	// Still serving, and the garbage joined nobody.
 	if err := ss[0].Join("g", pa); err != nil {
@@ -84,7 +84,7 @@ func TestGarbageIgnored(t *testing.T) {
 	if !a.Proc().Alive(ss[0].Pid()) {
 		t.Fatal("the scope died of garbage")
 	}
-	if n := c.logs.count("pg: scope test: ignoring"); n < want {
+	if n := c.Logs.Count("pg: scope test: ignoring"); n < want {
 		t.Errorf("%d ignoring lines for %d bad messages", n, want)
 	}
 }

@@ -33,8 +33,8 @@ func TestPartitionHealConvergesToUnion(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c.mn.Partition(a.Name(), b.Name())
-	c.mn.Partition(a.Name(), cn.Name())
+	c.Mem.Partition(a.Name(), b.Name())
+	c.Mem.Partition(a.Name(), cn.Name())
 	eventually(t, "both sides of the partition to drop the other", func() bool {
 		return len(a.Nodes()) == 0 && len(b.Nodes()) == 1 && len(cn.Nodes()) == 1
 	})
@@ -70,8 +70,8 @@ func TestPartitionHealConvergesToUnion(t *testing.T) {
 	waitMembers(t, "g", ss[:1], pa, pa2)
 	waitMembers(t, "g", ss[1:], pb, pb2, pb2)
 
-	c.mn.Heal(a.Name(), b.Name())
-	c.mn.Heal(a.Name(), cn.Name())
+	c.Mem.Heal(a.Name(), b.Name())
+	c.Mem.Heal(a.Name(), cn.Name())
 	connect(t, a, b, cn) // one Connect would do: dist meshes a with c through b
 	waitMembers(t, "g", ss, pa, pa2, pb, pb2, pb2)
 	waitMembers(t, "only-a", ss, pa2)
@@ -93,11 +93,11 @@ func TestOneWayPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMembers(t, "g", ss, pa, pb)
-	c.mn.PartitionOneWay(a.Name(), b.Name())
+	c.Mem.PartitionOneWay(a.Name(), b.Name())
 	eventually(t, "a and b to drop each other", func() bool { return len(a.Nodes()) == 1 && len(b.Nodes()) == 1 })
 	waitMembers(t, "g", []*Scope{ss[0]}, pa)
 	waitMembers(t, "g", []*Scope{ss[1]}, pb)
-	c.mn.HealOneWay(a.Name(), b.Name())
+	c.Mem.HealOneWay(a.Name(), b.Name())
 	connect(t, a, b)
 	waitMembers(t, "g", ss, pa, pb)
 }

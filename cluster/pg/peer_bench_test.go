@@ -148,7 +148,7 @@ func benchClusterProc(b *testing.B, group string, ackEvery int) (s *Scope, pid p
 	s = c.scope(a)
 	peers := []string{"pgbench_b@localhost", "pgbench_c@localhost"}
 	for _, name := range peers {
-		startPeerProc(b, c.epmd, name)
+		startPeerProc(b, c.EPMD, name)
 		if err := a.Connect(ctxFor(b), name); err != nil {
 			b.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func BenchmarkSkew(b *testing.B) {
 
 	c := newTCPCluster(b)
 	a := c.node("plbench_a@localhost") // serves the port mapper
-	s, err := Start(a, Options{Interval: interval, Logf: c.logs.logf})
+	s, err := Start(a, Options{Interval: interval, Logf: c.Logs.Logf})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkSkew(b *testing.B) {
 	if err := startWorker(a, iters); err != nil {
 		b.Fatal(err)
 	}
-	common := []string{envEPMD + "=" + c.epmd, envIters + "=" + strconv.Itoa(iters), envEvery + "=" + interval.String()}
+	common := []string{envEPMD + "=" + c.EPMD, envIters + "=" + strconv.Itoa(iters), envEvery + "=" + interval.String()}
 	startPeerProc(b, append(common, envPeer+"=plbench_b@localhost")...)
 	startPeerProc(b, append(common, envPeer+"=plbench_c@localhost", envSpin+"="+strconv.Itoa(spin))...)
 	for _, n := range []string{"plbench_b@localhost", "plbench_c@localhost"} {

@@ -58,7 +58,7 @@ func TestGarbageIgnored(t *testing.T) {
 	self := attach(t, a)
 	_ = self.SendName(name, []any{tagLoad, int64(1), self.Pid(), []any{"a@localhost", int64(1), int64(0), int64(1), []any{}, 0.5, int64(1), int64(1)}})
 	want := 2*len(junk) + 1
-	eventually(t, "every message logged", func() bool { return c.logs.count("placement: a@localhost: ignoring") >= want })
+	eventually(t, "every message logged", func() bool { return c.Logs.Count("placement: a@localhost: ignoring") >= want })
 	if !a.Proc().Alive(ss[0].Pid()) {
 		t.Fatal("the load process died of garbage")
 	}
@@ -123,7 +123,7 @@ func TestSamplesUnderAFlood(t *testing.T) {
 		}
 		return Load{CPUs: 1}
 	}
-	s, err := Start(n, Options{Interval: time.Millisecond, Sampler: sampler, Logf: c.logs.logf})
+	s, err := Start(n, Options{Interval: time.Millisecond, Sampler: sampler, Logf: c.Logs.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +149,6 @@ func TestSamplerPanics(t *testing.T) {
 	})
 	eventually(t, "two panics and a record after them", func() bool {
 		l, _ := recordOf(s, "a@localhost")
-		return c.logs.count("sampler panicked: sampler bug") >= 2 && l.Processes >= 5
+		return c.Logs.Count("sampler panicked: sampler bug") >= 2 && l.Processes >= 5
 	})
 }

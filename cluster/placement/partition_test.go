@@ -12,13 +12,13 @@ import (
 // only the NodeUp that follows, on which it pushes its record.
 func TestPartitionHeal(t *testing.T) {
 	c := newMemCluster(t)
-	c.tick = time.Second
+	c.Tick = time.Second
 	ns, ss := c.threeNodes()
 	a, b, cn := ns[0], ns[1], ns[2]
 	waitNodes(t, ss, "a@localhost", "b@localhost", "c@localhost")
 
-	c.mn.Partition(a.Name(), b.Name())
-	c.mn.Partition(a.Name(), cn.Name())
+	c.Mem.Partition(a.Name(), b.Name())
+	c.Mem.Partition(a.Name(), cn.Name())
 	waitNodes(t, ss[:1], "a@localhost")
 	waitNodes(t, ss[1:], "b@localhost", "c@localhost")
 	for range 20 {
@@ -30,8 +30,8 @@ func TestPartitionHeal(t *testing.T) {
 		}
 	}
 
-	c.mn.Heal(a.Name(), b.Name())
-	c.mn.Heal(a.Name(), cn.Name())
+	c.Mem.Heal(a.Name(), b.Name())
+	c.Mem.Heal(a.Name(), cn.Name())
 	connect(t, a, b, cn)
 	waitNodes(t, ss, "a@localhost", "b@localhost", "c@localhost")
 }

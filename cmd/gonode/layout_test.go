@@ -38,6 +38,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/placement": {"dist", "proc"},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
+		"internal/testcluster": {"dist", "internal/testport", "proc"},
 		"examples/embed":       {"dist", "examples/embed/mathx", "repl"},
 		"examples/embed/mathx": {},
 	}
