@@ -98,7 +98,10 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	// declarations, as a file: statements that start with a declaration
 	// ("var xs []int; xs[5]") get a leading semicolon, which makes it run
 	// them as statements in the global scope.
-	if sn.Kind == syntax.Stmts {
+	// A snippet of var declarations alone runs the same way: as a file,
+	// yaegi fails on an initializer that names a variable of an earlier
+	// snippet ("variable definition loop"); as a statement it does not.
+	if sn.Kind == syntax.Stmts || onlyVarDecls(sn) {
 		switch syntax.FirstToken(sn.Src) {
 		case token.VAR, token.CONST, token.TYPE, token.IMPORT:
 			rw.edits = append([]edit{{0, 0, ";"}}, rw.edits...)

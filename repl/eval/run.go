@@ -89,7 +89,7 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 		err = in.evalRaw(ctx, text)
 	}
 	if err != nil {
-		return Result{}, in.explainUndefined(sn, err)
+		return Result{}, in.explainRuntime(ctx, sn, in.explainUndefined(sn, err))
 	}
 	if res.Show && hasUnnamedStruct(res.Values) {
 		res.types = in.shellTypes(ctx, entries)

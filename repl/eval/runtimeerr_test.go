@@ -1,0 +1,56 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+)
+
+// TestRuntimeErrors checks that panics yaegi raises in package reflect
+// reach the user as the runtime errors a compiled program panics with.
+func TestRuntimeErrors(t *testing.T) {
+	s := newTestSession(t, newHost())
+	runSteps(t, s, []step{
+		{src: "s := []int{1, 2, 3}"},
+		{src: "i := 5"},
+		{src: "s[i]", want: "panic: runtime error: index out of range [5] with length 3", err: true},
+		{src: "fmt.Println(s[i-6])", want: "index out of range [-1]", err: true},
+		{src: `"ab"[i]`, want: "index out of range [5] with length 2", err: true},
+		// Inside a function the operands are the function's own: no numbers.
+		{src: "func at(xs []int, k int) int { return xs[k] }"},
+		{src: "at(s, 9)", want: "panic: runtime error: index out of range", err: true},
+		{src: "type Point struct{ X, Y int }"},
+		{src: "var p *Point"},
+		{src: "p.X", want: "runtime error: invalid memory address or nil pointer dereference", err: true},
+		{src: "type Counter struct{ n int }\nfunc (c *Counter) Inc() { c.n++ }"},
+		{src: "var c *Counter; c.Inc()", want: "runtime error: invalid memory address or nil pointer dereference", err: true},
+	})
+	_, err := s.Eval(context.Background(), "at(s, 9)")
+	var re runtime.Error
+	if !errors.As(err, &re) {
+		t.Errorf("at(s, 9) failed with %T, want a runtime.Error inside", err)
+	}
+}
+
+// TestVarDeclsFromVariables checks var declarations whose initializers
+// name variables of earlier snippets, which yaegi evaluates as a file
+// would fail on ("variable definition loop").
+func TestVarDeclsFromVariables(t *testing.T) {
+	s := newTestSession(t, newHost())
+	runSteps(t, s, []step{
+		{src: "var x, y int = 3, 4"},
+		{src: "var f float64 = math.Sqrt(float64(x*x + y*y))"},
+		{src: "f", want: "5.0"},
+		{src: "n := 2"},
+		{src: "var (\n\tm = n * 10\n\tk = m + 1\n)"},
+		{src: "k", want: "21"},
+		{src: "type P struct{ X int }"},
+		{src: "p := P{1}"},
+		{src: "var i any = p"},
+		{src: "p.X = 2"},
+		{src: "fmt.Sprint(i, p)", want: `"{1} {2}"`},
+		{src: "func getK() int { return k }"},
+		{src: "getK()", want: "21"},
+	})
+}
