@@ -76,6 +76,8 @@ func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, 
 func asyncStream(items any, fn string, opts ...any) []any { return __self.AsyncStream(items, fn, opts...) }
 func maxConcurrency(n int) node.StreamOpt             { return node.MaxConcurrency(n) }
 func multicall(nodes []string, fn string, args ...any) []any { return __self.Multicall(nodes, fn, args...) }
+func push(nodes ...any) *node.PushReport               { return __self.Push(nodes...) }
+func codeVersion(node ...string) int                  { return __self.CodeVersion(node...) }
 func processes(node ...string) node.Table            { return __self.Processes(node...) }
 func i(pid node.Pid) any                              { return __self.Info(pid) }
 func monitorNodes(on bool) bool                       { return __self.MonitorNodes(on) }
@@ -154,6 +156,9 @@ const helpText = `Helpers (the full API is also available as node.X, for example
                                 options on(nodes...) (round-robin) or a placement (leastLoaded(),
                                 ...), maxConcurrency(n), a timeout per item (default 5s), "unordered"
   multicall(nodes, "Fn", args...) []any   rpc on several nodes at once
+  push([nodes...][, within(d)]) *PushReport   send the shell's declarations to every connected
+                                node (or those named) and switch all of them or none; which took it
+  codeVersion([node]) int       the version of the last push a node installed (0 before any)
   processes() / processes(node) the process table, here or on another node
   i(pid)                        what one process is doing, on any node
   monitorNodes(bool)            get {:nodeup, n} / {:nodedown, n, reason} messages
@@ -244,6 +249,7 @@ func (rt *Runtime) exports() interp.Exports {
 		"StreamOpt": reflect.ValueOf((*StreamOpt)(nil)), "MaxConcurrency": reflect.ValueOf(MaxConcurrency),
 		"Timeout": reflect.ValueOf((*Timeout)(nil)), "On": reflect.ValueOf(On),
 		"Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
+		"PushReport": reflect.ValueOf((*PushReport)(nil)), // push.go
 		// The cluster services (cluster_api.go).
 		"Global": reflect.ValueOf((*Global)(nil)), "Placement": reflect.ValueOf((*Placement)(nil)),
 		"Loads": reflect.ValueOf((*Loads)(nil)), "Load": reflect.ValueOf((*placement.Load)(nil)),

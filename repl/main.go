@@ -154,6 +154,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			rt.close()
 			return nil, err
 		}
+		if _, err = startCodeLoader(s, remsh); err != nil { // peers' push() (push.go)
+			rt.close()
+			return nil, err
+		}
 	} else {
 		n, err := proc.NewNode("nonode@nohost", 1)
 		if err != nil {
