@@ -108,7 +108,9 @@ func newEnv(opts Options) (*env, error) {
 		}
 	}
 	for name, n := range count {
-		if n > 1 {
+		if k, ok := preferred[name]; ok {
+			e.pkgs[name] = k // the shell's choice (stdlib.go)
+		} else if n > 1 {
 			delete(e.pkgs, name) // ImportUsed leaves ambiguous names unusable
 		}
 	}
@@ -187,7 +189,7 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	}
 	yi := interp.New(interp.Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Args: []string{"gonode"}, Env: os.Environ()})
 	in := &Interp{env: e, tab: tab, yi: yi, imported: map[string]bool{}}
-	if err := yi.Use(stdlib.Symbols); err != nil {
+	if err := yi.Use(stdlibFirst); err != nil { // stdlib.go
 		return nil, err
 	}
 	if err := yi.Use(containSymbols(in)); err != nil {
@@ -199,6 +201,9 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		}
 	}
 	yi.ImportUsed()
+	if err := yi.Use(stdlibLater); err != nil { // importable, not usable unimported
+		return nil, err
+	}
 	rt := map[string]reflect.Value{
 		"Result": reflect.ValueOf(in.setResult),
 		"Ship":   reflect.ValueOf(in.ship),
