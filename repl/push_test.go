@@ -85,7 +85,7 @@ func TestPushAllOrNone(t *testing.T) {
 	b.must(`func Twice() int { return Greet() * 2 }`, "")
 	a.must(`func Greet() string { return "v2" }`, "")
 	_, err := a.eval(`push()`)
-	if err == nil || !strings.Contains(err.Error(), "push refused by pushb@localhost: code rejected: it does not compile with this node's declarations") ||
+	if err == nil || !strings.Contains(err.Error(), "push refused by pushb@localhost: code rejected: it does not compile with this node's declarations: Twice (this node's): ") ||
 		!strings.Contains(err.Error(), "no node switched") || strings.Contains(err.Error(), pushC) {
 		t.Fatalf("push with B refusing: %v", err)
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gonode/gonode/repl/syntax"
@@ -109,11 +111,12 @@ func (s *Session) PrepareCode(ctx context.Context, src string, vars []string) (*
 	if err != nil {
 		return nil, fmt.Errorf("checking pushed code: %w", err)
 	}
-	if _, err := in.load(ctx, mergedBundle(merged), false); err != nil {
+	b, entries := mergedBundle(merged)
+	if _, err := in.load(ctx, b, false); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("checking pushed code: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("%w: it does not compile with this node's declarations: %w", ErrPushRejected, err)
+		return nil, fmt.Errorf("%w: it does not compile with this node's declarations: %w", ErrPushRejected, blame(err, entries, decls))
 	}
 	return &StagedCode{decls: decls}, nil
 }
@@ -202,7 +205,7 @@ func (t *declTable) differs(decls []*syntax.Decl) bool {
 // variables, for a compile check only: the values are not copied
 // anywhere, so they need not be portable (a variable holding a function
 // keeps its type). Variables without a value yet are left out.
-func mergedBundle(t *declTable) Bundle {
+func mergedBundle(t *declTable) (Bundle, []*declEntry) {
 	entries, vars := t.all()
 	b := Bundle{Decls: source(entries)}
 	for _, v := range vars {
@@ -216,5 +219,34 @@ func mergedBundle(t *declTable) Bundle {
 		}
 		b.Captures = append(b.Captures, c)
 	}
-	return b
+	return b, entries
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): `)
+
+// blame names the declaration a compile error's line falls in, and whose
+// it is, in place of a line number of the merged source, which neither
+// the pushing user nor this node's has seen.
+func blame(err error, entries []*declEntry, pushed []*syntax.Decl) error {
+	msg := err.Error()
+	m := lineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return err
+	}
+	at, _ := strconv.Atoi(m[1])
+	line := 1
+	for _, e := range entries {
+		n := strings.Count(e.Src, "\n") + 1
+		if at >= line && at < line+n {
+			whose := "this node's"
+			for _, d := range pushed {
+				if d.Key == e.Key && d.Src == e.Src {
+					whose = "pushed"
+				}
+			}
+			return fmt.Errorf("%s (%s): %s", e.Key, whose, msg[len(m[0]):])
+		}
+		line += n
+	}
+	return err
 }
