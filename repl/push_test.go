@@ -228,3 +228,28 @@ func TestPushErrors(t *testing.T) {
 		t.Fatalf("push without distribution: %v", err)
 	}
 }
+
+// A node whose shell is busy with a long snippet takes a push at once:
+// calls by name see the new code while the snippet runs, and the shell
+// itself has it from its next snippet.
+func TestPushWhileShellBusy(t *testing.T) {
+	a, b, _ := threeShells(t)
+	a.must(`register("waiter", self())`, "true")
+	done := make(chan string, 1)
+	go func() {
+		out, err := b.eval(`send(at("waiter", "` + pushA + `"), self()); receive(20*time.Second)`)
+		if err != nil {
+			out = err.Error()
+		}
+		done <- out
+	}()
+	a.must(`busy := receive(5*time.Second).(node.Pid)`, "")
+	a.must(`func Greet() string { return "v2" }`, "")
+	a.must(`push().Version`, "1")
+	a.must(`rpc("`+pushB+`", "Greet")`, `"v2"`)
+	a.must(`send(busy, "done")`, `"done"`)
+	if out := <-done; out != `"done"` {
+		t.Fatalf("the busy snippet: %s", out)
+	}
+	b.must(`Greet()`, `"v2"`)
+}
