@@ -155,37 +155,11 @@ type PushReport struct {
 	Unconfirmed map[string]string // node -> why; nil if none
 }
 
-func (r *PushReport) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%%Push{version: %d, took: [%s]", r.Version, quoteAll(r.Took))
-	if len(r.Unconfirmed) > 0 {
-		b.WriteString(", unconfirmed: %{")
-		for i, n := range sortedKeys(r.Unconfirmed) {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%q => %q", n, r.Unconfirmed[n])
-		}
-		b.WriteString("}")
-	}
-	return b.String() + "}"
-}
-
 // PushRefusal is push's error when phase 1 failed: which nodes refused
 // and why. No node switched. It wraps ErrPushRefused.
 type PushRefusal struct {
 	Refused map[string]string // node -> why
 }
-
-func (e *PushRefusal) Error() string {
-	var parts []string
-	for _, n := range sortedKeys(e.Refused) {
-		parts = append(parts, n+": "+e.Refused[n])
-	}
-	return fmt.Sprintf("%v by %s; no node switched", ErrPushRefused, strings.Join(parts, "; "))
-}
-
-func (e *PushRefusal) Unwrap() error { return ErrPushRefused }
 
 // pushHook, if set (by tests), runs between the two phases of a push.
 var pushHook func()
@@ -334,21 +308,4 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func quoteAll(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = fmt.Sprintf("%q", x)
-	}
-	return strings.Join(q, ", ")
 }

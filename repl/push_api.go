@@ -3,6 +3,8 @@ package repl
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -68,4 +70,49 @@ func init() {
 	topics["push"] = topic{"push() *PushReport\npush(nodes...) *PushReport\npush(..., within(d)) *PushReport\ncodeVersion() int\ncodeVersion(node) int",
 		"Hot code upgrade: send the shell's declarations (functions, types, methods,\nconstants, imports; not variables) to every connected node, or those named, and to\nthis one. Each node first checks them against its own declarations; only if all\naccept does each switch, with one new version number, else none does and the\nsnippet fails with each refusal's reason. A call by name (rpc, async, a spawn of a\ndeclared function) runs the new code from its next call; a call already running\nfinishes on the old. Each phase waits 5s at most (within(d) to change it).\ncodeVersion: the version of the last push a node installed, 0 before any.",
 		"func Greet() string { return \"v2\" }\npush()\ncodeVersion(\"node2@localhost\")"}
+}
+
+// How a push's outcome prints in the shell.
+
+func (r *PushReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%%Push{version: %d, took: [%s]", r.Version, quoteAll(r.Took))
+	if len(r.Unconfirmed) > 0 {
+		b.WriteString(", unconfirmed: %{")
+		for i, n := range sortedKeys(r.Unconfirmed) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q => %q", n, r.Unconfirmed[n])
+		}
+		b.WriteString("}")
+	}
+	return b.String() + "}"
+}
+
+func (e *PushRefusal) Error() string {
+	var parts []string
+	for _, n := range sortedKeys(e.Refused) {
+		parts = append(parts, n+": "+e.Refused[n])
+	}
+	return fmt.Sprintf("%v by %s; no node switched", ErrPushRefused, strings.Join(parts, "; "))
+}
+
+func (e *PushRefusal) Unwrap() error { return ErrPushRefused }
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func quoteAll(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
 }
