@@ -202,9 +202,16 @@ func (rt *Runtime) Push(ctx context.Context, timeout time.Duration, nodes ...str
 		}
 	}
 	if len(refused) > 0 {
-		// Abort everywhere, in case a slow node staged it after all; a
-		// node that cannot be told lets it expire.
-		rt.onEach(context.WithoutCancel(ctx), timeout, targets, func(ctx context.Context, _ int, node string) error {
+		// Abort where it may be staged: on the nodes that staged it, and
+		// on those that did not answer in time (a slow node may stage it
+		// yet). A node that cannot be told lets it expire.
+		var staged []string
+		for i, err := range errs {
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				staged = append(staged, targets[i])
+			}
+		}
+		rt.onEach(context.WithoutCancel(ctx), timeout, staged, func(ctx context.Context, _ int, node string) error {
 			_, err := rt.dist.RPC(ctx, node, codeAbort, id)
 			return err
 		})
