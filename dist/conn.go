@@ -507,13 +507,20 @@ var (
 )
 
 // readLoop reads frames until the connection fails, hands each message to
-// the node, and then tells the node that the connection is gone.
+// the node (decoding it here, or in batches beside: see decodeStage), and
+// then tells the node that the connection is gone.
 func (c *conn) readLoop() {
 	defer c.n.wg.Done()
 	fr := wire.NewFrameReader(c.br, c.n.cfg.MaxFrame)
+	ds := newDecodeStage(c)
+	var batch *frameBatch
 	for {
 		frame, err := fr.ReadFrame()
 		if err != nil {
+			if batch != nil {
+				ds.hand(batch)
+			}
+			ds.stop()
 			if c.closeReason() == nil {
 				reason := fmt.Errorf("connection closed: %w", err)
 				switch {
