@@ -36,6 +36,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"proc":             {},
 		// Load records and the choice of a node for new work (issue 11).
 		"cluster/placement": {"dist", "proc"},
+		// The Erlang external term format (issue 12): standard library only.
+		"dist/erlang/etf": {},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
 		"internal/testcluster": {"dist", "internal/testport", "proc"},
