@@ -540,20 +540,27 @@ func (c *conn) readLoop() {
 		if len(frame) == 0 {
 			continue // tick
 		}
-		m, err := c.codec.Decode(frame)
-		if err != nil {
-			c.n.logf("dist: closing connection from %s: undecodable frame: %v", c.peer.Name, err)
-			c.close(fmt.Errorf("protocol error: %w", err))
-			c.n.connDown(c, c.closeReason())
-			return
-		}
-		c.n.dispatch(c, m)
-		if c.br.Buffered() == 0 {
+		alone := c.br.Buffered() == 0
+		if batch == nil && alone && ds.busy.Load() == 0 {
+			if !c.deliver(frame) {
+				ds.stop()
+				c.n.connDown(c, c.closeReason())
+				return
+			}
 			// The next read goes to the socket and, with nothing there
 			// yet, costs a system call before this goroutine parks: let
 			// the process the message woke run first, since it is
 			// waiting on this node's critical path.
 			runtime.Gosched()
+			continue
+		}
+		if batch == nil {
+			batch = ds.get()
+		}
+		batch.add(frame)
+		if alone || len(batch.buf) >= batchBytes {
+			ds.hand(batch)
+			batch = nil
 		}
 	}
 }
