@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/token"
 	"sort"
 	"strings"
 	"sync"
@@ -315,4 +316,31 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// latestBundle is what a supervisor's child spec starts (childStarter):
+// for a child of a declared function (child("w", Worker)), that function
+// as the session's declarations stand now, so that a restart after a push
+// or a redefinition runs the new code, as Erlang's {M, F, A} child spec
+// calls M:F afresh at each restart; the variables keep the values they had
+// when the spec was made. A function literal keeps the code it was made
+// with, as does a function no longer declared.
+func (rt *Runtime) latestBundle(spec eval.Bundle) eval.Bundle {
+	if !token.IsIdentifier(spec.Func) {
+		return spec
+	}
+	b, err := rt.session.Bundle(spec.Func)
+	if err != nil {
+		return spec
+	}
+	kept := map[string]eval.Capture{}
+	for _, c := range spec.Captures {
+		kept[c.Name] = c
+	}
+	for i, c := range b.Captures {
+		if k, ok := kept[c.Name]; ok {
+			b.Captures[i] = k
+		}
+	}
+	return b
 }

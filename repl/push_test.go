@@ -253,3 +253,32 @@ func TestPushWhileShellBusy(t *testing.T) {
 	}
 	b.must(`Greet()`, `"v2"`)
 }
+
+// A supervised child of a declared function restarts on the code pushed
+// since, as an Erlang child spec calls M:F afresh; until then it runs the
+// code it started with.
+func TestPushSupervisedChildRestartsOnNewCode(t *testing.T) {
+	a, b, _ := threeShells(t)
+	b.must(`func Version() string { return "v1" }`, "")
+	b.must(`func Worker() {
+	register("w", self())
+	for {
+		from := receive().(node.Pid)
+		send(from, Version())
+	}
+}`, "")
+	b.must(`sup := supervise("one_for_one", child("w", Worker))`, "")
+	waitUntil(t, "the child registers", func() bool { _, ok := b.rt.node.Whereis("w"); return ok })
+	ask := `send(at("w", "` + pushB + `"), self()); receive(5*time.Second)`
+	a.must(ask, `"v1"`)
+	a.must(`func Version() string { return "v2" }`, "")
+	a.must(`push().Version`, "1")
+	a.must(ask, `"v1"`) // the running child keeps its code
+	old, _ := b.rt.node.Whereis("w")
+	b.must(`exit(whereis("w").(node.Pid), "kill")`, "true")
+	waitUntil(t, "the child restarts", func() bool {
+		p, ok := b.rt.node.Whereis("w")
+		return ok && p != old
+	})
+	a.must(ask, `"v2"`)
+}

@@ -133,12 +133,12 @@ func (x *Proc) Child(id string, fn any, opts ...any) Child {
 }
 
 // childStarter starts a shipped function as a supervised child: here in an
-// interpreter of its own, elsewhere as source that the node compiles.
-func (rt *Runtime) childStarter(id string, b eval.Bundle) otp.StartFunc {
-	var once sync.Once
-	var src string
-	var srcErr error
+// interpreter of its own, elsewhere as source that the node compiles. A
+// child of a declared function starts on its latest declarations, pushed
+// ones too (latestBundle, push.go).
+func (rt *Runtime) childStarter(id string, spec eval.Bundle) otp.StartFunc {
 	return func(sup *proc.Process, node string) (proc.Pid, error) {
+		b := rt.latestBundle(spec)
 		if node == rt.node.Name() {
 			pid, _, err := sup.SpawnOpt(func(p *proc.Process) {
 				rt.runShipped(p, func(ctx context.Context) (*eval.Func, error) { return rt.session.Load(ctx, b, rt.async) }, nil, proc.Pid{})
@@ -148,9 +148,9 @@ func (rt *Runtime) childStarter(id string, b eval.Bundle) otp.StartFunc {
 		if rt.dist == nil {
 			return proc.Pid{}, errNoNode
 		}
-		once.Do(func() { src, srcErr = rt.session.Source(b) })
-		if srcErr != nil {
-			return proc.Pid{}, srcErr
+		src, err := rt.session.Source(b)
+		if err != nil {
+			return proc.Pid{}, err
 		}
 		ctx, cancel := context.WithTimeout(sup.Context(), 5*time.Second)
 		defer cancel()
