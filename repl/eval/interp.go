@@ -162,8 +162,11 @@ type Interp struct {
 	ntemps    int             // temporaries the lowering declared (lower.go)
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
 
-	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code
+	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code, and typeNames
 	result []any
+	// typeNames names the session's struct types for %T and %#v (show.go),
+	// kept by run after a snippet that declares a type.
+	typeNames map[reflect.Type]string
 }
 
 // NewInterp returns an interpreter with the standard library, opts.Exports
@@ -204,6 +207,9 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	if err := yi.Use(stdlibLater); err != nil { // importable, not usable unimported
 		return nil, err
 	}
+	if err := yi.Use(wrapperSymbols()); err != nil { // show.go
+		return nil, err
+	}
 	rt := map[string]reflect.Value{
 		"Result": reflect.ValueOf(in.setResult),
 		"Ship":   reflect.ValueOf(in.ship),
@@ -211,7 +217,11 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		"Recv":   reflect.ValueOf(in.recv), // lower.go
 		"Zero":   reflect.ValueOf(zero),
 	}
+	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(errorsAs) // show.go
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
+		return nil, err
+	}
+	if err := yi.Use(resultMapTypes(rt["Result"])); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()

@@ -27,6 +27,9 @@ type Result struct {
 	// interpreter having been rebuilt.
 	Notice string
 
+	// shown are the Values as printed: a value of a shell type with a
+	// String or Error method wrapped with it (show.go); nil: Values.
+	shown []any
 	stale []string // redefinitions the shell interpreter cannot take in place
 	// types names the struct types declared in the session, which reach
 	// the host unnamed (see shellTypes); nil when no value needs it.
@@ -38,17 +41,25 @@ func (r Result) String() string {
 	if !r.Show {
 		return ""
 	}
-	return format.Named(r.types, r.Values...)
+	return format.Named(r.types, r.printed()...)
+}
+
+func (r Result) printed() []any {
+	if r.shown != nil {
+		return r.shown
+	}
+	return r.Values
 }
 
 // IsError reports whether the printed value is an error: one error value,
 // or several values of which the last is a non-nil error (format.Value then
 // prints only "** (error) ...").
 func (r Result) IsError() bool {
-	if !r.Show || len(r.Values) == 0 {
+	vals := r.printed()
+	if !r.Show || len(vals) == 0 {
 		return false
 	}
-	err, ok := r.Values[len(r.Values)-1].(error)
+	err, ok := vals[len(vals)-1].(error)
 	return ok && !format.IsNil(err)
 }
 
@@ -90,6 +101,9 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 	}
 	if err != nil {
 		return Result{}, in.explainRuntime(ctx, sn, in.explainUndefined(sn, err))
+	}
+	if declaresType(entries) {
+		in.keepTypeNames(ctx, entries) // show.go
 	}
 	if res.Show && hasUnnamedStruct(res.Values) {
 		res.types = in.shellTypes(ctx, entries)
@@ -157,7 +171,17 @@ func (in *Interp) runFinal(ctx context.Context, sn *syntax.Snippet, rw *rewrite,
 	if n > 0 && len(vals) != n {
 		return Result{}, fmt.Errorf("repl: expected %d values, got %d", n, len(vals))
 	}
-	return Result{Values: vals, Show: n > 0}, nil
+	res := Result{Values: vals, Show: n > 0}
+	for i, v := range vals { // values with their String or Error method (show.go)
+		if u, ok := unwrapShown(v); ok {
+			if res.shown == nil {
+				res.Values = append([]any(nil), vals...)
+				res.shown = vals
+			}
+			res.Values[i] = u
+		}
+	}
+	return res, nil
 }
 
 // funcResults evaluates a callee and returns how many results calling it

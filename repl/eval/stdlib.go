@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"reflect"
+
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -50,5 +52,6 @@ func splitStdlib() (first, later interp.Exports) {
 	for name, key := range preferred {
 		first[name+"/"+name] = stdlib.Symbols[key]
 	}
+	first["."] = map[string]reflect.Value{"MapTypes": stdlibMapTypes()} // show.go
 	return first, later
 }

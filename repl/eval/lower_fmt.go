@@ -1,0 +1,246 @@
+package eval
+
+import (
+	"go/ast"
+	"go/token"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gonode/gonode/repl/syntax"
+)
+
+// Rewrites that let the standard library see the shell's types (show.go
+// says why):
+//
+//	fmt.Printf("%T %#v\n", p, p)  ->  fmt.Printf("%s %s\n", __gonode.TypeString(p), __gonode.GoSyntax(p))
+//	errors.As(err, &nf)           ->  __gonode.ErrorsAs(err, &nf)
+//	var err error = MyErr{7}      ->  var err error = func() error { return MyErr{7} }()
+//
+// The last because yaegi stores a value assigned to a variable of type
+// error as the bare value, which then prints as a struct; a value
+// returned as an error is wrapped with its Error method.
+
+// formatFuncs are the fmt and log functions with a format: the index of
+// the format, the arguments following it.
+var formatFuncs = map[string]int{
+	"fmt.Printf": 0, "fmt.Sprintf": 0, "fmt.Errorf": 0, "fmt.Fprintf": 1, "fmt.Appendf": 1,
+	"log.Printf": 0, "log.Fatalf": 0, "log.Panicf": 0,
+}
+
+// rewriteFmt makes the rewrites above. It runs after the other rewrites:
+// a range holding their edits is replaced as a whole, one that overlaps an
+// edit is left alone.
+func (in *Interp) rewriteFmt(rw *rewrite) {
+	sn := rw.sn
+	var calls []*ast.CallExpr
+	for _, root := range sn.Roots() {
+		ast.Inspect(root, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if n.Ellipsis == token.NoPos {
+					calls = append(calls, n)
+				}
+			case *ast.ValueSpec:
+				in.errorVar(rw, n)
+			}
+			return true
+		})
+	}
+	// Inner calls first (reverse pre-order), so that an outer argument
+	// takes in the edits of the calls inside it.
+	for i := len(calls) - 1; i >= 0; i-- {
+		call := calls[i]
+		name := calleeName(call.Fun)
+		if name == "errors.As" && in.isPackage(sn, "errors") {
+			if start, end := sn.Off(call.Fun.Pos()), sn.Off(call.Fun.End()); rw.freeRange(start, end) {
+				rw.replace(start, end, rtName+".ErrorsAs")
+			}
+			continue
+		}
+		at, ok := formatFuncs[name]
+		if !ok || len(call.Args) <= at+1 || !in.isPackage(sn, name[:strings.IndexByte(name, '.')]) {
+			continue
+		}
+		lit, ok := call.Args[at].(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			continue
+		}
+		f, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			continue
+		}
+		verbs, ok := formatVerbs(f)
+		if !ok {
+			continue
+		}
+		changed := map[int]bool{} // indexes in verbs
+		for j, v := range verbs {
+			a := at + 1 + j
+			if (v != 'T' && v != '#') || a >= len(call.Args) {
+				continue
+			}
+			start, end := sn.Off(call.Args[a].Pos()), sn.Off(call.Args[a].End())
+			if !rw.freeRange(start, end) {
+				continue
+			}
+			fn := "TypeString"
+			if v == '#' {
+				fn = "GoSyntax"
+			}
+			rw.replace(start, end, rtName+"."+fn+"("+rw.apply(start, end)+")")
+			changed[j] = true
+		}
+		if start, end := sn.Off(lit.Pos()), sn.Off(lit.End()); len(changed) > 0 && rw.freeRange(start, end) {
+			rw.replace(start, end, strconv.Quote(stringVerbs(f, changed)))
+		}
+	}
+}
+
+// errorVar rewrites the values of "var x error = v" into functions that
+// return them as errors; a call's value is left as is (a function's error
+// result is wrapped already).
+func (in *Interp) errorVar(rw *rewrite, vs *ast.ValueSpec) {
+	id, ok := vs.Type.(*ast.Ident)
+	if !ok || id.Name != "error" || in.tab.lookup("error") != nil {
+		return
+	}
+	for _, v := range vs.Values {
+		if _, call := v.(*ast.CallExpr); call {
+			continue
+		}
+		if lit, isNil := v.(*ast.Ident); isNil && lit.Name == "nil" {
+			continue
+		}
+		start, end := rw.sn.Off(v.Pos()), rw.sn.Off(v.End())
+		if rw.freeRange(start, end) {
+			rw.replace(start, end, "func() error { return "+rw.apply(start, end)+" }()")
+		}
+	}
+}
+
+// isPackage reports whether name, in the snippet, is the standard package
+// of that name: not a variable or declaration of the session or snippet,
+// nor an import of another package under that name.
+func (in *Interp) isPackage(sn *syntax.Snippet, name string) bool {
+	if in.tab.isVar(name) {
+		return false
+	}
+	if e := in.tab.lookup(name); e != nil {
+		if f := strings.Fields(e.Key); e.Kind != syntax.DeclImport || len(f) != 3 || f[2] != name {
+			return false
+		}
+	}
+	entries, vars := extract(sn)
+	for _, v := range vars {
+		if v == name {
+			return false
+		}
+	}
+	for _, e := range entries {
+		for _, n := range e.Names {
+			if n == name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// freeRange reports whether no edit overlaps [start, end) without lying
+// inside it, nor inserts at one of its ends (the order of the two would
+// be unclear).
+func (rw *rewrite) freeRange(start, end int) bool {
+	for _, e := range rw.edits {
+		switch {
+		case e.start == e.end: // an insertion
+			if e.start == start || e.start == end {
+				return false
+			}
+		case e.end <= start || e.start >= end: // outside
+		case e.start >= start && e.end <= end: // inside
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// replace makes Src[start:end] text, dropping the edits inside it (text
+// was built with them applied).
+func (rw *rewrite) replace(start, end int, text string) {
+	kept := rw.edits[:0]
+	for _, e := range rw.edits {
+		if e.start < start || e.end > end {
+			kept = append(kept, e)
+		}
+	}
+	rw.edits = append(kept, edit{start, end, text})
+	sort.SliceStable(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+}
+
+// formatVerbs returns the verb of each argument a format consumes in
+// order: '*' for a star width or precision, '#' for %#v; false when the
+// format uses explicit argument indexes, which this does not follow.
+func formatVerbs(f string) ([]rune, bool) {
+	var verbs []rune
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		i++
+		sharp := false
+		for ; i < len(f) && strings.IndexByte("+-# 0123456789.*[", f[i]) >= 0; i++ {
+			switch f[i] {
+			case '#':
+				sharp = true
+			case '*':
+				verbs = append(verbs, '*')
+			case '[':
+				return nil, false
+			}
+		}
+		if i >= len(f) || f[i] == '%' {
+			continue
+		}
+		v := rune(f[i])
+		if v == 'v' && sharp {
+			v = '#'
+		}
+		verbs = append(verbs, v)
+	}
+	return verbs, true
+}
+
+// stringVerbs returns f with the verbs at the changed indexes (as
+// formatVerbs counts them) made %s, their flags dropped.
+func stringVerbs(f string, changed map[int]bool) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			b.WriteByte(f[i])
+			continue
+		}
+		j := i + 1
+		for ; j < len(f) && strings.IndexByte("+-# 0123456789.*", f[j]) >= 0; j++ {
+			if f[j] == '*' {
+				n++
+			}
+		}
+		switch {
+		case j >= len(f):
+			b.WriteString(f[i:])
+		case f[j] == '%':
+			b.WriteString(f[i : j+1])
+		case changed[n]:
+			b.WriteString("%s")
+			n++
+		default:
+			b.WriteString(f[i : j+1])
+			n++
+		}
+		i = j
+	}
+	return b.String()
+}

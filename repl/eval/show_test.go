@@ -1,0 +1,77 @@
+package eval
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestShowMethods checks that fmt and the shell's printer see the String
+// and Error methods of types declared in the shell, and %T and %#v their
+// names.
+func TestShowMethods(t *testing.T) {
+	var out syncBuffer
+	s := newTestSessionOut(t, newHost(), &out)
+	runSteps(t, s, []step{
+		{src: "type Celsius float64"},
+		{src: `func (c Celsius) String() string { return fmt.Sprintf("%.1f°C", float64(c)) }`},
+		{src: "Celsius(21.5)", want: "21.5°C"},
+		{src: "type Weekday int\nconst (\n\tSunday Weekday = iota\n\tMonday\n)"},
+		{src: `func (d Weekday) String() string { return [...]string{"Sun", "Mon"}[d] }`},
+		{src: `fmt.Printf("%v %d %q|", Monday, Monday, Sunday)`},
+		{src: "type MyErr struct{ Code int }"},
+		{src: `func (e MyErr) Error() string { return fmt.Sprintf("code %d", e.Code) }`},
+		{src: "fmt.Println(MyErr{7})"},
+		{src: "var err error = MyErr{8}"},
+		{src: `fmt.Printf("%v/%s|", err, err)`},
+		{src: "err", want: "** (error) code 8"},
+		{src: "type NotFound struct{ Key string }"},
+		{src: `func (e *NotFound) Error() string { return "not found: " + e.Key }`},
+		{src: `wrapped := fmt.Errorf("lookup: %w", &NotFound{"k"})`},
+		{src: "wrapped.Error()", want: `"lookup: not found: k"`},
+		{src: "var nf *NotFound"},
+		{src: "errors.As(wrapped, &nf)", want: "true"},
+		{src: "nf.Key", want: `"k"`},
+		{src: "var other *MyErr"},
+		{src: "errors.As(wrapped, &other)", want: "false"},
+		{src: "type Point struct{ X, Y int }"},
+		{src: `fmt.Sprintf("%T %T %T %5.2f%%", Point{}, &Point{}, []Point{}, 1.5)`, want: `"main.Point *main.Point []main.Point  1.50%"`},
+		{src: `fmt.Sprintf("%#v|%+v", Point{1, 2}, Point{3, 4})`, want: `"main.Point{X:1, Y:2}|{X:3 Y:4}"`},
+		{src: `fmt.Sprintf("%T %#v", 1, []int{1})`, want: `"int []int{1}"`},
+	})
+	want := "Mon 1 \"Sun\"|code 7\ncode 8/code 8|"
+	if got := out.String(); got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+	// The shell's values are the values, not the wrappers that print them.
+	res, err := s.shell.Eval(t.Context(), "Celsius(1.5)")
+	if err != nil || len(res.Values) != 1 {
+		t.Fatalf("Celsius(1.5): %v %v", res, err)
+	}
+	if f, ok := res.Values[0].(float64); !ok || f != 1.5 {
+		t.Errorf("Celsius(1.5) value %#v, want the float64 1.5", res.Values[0])
+	}
+}
+
+func TestFormatVerbs(t *testing.T) {
+	for f, want := range map[string]string{
+		"%v %T\n":    "vT",
+		"%#v %d%%":   "#d",
+		"%*d %-8.3T": "*dT",
+		"%[2]T":      "!",
+	} {
+		vs, ok := formatVerbs(f)
+		got := string(vs)
+		if !ok {
+			got = "!"
+		}
+		if got != want {
+			t.Errorf("formatVerbs(%q) = %q, want %q", f, got, want)
+		}
+	}
+	if got := stringVerbs("%*d %-8.3T %#v %%", map[int]bool{2: true, 3: true}); got != "%*d %s %s %%" {
+		t.Errorf("stringVerbs = %q", got)
+	}
+	if got := strings.Count(stringVerbs("%v", map[int]bool{}), "%v"); got != 1 {
+		t.Errorf("stringVerbs changed an unchanged verb")
+	}
+}
