@@ -104,12 +104,12 @@ func (e *encoder) fun(f Fun, depth int) error {
 // bitString writes BIT_BINARY; TailBits 0 or 8 means whole bytes, a binary.
 func (e *encoder) bitString(b BitString) error {
 	if b.TailBits == 0 || b.TailBits == 8 {
-		return e.binary(string(b.Bytes), b)
+		return e.binary(string(b.Bytes))
 	}
 	if b.TailBits > 8 || len(b.Bytes) == 0 {
 		return unsupported(b, fmt.Sprintf("%d bytes with %d bits in the last", len(b.Bytes), b.TailBits))
 	}
-	if err := e.length(tagBitBinary, len(b.Bytes), b); err != nil {
+	if err := e.length(tagBitBinary, len(b.Bytes)); err != nil {
 		return err
 	}
 	e.buf = append(e.buf, b.TailBits)
@@ -136,7 +136,7 @@ func (e *encoder) reflectValue(v any, depth int) error {
 	case reflect.Float32, reflect.Float64:
 		return e.float(rv.Float(), v)
 	case reflect.String:
-		return e.binary(rv.String(), v)
+		return e.binary(rv.String())
 	case reflect.Pointer, reflect.Interface:
 		if rv.IsNil() {
 			return e.atom("nil")
@@ -144,7 +144,7 @@ func (e *encoder) reflectValue(v any, depth int) error {
 		return e.term(rv.Elem().Interface(), depth+1)
 	case reflect.Slice:
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return e.binary(string(rv.Bytes()), v)
+			return e.binary(string(rv.Bytes()))
 		}
 		fallthrough
 	case reflect.Array:
@@ -153,7 +153,7 @@ func (e *encoder) reflectValue(v any, depth int) error {
 			e.buf = append(e.buf, tagNil)
 			return nil
 		}
-		if err := e.length(tagList, n, v); err != nil {
+		if err := e.length(tagList, n); err != nil {
 			return err
 		}
 		for i := range n {
@@ -164,7 +164,7 @@ func (e *encoder) reflectValue(v any, depth int) error {
 		e.buf = append(e.buf, tagNil)
 		return nil
 	case reflect.Map:
-		if err := e.length(tagMap, rv.Len(), v); err != nil {
+		if err := e.length(tagMap, rv.Len()); err != nil {
 			return err
 		}
 		it := rv.MapRange()

@@ -104,7 +104,7 @@ var goToErl = []struct {
 
 // erlOutput is what the real node printed, by kind.
 type erlOutput struct {
-	extra      []string            // pid_to_list(self()), ref_to_list(R), port_to_list(Port)
+	extra      []string             // pid_to_list(self()), ref_to_list(R), port_to_list(Port)
 	cases      map[string][2][]byte // name -> term_to_binary, with minor_version 2
 	order      []string
 	compressed map[string][]byte
