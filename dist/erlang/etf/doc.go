@@ -50,6 +50,9 @@
 //     between programs, not a value of the language, and stays the atom
 //     undefined: mapping it to nil too would lose, on the way back, which
 //     of the two a peer sent. The mapping is thus a bijection.
+//     The encoder writes a []any as LIST_EXT even when its elements are
+//     all small integers, where the BEAM would write STRING_EXT: the term
+//     is the same list, and it decodes back as []any, not Charlist.
 //   - true and false are Go bools, both ways.
 //   - Integers decode to int64 whenever they fit, whatever their tag (the
 //     BEAM writes 2^40 as SMALL_BIG), and to *big.Int only beyond. The
