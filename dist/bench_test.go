@@ -46,7 +46,7 @@ func BenchmarkRemotePingPong(b *testing.B) {
 			b.Fatal(err)
 		}
 		m, err := me.Receive(nil)
-		if err != nil || m != int64(i) {
+		if err != nil || m != int(i) {
 			b.Fatalf("round trip %d: %v %v", i, m, err)
 		}
 	}

@@ -72,6 +72,11 @@ const (
 	extCallRequest int8 = 9  // proc.CallRequest: pid from, ref, value request
 	extCallReply   int8 = 10 // proc.CallReply: ref, value reply
 	extExitError   int8 = 11 // *proc.ExitError: pid, value reason
+	// A struct of a type the program names through StructTypes (the
+	// shell's session types): str type name (1 to 255 bytes), uint
+	// fingerprint of its declaration, map of the exported fields by name.
+	// A receiver without the type takes the map.
+	extStruct      int8 = 12
 	extMsgpackTime int8 = -1 // time.Time, MessagePack's own timestamp type
 )
 
@@ -105,7 +110,7 @@ const (
 //
 // What crosses the wire intact, keeping its Go type, at any depth:
 //
-//   - nil, bool, string, []byte, float64;
+//   - nil, bool, string, []byte, float64, int;
 //   - proc.Pid, proc.Ref, proc.Atom, proc.Name, proc.PanicReason,
 //     proc.ExitMsg, proc.DownMsg, proc.CallRequest, proc.CallReply,
 //     *proc.ExitError and *RemoteError (pointers to the value types arrive
@@ -116,10 +121,15 @@ const (
 //
 // What arrives changed:
 //
-//   - every integer type arrives as int64, or as uint64 when above
+//   - every integer type arrives as int, or as uint64 when above
 //     math.MaxInt64 (MessagePack does not keep Go's integer types, and
 //     msgpack/v5 writes small signed numbers as unsigned, so this is the
-//     one rule that does not depend on the size of the number);
+//     one rule that does not depend on the size of the number; int, not
+//     int64, so that a received number works with .(int) and case int, as
+//     it does on the sending node). Where int has 32 bits, numbers beyond
+//     it arrive as int64. Peers of before this rule send the same bytes
+//     and decode integers as int64: code that reads numbers from older
+//     peers accepts both;
 //   - float32 arrives as float64;
 //   - a nil []any or []byte arrives empty rather than nil, and an empty
 //     map[any]any as an empty map[string]any;
@@ -128,7 +138,13 @@ const (
 //     (keys must then be nil, bool, numbers, strings, Atom, Pid, Ref, Name
 //     or time.Time);
 //   - structs of user types arrive as map[string]any keyed by field name
-//     (or msgpack tag), since the peer does not know the type; types with
+//     (or msgpack tag), since the peer does not know the type, except
+//     struct types that NativeCodec.Types names (the shell's session
+//     types): they travel as extStruct with their name, in a payload, in
+//     []any and maps, in slices, arrays, maps and pointers of them and in
+//     each other's fields (not inside other Go structs, which msgpack/v5
+//     encodes), and arrive as Types.MakeStruct rebuilds them, or as the
+//     map of their fields when it does not; types with
 //     their own msgpack marshaling arrive as what that produces, and
 //     binary or text marshalers as the []byte they produce;
 //   - a Go error value in a payload (outside the types above) arrives as a
@@ -150,27 +166,34 @@ const (
 // exceed DecodeBudgetFactor bytes per frame byte: Go maps cost hundreds of
 // bytes each, so without a budget a frame of tiny nested maps would expand
 // more than 150-fold.
-type NativeCodec struct{}
+type NativeCodec struct {
+	// Types, if set, names the struct types declared at run time, so that
+	// their values cross with their names (see StructTypes). Set it before
+	// the codec is used.
+	Types StructTypes
+}
 
 // NewNativeCodec returns the native codec.
-func NewNativeCodec() *NativeCodec {
+func NewNativeCodec() *NativeCodec { return newNativeCodec(nil) }
+
+func newNativeCodec(types StructTypes) *NativeCodec {
 	registerOnce.Do(registerExt)
-	return &NativeCodec{}
+	return &NativeCodec{Types: types}
 }
 
 var _ Codec = (*NativeCodec)(nil)
 
 // Encode appends the native encoding of m to dst.
-func (*NativeCodec) Encode(dst []byte, m *Message) ([]byte, error) {
+func (c *NativeCodec) Encode(dst []byte, m *Message) ([]byte, error) {
 	registerOnce.Do(registerExt)
 	if !m.Kind.Valid() {
 		return dst, fmt.Errorf("%w: unknown kind %v", ErrUnencodable, m.Kind)
 	}
 	e := encoders.Get().(*encoder)
-	e.b, e.depth = dst, 0
+	e.b, e.depth, e.types = dst, 0, c.Types
 	err := e.message(m)
 	out := e.b
-	e.b = nil
+	e.b, e.types = nil, nil
 	encoders.Put(e)
 	if err != nil {
 		return dst, err
@@ -179,8 +202,8 @@ func (*NativeCodec) Encode(dst []byte, m *Message) ([]byte, error) {
 }
 
 // Decode decodes one native frame payload.
-func (*NativeCodec) Decode(frame []byte) (Message, error) {
-	d := decoder{b: frame, end: len(frame), budget: DecodeBudgetFactor*len(frame) + DecodeBudgetFloor}
+func (c *NativeCodec) Decode(frame []byte) (Message, error) {
+	d := decoder{b: frame, end: len(frame), budget: DecodeBudgetFactor*len(frame) + DecodeBudgetFloor, types: c.Types}
 	var m Message
 	if err := d.message(&m); err != nil {
 		return Message{}, err

@@ -22,6 +22,7 @@ type decoder struct {
 	// budget is what the decoded message may still take, in estimated
 	// bytes of heap.
 	budget int
+	types  StructTypes // rebuilds extStruct values; nil: they arrive as maps
 }
 
 // emptyArray is returned for every empty array: boxing a fresh empty slice
@@ -172,9 +173,9 @@ func (d *decoder) value() (any, error) {
 	}
 	switch {
 	case c <= 0x7f:
-		return int64(c), nil
+		return int(c), nil
 	case c >= 0xe0:
-		return int64(int8(c)), nil
+		return int(int8(c)), nil
 	case c <= 0x8f:
 		return d.mapBody(int(c & 0x0f))
 	case c <= 0x9f:
@@ -222,19 +223,19 @@ func (d *decoder) value() (any, error) {
 		if v > math.MaxInt64 {
 			return v, nil
 		}
-		return int64(v), nil
+		return integer(int64(v)), nil
 	case 0xd0:
 		v, err := d.be(1)
-		return int64(int8(v)), err
+		return int(int8(v)), err
 	case 0xd1:
 		v, err := d.be(2)
-		return int64(int16(v)), err
+		return int(int16(v)), err
 	case 0xd2:
 		v, err := d.be(4)
-		return int64(int32(v)), err
+		return integer(int64(int32(v))), err
 	case 0xd3:
 		v, err := d.be(8)
-		return int64(v), err
+		return integer(int64(v)), err
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext 1, 2, 4, 8, 16
 		return d.ext(1 << (c - 0xd4))
 	case 0xd9, 0xda, 0xdb: // str 8, 16, 32
@@ -263,6 +264,15 @@ func (d *decoder) value() (any, error) {
 		return d.mapBody(int(n))
 	}
 	return nil, d.errorf("reserved code 0x%02x", c)
+}
+
+// integer is a decoded integer as the shell and Go code expect it: an int
+// when it fits (always, where int has 64 bits), else an int64.
+func integer(v int64) any {
+	if int64(int(v)) == v {
+		return int(v)
+	}
+	return v
 }
 
 func (d *decoder) strBody(n uint64) (any, error) {
@@ -351,7 +361,7 @@ func (d *decoder) anyMap(sm map[string]any, rest int) (any, error) {
 			return nil, err
 		}
 		switch k.(type) {
-		case nil, bool, int64, uint64, float64, string, proc.Atom, proc.Pid, proc.Ref, proc.Name, time.Time:
+		case nil, bool, int, int64, uint64, float64, string, proc.Atom, proc.Pid, proc.Ref, proc.Name, time.Time:
 		default:
 			return nil, d.errorf("map key of type %T", k)
 		}
@@ -490,6 +500,8 @@ func (d *decoder) extBody(id int8) (any, error) {
 		return &proc.ExitError{Pid: pid, Reason: reason}, nil
 	case extMsgpackTime:
 		return d.timestamp()
+	case extStruct:
+		return d.structBody()
 	}
 	return nil, d.errorf("unknown extension type %d", id)
 }

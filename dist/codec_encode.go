@@ -20,6 +20,7 @@ type encoder struct {
 	b     []byte
 	depth int
 	mp    *msgpack.Encoder
+	types StructTypes // names the program's struct types; nil: none
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -219,6 +220,9 @@ func (e *encoder) value(v any) error {
 	case error:
 		e.remoteError(&RemoteError{Kind: RemoteGoError, Message: v.Error()})
 	default:
+		if e.types != nil && e.structType(reflect.TypeOf(v)) {
+			return e.typed(reflect.ValueOf(v))
+		}
 		return e.fallback(v)
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 // fail only with ErrMalformed, must stay within its allocation bound, and
 // whatever it accepts must survive encoding and decoding again unchanged.
 func FuzzDecode(f *testing.F) {
-	c := NewNativeCodec()
+	c := &NativeCodec{Types: newTestTypes()} // so that extStruct values are rebuilt too
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 40 {
 		m := genMessage(r)
@@ -28,11 +28,11 @@ func FuzzDecode(f *testing.F) {
 	for _, m := range []Message{
 		benchSend,
 		{Kind: KindDown, From: pidB, To: pidA, Ref: refA, ToName: "db", Payload: proc.PanicReason{Value: []any{pidA}, Stack: "s"}},
-		{Kind: KindSpawnRequest, From: pidA, Ref: refA, Fn: "f", Args: []any{map[any]any{int64(1): refA}}, Link: true},
+		{Kind: KindSpawnRequest, From: pidA, Ref: refA, Fn: "f", Args: []any{map[any]any{1: refA}}, Link: true},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemotePanic, Message: "m"}},
 		{Kind: KindSend, To: pidB, Payload: time.Unix(1<<40, 5).UTC()},
 		{Kind: KindCancel, Ref: refA},
-		{Kind: KindTickTime, Payload: int64(60000)},
+		{Kind: KindTickTime, Payload: 60000},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteBusy, Message: "b"}},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteRefused, Message: "r"}},
 	} {
@@ -42,6 +42,17 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(frame)
 	}
+	vec := reflect.New(vecType).Elem()
+	vec.Field(0).SetInt(-3)
+	vecs := reflect.Append(reflect.MakeSlice(reflect.SliceOf(vecType), 0, 1), vec)
+	for _, p := range []any{vec.Interface(), vecs.Interface(), []any{vec.Interface(), map[string]any{"v": vec.Interface()}}} {
+		frame, err := c.Encode(nil, &Message{Kind: KindSend, To: pidB, Payload: p})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(frame)
+	}
+	f.Add(structFrame(0xa3, 'V', 'e', 'c', 0, 0x81, 0xa1, 'Z', 1)) // a field the type has not
 	f.Add(hostile(0xdd, 100, 0x80))
 	f.Add(deepExt(10))
 	f.Fuzz(func(t *testing.T, frame []byte) {
@@ -197,7 +208,10 @@ func genRef(r *rand.Rand) proc.Ref {
 	return proc.Ref{Node: []string{"a@h", genString(r)}[r.IntN(2)], Creation: r.Uint32(), ID: [3]uint32{r.Uint32(), r.Uint32(), r.Uint32()}}
 }
 
-func genInt(r *rand.Rand) int64 {
+// genInt returns an integer as the decoder gives it back (see integer).
+func genInt(r *rand.Rand) any { return integer(genInt64(r)) }
+
+func genInt64(r *rand.Rand) int64 {
 	switch r.IntN(4) {
 	case 0:
 		return int64(r.IntN(256)) - 128

@@ -39,7 +39,7 @@ func TestCodecRoundTripKinds(t *testing.T) {
 	byName := proc.Pid{Node: "beta@host"}
 	tests := []Message{
 		{Kind: KindSend, From: pidA, To: pidB, Payload: "hello"},
-		{Kind: KindSend, To: pidB, Payload: []any{int64(1), "two", pidA, proc.Atom("three")}},
+		{Kind: KindSend, To: pidB, Payload: []any{1, "two", pidA, proc.Atom("three")}},
 		{Kind: KindRegSend, From: pidA, To: byName, ToName: "logger", Payload: map[string]any{"level": "info", "from": pidA}},
 		{Kind: KindLink, From: pidA, To: pidB},
 		{Kind: KindUnlink, From: pidA, To: pidB},
@@ -51,18 +51,18 @@ func TestCodecRoundTripKinds(t *testing.T) {
 		{Kind: KindDemonitor, From: pidA, To: pidB, Ref: refA},
 		{Kind: KindDown, From: pidB, To: pidA, Ref: refA, Payload: proc.NoProc},
 		{Kind: KindDown, To: pidA, ToName: "db", Ref: refA, Payload: proc.NoConnection},
-		{Kind: KindSpawnRequest, From: pidA, To: byName, Ref: refA, Fn: "worker", Args: []any{int64(3), "x"}, Link: true, Monitor: true},
+		{Kind: KindSpawnRequest, From: pidA, To: byName, Ref: refA, Fn: "worker", Args: []any{3, "x"}, Link: true, Monitor: true},
 		{Kind: KindSpawnRequest, From: pidA, To: byName, Ref: refA, Source: "func(p *proc.Process) { p.Receive() }"},
 		{Kind: KindSpawnReply, From: pidB, To: pidA, Ref: refA},
 		{Kind: KindSpawnReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemoteUndef, Message: "no function worker"}},
-		{Kind: KindCall, From: pidA, To: byName, Ref: refA, Fn: "math.Add", Args: []any{int64(1), int64(2)}},
+		{Kind: KindCall, From: pidA, To: byName, Ref: refA, Fn: "math.Add", Args: []any{1, 2}},
 		{Kind: KindCall, From: pidA, To: byName, Ref: refA, Fn: "noargs", Args: []any{}},
-		{Kind: KindReply, To: pidA, Ref: refA, Payload: int64(3)},
+		{Kind: KindReply, To: pidA, Ref: refA, Payload: 3},
 		{Kind: KindReply, To: pidA, Ref: refA, Err: &RemoteError{Kind: RemotePanic, Message: "runtime error: index out of range"}},
 		{Kind: KindCast, To: byName, Fn: "log", Args: []any{"hi"}},
 		{Kind: KindPeers, Payload: []any{"gamma@host", "delta@host"}},
 		{Kind: KindCancel, Ref: refA},
-		{Kind: KindTickTime, Payload: int64(60000)},
+		{Kind: KindTickTime, Payload: 60000},
 	}
 	seen := map[Kind]bool{}
 	for _, m := range tests {
@@ -95,11 +95,11 @@ func TestCodecNestedTypes(t *testing.T) {
 		"remote": &RemoteError{Kind: RemoteTimeout},
 		"when":   time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC),
 		"bytes":  []byte{0, 1, 2},
-		"mixed":  map[any]any{int64(1): "one", pidA: "pid", "s": proc.Atom("x")},
+		"mixed":  map[any]any{1: "one", pidA: "pid", "s": proc.Atom("x")},
 		"nil":    nil,
 		"f":      1.5,
 		"big":    uint64(math.MaxUint64),
-		"neg":    int64(math.MinInt64),
+		"neg":    math.MinInt64,
 	}
 	got := roundTrip(t, Message{Kind: KindSend, To: pidB, Payload: payload})
 	if !reflect.DeepEqual(got.Payload, payload) {
@@ -122,7 +122,7 @@ type textID int
 
 func (id textID) MarshalText() ([]byte, error) { return []byte("id-" + string(rune('0'+id))), nil }
 
-// The documented changes: integers become int64 (uint64 above MaxInt64),
+// The documented changes: integers become int (uint64 above MaxInt64),
 // float32 becomes float64, other slices []any, user structs maps, errors
 // *RemoteError.
 func TestCodecConversions(t *testing.T) {
@@ -131,21 +131,21 @@ func TestCodecConversions(t *testing.T) {
 		in   any
 		want any
 	}{
-		{"int", 5, int64(5)},
-		{"int 200", 200, int64(200)},
-		{"uint8", uint8(200), int64(200)},
-		{"uint64 small", uint64(1 << 40), int64(1 << 40)},
+		{"int", 5, 5},
+		{"int 200", 200, 200},
+		{"uint8", uint8(200), 200},
+		{"uint64 small", uint64(1 << 40), 1 << 40},
 		{"uint64 big", uint64(1 << 63), uint64(1 << 63)},
-		{"int16 negative", int16(-300), int64(-300)},
+		{"int16 negative", int16(-300), -300},
 		{"float32", float32(0.5), float64(0.5)},
-		{"typed slice", []int{1, 200, -3}, []any{int64(1), int64(200), int64(-3)}},
+		{"typed slice", []int{1, 200, -3}, []any{1, 200, -3}},
 		{"typed pid slice", []proc.Pid{pidA}, []any{pidA}},
 		{"array", [2]string{"a", "b"}, []any{"a", "b"}},
-		{"typed map", map[string]int{"a": 1}, map[string]any{"a": int64(1)}},
-		{"int-keyed map", map[int]string{7: "x"}, map[any]any{int64(7): "x"}},
+		{"typed map", map[string]int{"a": 1}, map[string]any{"a": 1}},
+		{"int-keyed map", map[int]string{7: "x"}, map[any]any{7: "x"}},
 		{"struct", point{X: 1, Y: 300, Who: pidA, Tag: "t", skip: 9},
-			map[string]any{"X": int64(1), "Y": int64(300), "Who": pidA, "tag": "t"}},
-		{"struct pointer", &point{X: 2}, map[string]any{"X": int64(2), "Y": int64(0), "Who": proc.Pid{}, "tag": ""}},
+			map[string]any{"X": 1, "Y": 300, "Who": pidA, "tag": "t"}},
+		{"struct pointer", &point{X: 2}, map[string]any{"X": 2, "Y": 0, "Who": proc.Pid{}, "tag": ""}},
 		{"pid pointer", &pidA, pidA},
 		{"atom pointer in struct", struct{ A *proc.Atom }{A: ptr(proc.Atom("a"))}, map[string]any{"A": proc.Atom("a")}},
 		{"text marshaler", textID(3), []byte("id-3")},
@@ -389,7 +389,7 @@ func allocatedBy(f func()) uint64 {
 func TestMessageSignal(t *testing.T) {
 	for _, s := range []proc.Signal{
 		{Kind: proc.SigSend, From: pidA, To: pidB, Msg: "hi"},
-		{Kind: proc.SigSendName, From: pidA, To: proc.Pid{Node: "beta@host"}, ToName: "log", Msg: []any{int64(1)}},
+		{Kind: proc.SigSendName, From: pidA, To: proc.Pid{Node: "beta@host"}, ToName: "log", Msg: []any{1}},
 		{Kind: proc.SigLink, From: pidA, To: pidB},
 		{Kind: proc.SigUnlink, From: pidA, To: pidB},
 		{Kind: proc.SigExit, From: pidA, To: pidB, Msg: proc.Killed},

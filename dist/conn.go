@@ -101,8 +101,14 @@ func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec C
 
 // peerTickTime takes the peer's tick time (ms) from its KindTickTime.
 func (c *conn) peerTickTime(v any) {
-	ms, ok := v.(int64)
-	if !ok || ms <= 0 {
+	var ms int64
+	switch v := v.(type) { // int from this codec, int64 from older peers
+	case int:
+		ms = int64(v)
+	case int64:
+		ms = v
+	}
+	if ms <= 0 {
 		return
 	}
 	if every := time.Duration(ms) * time.Millisecond / 4; every < time.Duration(c.tickEvery.Load()) {

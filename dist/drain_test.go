@@ -36,7 +36,7 @@ func TestCloseSendsWhatWasQueued(t *testing.T) {
 			if _, isDown := m.(NodeDown); isDown {
 				continue
 			}
-			if m != int64(i) {
+			if m != int(i) {
 				t.Fatalf("got %v, want the message %d sent before Close", m, i)
 			}
 			break

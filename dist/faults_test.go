@@ -33,8 +33,7 @@ var (
 	atomStopped   = proc.Atom("stopped")
 )
 
-// seqOf reads i from a stream message []any{:msg, i} (an int64 once it has
-// crossed the wire).
+// seqOf reads i from a stream message []any{:msg, i}.
 func seqOf(m any) (int, bool) {
 	t, ok := m.([]any)
 	if !ok || len(t) != 2 || t[0] != atomMsg {
@@ -331,8 +330,8 @@ func peerNodeEvents(t testing.TB, from *Node, peer string) []nodeEvent {
 		kind, _ := f[0].(string)
 		node, _ := f[1].(string)
 		reason, _ := f[2].(string)
-		ns, _ := f[3].(int64)
-		out = append(out, nodeEvent{kind, node, reason, time.Unix(0, ns)})
+		ns, _ := f[3].(int)
+		out = append(out, nodeEvent{kind, node, reason, time.Unix(0, int64(ns))})
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func TestSendsQueueWhileConnecting(t *testing.T) {
 		}
 	}
 	for i := range n {
-		if m := recv(t, target); m != int64(i) {
+		if m := recv(t, target); m != int(i) {
 			t.Fatalf("message %d is %v", i, m)
 		}
 	}

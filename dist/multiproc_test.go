@@ -209,7 +209,7 @@ func TestRealEpmd(t *testing.T) {
 	if err := a.Connect(ctx(t), p.Name); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := a.RPC(ctx(t), p.Name, "square", 12); err != nil || v != int64(144) {
+	if v, err := a.RPC(ctx(t), p.Name, "square", 12); err != nil || v != int(144) {
 		t.Fatalf("rpc through epmd: %v %v", v, err)
 	}
 	// And the other way: the peer looks a up in epmd too.
@@ -312,7 +312,7 @@ func TestPortMapperTakeoverAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	connectEventually(t, c, "b@localhost")
-	if v, err := c.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int64(9) {
+	if v, err := c.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int(9) {
 		t.Fatalf("rpc after takeover: %v %v", v, err)
 	}
 	if b.reg.Serving() == c.reg.Serving() {
@@ -347,7 +347,7 @@ func TestPortMapperTakeoverAfterKill(t *testing.T) {
 		t.Fatal("killed peer not reaped")
 	}
 	connectEventually(t, c, "b@localhost")
-	if v, err := b.RPC(ctx(t), "c@localhost", "square", 4); err != nil || v != int64(16) {
+	if v, err := b.RPC(ctx(t), "c@localhost", "square", 4); err != nil || v != int(16) {
 		t.Fatalf("rpc after takeover: %v %v", v, err)
 	}
 	if b.reg.Serving() == c.reg.Serving() {
@@ -448,7 +448,7 @@ func TestGarbageToPeerProcess(t *testing.T) {
 	}
 	// It still serves: the existing connection, its port mapper, and a
 	// node that connects afresh.
-	if v, err := a.RPC(ctx(t), p.Name, "square", 6); err != nil || v != int64(36) {
+	if v, err := a.RPC(ctx(t), p.Name, "square", 6); err != nil || v != int(36) {
 		t.Fatalf("rpc after garbage: %v %v", v, err)
 	}
 	if port, err := epmd.LookupPort(ctx(t), mapper, "target"); err != nil || int(port) != p.Port {

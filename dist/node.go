@@ -45,7 +45,11 @@ type Config struct {
 	// Sources compiles function-literal source sent by a peer's shell; nil
 	// refuses such spawns.
 	Sources SourceRunner
-	Logf    func(format string, args ...any) // where connection events are logged (default log.Printf)
+	// Types names struct types declared while the program runs (the
+	// shell's), so that their values cross with their names; the default
+	// Protocol's codec and local calls use it (see StructTypes).
+	Types StructTypes
+	Logf  func(format string, args ...any) // where connection events are logged (default log.Printf)
 	// Protocol is what the node dials peers with, and accepts (default
 	// NativeProtocol).
 	Protocol Protocol
@@ -157,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.ListenHost = defaultListenHost(cfg.Name)
 	}
 	if !cfg.Protocol.valid() {
-		cfg.Protocol = NativeProtocol()
+		cfg.Protocol = nativeProtocol(cfg.Types)
 	}
 	if cfg.Transport == nil {
 		cfg.Transport = TCP{}
@@ -183,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg: cfg, proc: pn, codec: NewNativeCodec(), reg: reg, ln: ln, logf: cfg.Logf,
+		cfg: cfg, proc: pn, codec: newNativeCodec(cfg.Types), reg: reg, ln: ln, logf: cfg.Logf,
 		accepts: append([]Protocol{cfg.Protocol}, cfg.AlsoAccept...),
 		table:   newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
 	}

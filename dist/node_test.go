@@ -297,7 +297,7 @@ func TestRPC(t *testing.T) {
 	c := newCluster(t)
 	a, _ := c.start("a@localhost"), c.start("b@localhost")
 	v, err := a.RPC(ctx(t), "b@localhost", "square", 5)
-	if err != nil || v != int64(25) {
+	if err != nil || v != int(25) {
 		t.Fatalf("square: %#v %v", v, err)
 	}
 	cases := []struct {
@@ -326,14 +326,14 @@ func TestRPC(t *testing.T) {
 		t.Errorf("slow: %v, want timeout", err)
 	}
 	// A slow call does not hold up the connection's other traffic.
-	if v, err := a.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int64(9) {
+	if v, err := a.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int(9) {
 		t.Errorf("after slow call: %v %v", v, err)
 	}
 	if _, err := a.RPC(ctx(t), "nobody@localhost", "square", 3); !errors.Is(err, ErrNodeDown) {
 		t.Errorf("rpc to absent node: %v", err)
 	}
 	rs := a.Multicall(ctx(t), []string{"b@localhost", "a@localhost", "nobody@localhost"}, "square", 4)
-	if rs[0].Value != int64(16) || rs[1].Value != int64(16) || !errors.Is(rs[2].Err, ErrNodeDown) {
+	if rs[0].Value != int(16) || rs[1].Value != int(16) || !errors.Is(rs[2].Err, ErrNodeDown) {
 		t.Errorf("multicall: %+v", rs)
 	}
 }
@@ -445,7 +445,7 @@ func TestSimultaneousConnect(t *testing.T) {
 				t.Fatalf("simultaneous connect: %v / %v\n%s", errs[0], errs[1], c.logs.text())
 			}
 			eventually(t, "both listed", func() bool { return len(a.Nodes()) == 1 && len(b.Nodes()) == 1 })
-			if v, err := a.RPC(ctx(t), "b@localhost", "square", 2); err != nil || v != int64(4) {
+			if v, err := a.RPC(ctx(t), "b@localhost", "square", 2); err != nil || v != int(4) {
 				t.Fatalf("rpc after simultaneous connect: %v %v", v, err)
 			}
 		})
@@ -524,7 +524,7 @@ func TestGarbageOnListener(t *testing.T) {
 		}
 		nc.Close()
 	}
-	if v, err := a.RPC(ctx(t), "b@localhost", "square", 7); err != nil || v != int64(49) {
+	if v, err := a.RPC(ctx(t), "b@localhost", "square", 7); err != nil || v != int(49) {
 		t.Fatalf("b after garbage: %v %v", v, err)
 	}
 }
@@ -553,7 +553,7 @@ func TestLongNamesByAddress(t *testing.T) {
 	if err := a.Connect(ctx(t), "b@127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := a.RPC(ctx(t), "b@127.0.0.1", "square", 3); err != nil || v != int64(9) {
+	if v, err := a.RPC(ctx(t), "b@127.0.0.1", "square", 3); err != nil || v != int(9) {
 		t.Fatalf("rpc between long names: %v %v", v, err)
 	}
 	eventually(t, "b lists a", func() bool { return len(b.Nodes()) == 1 && b.Nodes()[0] == "a@127.0.0.1" })

@@ -106,8 +106,8 @@ func streamSeq(m any) (int, bool) {
 	if !ok || len(t) != 2 || t[0] != atomMsg {
 		return 0, false
 	}
-	i, ok := t[1].(int64)
-	return int(i), ok
+	i, ok := t[1].(int)
+	return i, ok
 }
 
 // echoLoop is the peer's process registered as "echo": it answers
@@ -396,7 +396,7 @@ func TestPeerProcess(t *testing.T) {
 		t.Fatal("the peer serves the port mapper although a was started first")
 	}
 	v, err := a.RPC(ctx(t), p.Name, "os_pid")
-	if err != nil || v != int64(p.Pid) {
+	if err != nil || v != int(p.Pid) {
 		t.Fatalf("os_pid: %v %v, want %d", v, err, p.Pid)
 	}
 	me := attach(t, a)

@@ -255,7 +255,7 @@ func TestTableSignalsQueueWhileConnecting(t *testing.T) {
 		got = append(got, m)
 		b = b[4+k:]
 	}
-	if len(got) != 4 || got[0].Payload != int64(0) || got[2].Payload != int64(2) || got[3].Kind != KindLink {
+	if len(got) != 4 || got[0].Payload != 0 || got[2].Payload != 2 || got[3].Kind != KindLink {
 		t.Fatalf("the connection's queue is %+v, want the pending signals in order", got)
 	}
 	if len(p.pending) != 0 {

@@ -56,8 +56,12 @@ const (
 // [len:u16] 1 "GOND". It also takes a TLS ClientHello (a record opening
 // 0x16 0x03), which its handshake refuses naming the mismatch (a node with
 // TLS dialling one without).
-func NativeProtocol() Protocol {
-	codec := NewNativeCodec()
+func NativeProtocol() Protocol { return nativeProtocol(nil) }
+
+// nativeProtocol is NativeProtocol with a codec that names types (see
+// Config.Types).
+func nativeProtocol(types StructTypes) Protocol {
+	codec := newNativeCodec(types)
 	return Protocol{
 		Name:      "native",
 		Handshake: nativeHandshake{},

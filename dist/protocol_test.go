@@ -93,7 +93,7 @@ func TestSecondProtocolPlugsIn(t *testing.T) {
 	if err := b.Connect(ctx(t), "a@localhost"); err != nil {
 		t.Fatalf("the toy node connects to the node that also accepts it: %v", err)
 	}
-	if v, err := b.RPC(ctx(t), "a@localhost", "square", 6); err != nil || v != int64(36) {
+	if v, err := b.RPC(ctx(t), "a@localhost", "square", 6); err != nil || v != int(36) {
 		t.Fatalf("rpc over the toy protocol: %v %v", v, err)
 	}
 	if toy.encoded.Load() < 2 || toy.flags.Load() != 42 {

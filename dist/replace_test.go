@@ -152,7 +152,7 @@ func TestSpoofedHelloKeepsConnection(t *testing.T) {
 				p := a.table.peers["b@localhost"]
 				return p != nil && !p.accepting
 			})
-			if v, err := a.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int64(9) {
+			if v, err := a.RPC(ctx(t), "b@localhost", "square", 3); err != nil || v != int(9) {
 				t.Fatalf("rpc over the live connection: %v %v", v, err)
 			}
 			unchanged("handshake failed")
@@ -293,7 +293,7 @@ func TestRestartedPeerReplacesConnection(t *testing.T) {
 		t.Fatalf("the rpc pending on the new connection ended: %v", err)
 	default:
 	}
-	if v, err := a.RPC(ctx(t), "b@localhost", "square", 4); err != nil || v != int64(16) {
+	if v, err := a.RPC(ctx(t), "b@localhost", "square", 4); err != nil || v != int(16) {
 		t.Fatalf("rpc over the new connection: %v %v", v, err)
 	}
 

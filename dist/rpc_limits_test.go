@@ -43,7 +43,7 @@ func TestCallCancelledWhenCallerGivesUp(t *testing.T) {
 		t.Fatalf("the caller got %v, want a timeout", err)
 	}
 	eventually(t, "the peer to forget the call", func() bool { return b.running(a.Name()) == 0 })
-	if v, err := a.RPC(ctx(t), b.Name(), "square", 7); err != nil || v != int64(49) {
+	if v, err := a.RPC(ctx(t), b.Name(), "square", 7); err != nil || v != int(49) {
 		t.Fatalf("a call after the cancelled one: %v, %v", v, err)
 	}
 	if a.connFor(b.Name()) == nil {
@@ -61,7 +61,7 @@ func TestCancelOfUnknownCallIgnored(t *testing.T) {
 	}
 	ac := a.connFor(b.Name())
 	must(ac.send(Message{Kind: KindCancel, Ref: a.Proc().MakeRef()}, false))
-	if v, err := a.RPC(ctx(t), b.Name(), "square", 3); err != nil || v != int64(9) {
+	if v, err := a.RPC(ctx(t), b.Name(), "square", 3); err != nil || v != int(9) {
 		t.Fatalf("after a stray cancel: %v, %v", v, err)
 	}
 }
@@ -111,7 +111,7 @@ func TestCallsCappedPerPeer(t *testing.T) {
 	eventually(t, "the dropped cast to be logged", func() bool {
 		return strings.Contains(c.logs.text(), "cast of \"square\" refused")
 	})
-	if v, err := other.RPC(ctx(t), b.Name(), "square", 5); err != nil || v != int64(25) {
+	if v, err := other.RPC(ctx(t), b.Name(), "square", 5); err != nil || v != int(25) {
 		t.Fatalf("another peer's call while the first is at its cap: %v, %v", v, err)
 	}
 	close(release)
@@ -121,7 +121,7 @@ func TestCallsCappedPerPeer(t *testing.T) {
 		}
 	}
 	eventually(t, "the finished calls to be counted out", func() bool { return b.running(a.Name()) == 0 })
-	if v, err := a.RPC(ctx(t), b.Name(), "square", 4); err != nil || v != int64(16) {
+	if v, err := a.RPC(ctx(t), b.Name(), "square", 4); err != nil || v != int(16) {
 		t.Fatalf("a call once the others finished: %v, %v", v, err)
 	}
 	// The peer's entry goes with its connection.
@@ -164,7 +164,7 @@ func TestRPCAllowList(t *testing.T) {
 	})
 	a := c.start("allowa@localhost")
 
-	if v, err := a.RPC(ctx(t), b.Name(), "square", 3); err != nil || v != int64(9) {
+	if v, err := a.RPC(ctx(t), b.Name(), "square", 3); err != nil || v != int(9) {
 		t.Fatalf("allowed by name: %v, %v", v, err)
 	}
 	if v, err := a.RPC(ctx(t), b.Name(), "str.Upper", "hi"); err != nil || v != "HI" {

@@ -102,7 +102,7 @@ func TestFaultSoak(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 			defer cancel()
 			v, err := a.RPC(ctx, p.Name, "square", i%1000)
-			if err != nil || v != int64(i%1000*(i%1000)) {
+			if err != nil || v != int(i%1000*(i%1000)) {
 				return fmt.Errorf("square %d: %v %v", i%1000, v, err)
 			}
 			rpcs.Add(1)
@@ -156,7 +156,7 @@ func TestFaultSoak(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 		defer cancel()
 		for _, p := range []string{b.Name, c.Name} {
-			if v, err := n.RPC(ctx, p, "square", 3); err != nil || v != int64(9) {
+			if v, err := n.RPC(ctx, p, "square", 3); err != nil || v != int(9) {
 				return fmt.Errorf("churn node calling %s: %v %v", p, v, err)
 			}
 		}

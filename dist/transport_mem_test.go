@@ -55,7 +55,7 @@ func TestMemNetworkThreeNodes(t *testing.T) {
 	if m := recv(t, pc).([]any); m[1] != "hello" {
 		t.Fatalf("c got %v", m)
 	}
-	if v, err := b.RPC(ctx(t), "c@localhost", "square", 12); err != nil || v != int64(144) {
+	if v, err := b.RPC(ctx(t), "c@localhost", "square", 12); err != nil || v != int(144) {
 		t.Fatalf("rpc b -> c: %v %v", v, err)
 	}
 	if v, err := c.RPC(ctx(t), "a@localhost", "big", 600_000); err != nil || len(v.(string)) != 600_000 {
@@ -109,7 +109,7 @@ func TestMemNetworkPartition(t *testing.T) {
 	if err := a.Connect(ctx(t), "b@localhost"); err != nil {
 		t.Fatalf("connect after heal: %v", err)
 	}
-	if v, err := b.RPC(ctx(t), "a@localhost", "square", 5); err != nil || v != int64(25) {
+	if v, err := b.RPC(ctx(t), "a@localhost", "square", 5); err != nil || v != int(25) {
 		t.Fatalf("rpc after heal: %v %v", v, err)
 	}
 }

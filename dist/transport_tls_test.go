@@ -83,10 +83,10 @@ func TestTLSConnectSendRPC(t *testing.T) {
 	if got := recv(t, pa).(string); len(got) != 100_000 {
 		t.Fatalf("a got %d bytes", len(got))
 	}
-	if v, err := a.RPC(ctx(t), "b@localhost", "square", 9); err != nil || v != int64(81) {
+	if v, err := a.RPC(ctx(t), "b@localhost", "square", 9); err != nil || v != int(81) {
 		t.Fatalf("rpc over TLS: %v %v", v, err)
 	}
-	if v, err := b.RPC(ctx(t), "a@localhost", "square", 3); err != nil || v != int64(9) {
+	if v, err := b.RPC(ctx(t), "a@localhost", "square", 3); err != nil || v != int(9) {
 		t.Fatalf("rpc back over TLS: %v %v", v, err)
 	}
 }
@@ -286,7 +286,7 @@ func TestTLSGarbageOnListener(t *testing.T) {
 		}
 		nc.Close()
 	}
-	if v, err := a.RPC(ctx(t), "b@localhost", "square", 7); err != nil || v != int64(49) {
+	if v, err := a.RPC(ctx(t), "b@localhost", "square", 7); err != nil || v != int(49) {
 		t.Fatalf("b after garbage: %v %v", v, err)
 	}
 }

@@ -274,7 +274,7 @@ const streamItems = 10_000
 func streamInput() []any {
 	items := make([]any, streamItems)
 	for i := range items {
-		items[i] = int64(i + 1)
+		items[i] = i + 1 // an int, as the codec decodes it
 	}
 	return items
 }
@@ -285,7 +285,7 @@ func checkSquares(b *testing.B, items []any, res []otp.StreamResult) {
 		b.Fatalf("%d results for %d items", len(res), len(items))
 	}
 	for i, r := range res {
-		x := items[i].(int64)
+		x := items[i].(int)
 		if r.Err != nil || r.Item != items[i] || r.Value != x*x {
 			b.Fatalf("item %d: %v -> %v, %v; want %d", i, r.Item, r.Value, r.Err, x*x)
 		}
@@ -308,7 +308,7 @@ func BenchmarkStreamLocal(b *testing.B) {
 		b.Run("conc="+sc.name, func(b *testing.B) {
 			_, obs := benchNode(b, nil)
 			items := streamInput()
-			sq := func(_ context.Context, item any) (any, error) { x := item.(int64); return x * x, nil }
+			sq := func(_ context.Context, item any) (any, error) { x := item.(int); return x * x, nil }
 			b.ResetTimer()
 			for range b.N {
 				res := otp.TaskStream(obs, items, sq, otp.StreamOptions{MaxConcurrency: conc})

@@ -82,7 +82,7 @@ func peerFuncs(node func() *dist.Node) *dist.Funcs {
 	f := dist.NewFuncs()
 	for name, fn := range map[string]any{
 		"worker":     peerWorker,
-		"square":     func(x int64) int64 { return x * x },
+		"square":     func(x int) int { return x * x },
 		"proc_count": func() int { return node().Proc().Count() },
 		"os_pid":     func() int { return os.Getpid() },
 	} {
@@ -537,10 +537,10 @@ func TestFailoverAfterKill9(t *testing.T) {
 	}
 	// The rpcs come back on the connections any late start message would
 	// have come on, after it.
-	if n := c.rpc(name2, "proc_count"); n != int64(0) {
+	if n := c.rpc(name2, "proc_count"); n != int(0) {
 		t.Errorf("the new node2 runs %v processes, want none", n)
 	}
-	if n := c.rpc(p3.Name, "proc_count"); n != int64(k) {
+	if n := c.rpc(p3.Name, "proc_count"); n != int(k) {
 		t.Errorf("node3 runs %v processes, want the %d children", n, k)
 	}
 	if m, err := f.obs.ReceiveMatchTimeout(0, func(m any) bool { _, ok := m.([]any); return ok }); err == nil {

@@ -46,7 +46,7 @@ func BenchmarkShellRPC(b *testing.B) {
 	for _, c := range []struct {
 		fn        string
 		arg, want any
-	}{{"strings.ToUpper", "hi", "HI"}, {"Sq", 5, int64(25)}} {
+	}{{"strings.ToUpper", "hi", "HI"}, {"Sq", 5, 25}} {
 		b.Run("fn="+c.fn, func(b *testing.B) {
 			call := func() {
 				if v, err := n1.dist.RPC(ctx, "bench2@localhost", c.fn, c.arg); err != nil || fmt.Sprint(v) != fmt.Sprint(c.want) {

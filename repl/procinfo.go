@@ -69,7 +69,7 @@ func shortFunc(name string) string {
 }
 
 // infoFromWire rebuilds a proc.Info that crossed nodes: the wire carries a
-// struct as a map of its fields, numbers as int64 or uint64 and lists as
+// struct as a map of its fields, numbers as int (int64 from older peers) or uint64 and lists as
 // []any. A field that is missing or of another shape is left zero, so
 // that a peer of another version still gives a readable table.
 func infoFromWire(v any) (proc.Info, bool) {

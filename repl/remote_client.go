@@ -224,8 +224,11 @@ func (c *remoteClient) complete(line string, pos int) ([]string, int) {
 		return nil, pos
 	}
 	list, _ := r[0].([]any)
-	start, ok := r[1].(int64)
-	if !ok || start < 0 || int(start) > pos {
+	start, ok := r[1].(int)
+	if s64, old := r[1].(int64); old { // a peer of before the codec decoded integers as int
+		start, ok = int(s64), true
+	}
+	if !ok || start < 0 || start > pos {
 		return nil, pos
 	}
 	var cands []string

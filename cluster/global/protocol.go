@@ -8,7 +8,7 @@ import (
 
 // The messages between name servers (see the package comment for the
 // flow). Tags are part of the protocol: only append. Every message is a
-// tuple ([]any) with its tag first; integers arrive as int64 from the
+// tuple ([]any) with its tag first; integers arrive as int (int64 from older peers) from the
 // wire, and as whatever Go type was sent on the local node, so readers
 // accept both.
 const (

@@ -67,7 +67,7 @@ func runPeer(name, epmd string) int {
 			}
 			group, _ := t[1].(string)
 			to, _ := t[2].(proc.Pid)
-			every, _ := t[3].(int64)
+			every, _ := t[3].(int)
 			ready := make(chan error, 1)
 			if _, err := p.Spawn(func(w *proc.Process) { watchLoop(w, s, group, to, int(every), ready) }); err != nil {
 				logf("watcher: %v", err)

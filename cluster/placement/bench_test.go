@@ -100,9 +100,9 @@ func BenchmarkSkew(b *testing.B) {
 			b.Fatalf("counts: %v %v", m, err)
 		}
 		name, _ := t[1].(string)
-		recv, _ := t[2].(int64)
-		done, _ := t[3].(int64)
-		got[name] = [2]int64{recv, done}
+		recv, _ := t[2].(int)
+		done, _ := t[3].(int)
+		got[name] = [2]int64{int64(recv), int64(done)}
 	}
 	total := placed[nodes[0]] + placed[nodes[1]] + placed[nodes[2]]
 	pa, pb := float64(placed[nodes[0]]), float64(placed[nodes[1]])

@@ -147,7 +147,10 @@ func parseLoad(m any) (proc.Pid, Load, error) {
 	}
 	var l Load
 	var run, procs, cpus, mem int64
-	at, ok := f[1].(int64)
+	at, ok := f[1].(int64) // from peers of before the codec decoded integers as int
+	if n, isInt := f[1].(int); isInt {
+		at, ok = int64(n), true
+	}
 	if !ok {
 		return from, Load{}, fmt.Errorf("time %v (%T), want Unix nanoseconds", f[1], f[1])
 	}
@@ -178,7 +181,7 @@ func parseLoad(m any) (proc.Pid, Load, error) {
 }
 
 // count reads a non-negative integer below maxCount, as the codec decodes
-// it (int64, or uint64) or as a local send leaves it (int).
+// it (int, int64 from older peers, or uint64) or as a local send leaves it.
 func count(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int64:
