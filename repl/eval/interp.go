@@ -164,9 +164,10 @@ type Interp struct {
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code, and typeNames
 	result []any
+	shown  []any // set by __gonode.Shown (show.go)
 	// typeNames names the session's struct types for %T and %#v (show.go),
 	// kept by run after a snippet that declares a type.
-	typeNames map[reflect.Type]string
+	typeNames *typeTable
 }
 
 // NewInterp returns an interpreter with the standard library, opts.Exports
@@ -217,11 +218,12 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		"Recv":   reflect.ValueOf(in.recv), // lower.go
 		"Zero":   reflect.ValueOf(zero),
 	}
-	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(errorsAs) // show.go
+	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
+	rt["Shown"] = reflect.ValueOf(in.setShown)
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
 		return nil, err
 	}
-	if err := yi.Use(resultMapTypes(rt["Result"])); err != nil {
+	if err := yi.Use(resultMapTypes(rt["Shown"])); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()

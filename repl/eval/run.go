@@ -159,28 +159,14 @@ func (in *Interp) runFinal(ctx context.Context, sn *syntax.Snippet, rw *rewrite,
 		rw = &rewrite{sn: &syntax.Snippet{Src: callee + args}}
 		start, end = 0, len(rw.sn.Src)
 	}
-	text := rw.apply(start, end)
-	if n > 0 {
-		text = rtName + ".Result(" + text + ")"
-	}
-	in.takeResult()
-	if err := in.evalRaw(ctx, prefix+text); err != nil {
+	vals, shown, err := in.evalFinal(ctx, prefix, rw.apply(start, end), n, final) // show.go
+	if err != nil {
 		return Result{}, err
 	}
-	vals := in.takeResult()
 	if n > 0 && len(vals) != n {
 		return Result{}, fmt.Errorf("repl: expected %d values, got %d", n, len(vals))
 	}
-	res := Result{Values: vals, Show: n > 0}
-	for i, v := range vals { // values with their String or Error method (show.go)
-		if u, ok := unwrapShown(v); ok {
-			if res.shown == nil {
-				res.Values = append([]any(nil), vals...)
-				res.shown = vals
-			}
-			res.Values[i] = u
-		}
-	}
+	res := Result{Values: vals, Show: n > 0, shown: shown}
 	return res, nil
 }
 

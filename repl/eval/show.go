@@ -2,10 +2,11 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"reflect"
-	"sort"
+	"go/ast"
 	"strings"
+	"reflect"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -117,72 +118,88 @@ func wrapperSymbols() interp.Exports {
 	}}
 }
 
-// resultMapTypes gives __gonode.Result (the function value rt holds) the
-// table's entry: the shell prints a value with its String or Error method.
-func resultMapTypes(result reflect.Value) interp.Exports {
-	return interp.Exports{".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{result: showTypes})}}
+// The shell's printer: the final expression's value goes to
+// __gonode.Result as is (the Values), and to __gonode.Shown, which has the
+// table's entry, for printing. yaegi wraps by the static type of an
+// argument, and the wrapper's IValue is not the value for a struct type
+// (it takes the struct for an emulated interface and keeps its last
+// field), so the value is passed twice from a variable that has the
+// expression's type, in a func literal called at once (parenthesized: see
+// rewrite), evaluated once.
+func showFinal(text string) string {
+	return "(func() { __gonode_v := " + text + "; " + rtName + ".Result(__gonode_v); " + rtName + ".Shown(__gonode_v) })()"
 }
 
-// %T and %#v of a struct type declared in the shell: fmt sees the unnamed
-// struct, "struct { X int; Y int }", where Go prints main.Point. The
-// shell rewrites those arguments into __gonode.TypeString(x) and
-// GoSyntax(x) (lower_fmt.go), which put the names back from the session's
-// table of struct types (Interp.typeNames, kept by run after each snippet
-// that declares a type). Types of other kinds arrive as their underlying
-// type, which nothing tells apart from a value of that type: %T of a
-// shell type "F float64" still says float64.
+// resultMapTypes gives __gonode.Shown (the function value rt holds) the
+// table's entry.
+func resultMapTypes(shown reflect.Value) interp.Exports {
+	return interp.Exports{".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{shown: showTypes})}}
+}
 
-// declaresType reports whether entries declare a type.
-func declaresType(entries []*declEntry) bool {
-	for _, e := range entries {
-		if e.Kind == syntax.DeclType {
+// setShown is __gonode.Shown.
+func (in *Interp) setShown(v any) {
+	in.resMu.Lock()
+	in.shown = []any{v}
+	in.resMu.Unlock()
+}
+
+// evalFinal evaluates prefix+text, text the final expression yielding n
+// values, and returns them, with the values to print when one is a shell
+// type's value with a String or Error method. showFinal is used only when
+// the session declares such methods, and not for nil (which has no type
+// for a variable); when yaegi cannot compile it, the expression is
+// evaluated as it was (nothing ran: yaegi compiles the whole input first).
+func (in *Interp) evalFinal(ctx context.Context, prefix, text string, n int, final ast.Expr) (vals, shown []any, err error) {
+	if n == 1 && in.hasShowMethods() {
+		if id, isNil := ast.Unparen(final).(*ast.Ident); !isNil || id.Name != "nil" {
+			in.takeResult()
+			in.takeShown()
+			err := in.evalRaw(ctx, prefix+showFinal(text))
+			var pe *PanicError
+			if err == nil || errors.As(err, &pe) || ctx.Err() != nil || in.abandoned {
+				vals, shown = in.takeResult(), in.takeShown()
+				if len(shown) == 1 {
+					if _, ok := unwrapShown(shown[0]); !ok {
+						shown = nil
+					}
+				}
+				return vals, shown, err
+			}
+		}
+	}
+	if n > 0 {
+		text = rtName + ".Result(" + text + ")"
+	}
+	in.takeResult()
+	err = in.evalRaw(ctx, prefix+text)
+	return in.takeResult(), nil, err
+}
+
+func (in *Interp) takeShown() []any {
+	in.resMu.Lock()
+	defer in.resMu.Unlock()
+	s := in.shown
+	in.shown = nil
+	return s
+}
+
+// hasShowMethods reports whether the session declares a String or Error
+// method.
+func (in *Interp) hasShowMethods() bool {
+	all, _ := in.tab.all()
+	for _, e := range all {
+		if e.Kind == syntax.DeclMethod && (strings.HasSuffix(e.Key, ".String") || strings.HasSuffix(e.Key, ".Error")) {
 			return true
 		}
 	}
 	return false
 }
 
-// keepTypeNames renews the table of the session's struct types, after a
-// snippet that declares types (entries) ran.
-func (in *Interp) keepTypeNames(ctx context.Context, entries []*declEntry) {
-	names := in.shellTypes(ctx, entries)
-	in.resMu.Lock()
-	in.typeNames = names
-	in.resMu.Unlock()
-}
-
-// typeString is %T of x with the session's struct types named.
-func (in *Interp) typeString(x any) string { return in.nameTypes(fmt.Sprintf("%T", x)) }
-
-// goSyntax is %#v of x with the session's struct types named.
-func (in *Interp) goSyntax(x any) string { return in.nameTypes(fmt.Sprintf("%#v", x)) }
-
-// nameTypes replaces, in s, the unnamed struct types that stand for the
-// session's struct types by main.Name, the longest first (a struct type
-// can hold another).
-func (in *Interp) nameTypes(s string) string {
-	in.resMu.Lock()
-	names := in.typeNames
-	in.resMu.Unlock()
-	type pair struct{ from, to string }
-	var ps []pair
-	for t, n := range names {
-		if n != "" {
-			ps = append(ps, pair{t.String(), "main." + n})
-		}
-	}
-	sort.Slice(ps, func(i, j int) bool { return len(ps[i].from) > len(ps[j].from) })
-	for _, p := range ps {
-		s = strings.ReplaceAll(s, p.from, p.to)
-	}
-	return s
-}
-
 // errorsAs is errors.As for targets of shell types: errors.As panics when
 // the target's type does not implement error, which the host sees of no
 // shell type, and yaegi's wrapper is not the value the target wants. It
 // walks the chain as errors.As does, matching a wrapped value by its type.
-func errorsAs(err error, target any) bool {
+func (in *Interp) errorsAs(err error, target any) bool {
 	tv := reflect.ValueOf(target)
 	if target == nil || tv.Kind() != reflect.Ptr || tv.IsNil() {
 		panic("errors: target must be a non-nil pointer")
@@ -192,6 +209,15 @@ func errorsAs(err error, target any) bool {
 		v := reflect.ValueOf(err)
 		if w := v.Type(); w.Kind() == reflect.Struct && w.NumField() > 0 && w.Field(0).Name == "IValue" {
 			v = v.Field(0).Elem() // a yaegi wrapper (ours or its own): the value
+			if want.Kind() == reflect.Struct && want.Name() == "" && v.IsValid() && v.Type() != want {
+				// The wrapper of a struct type holds one of its fields
+				// (see showResult): whether it is a want is unknown.
+				name := "T"
+				if tt := in.types(); tt != nil && len(tt.structs[want]) == 1 {
+					name = tt.structs[want][0]
+				}
+				Fail("errors.As cannot find a value of %s, a struct type declared in the shell, in an error chain: the interpreter keeps only part of such a value there. Give %s's Error method a pointer receiver and look for a pointer (var target *%s), or compare with errors.Is", name, name, name)
+			}
 		}
 		if v.IsValid() && v.Type().AssignableTo(want) {
 			tv.Elem().Set(v)
@@ -205,7 +231,7 @@ func errorsAs(err error, target any) bool {
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
-				if errorsAs(e, target) {
+				if in.errorsAs(e, target) {
 					return true
 				}
 			}

@@ -36,7 +36,7 @@ func TestShowMethods(t *testing.T) {
 		{src: "type Point struct{ X, Y int }"},
 		{src: `fmt.Sprintf("%T %T %T %5.2f%%", Point{}, &Point{}, []Point{}, 1.5)`, want: `"main.Point *main.Point []main.Point  1.50%"`},
 		{src: `fmt.Sprintf("%#v|%+v", Point{1, 2}, Point{3, 4})`, want: `"main.Point{X:1, Y:2}|{X:3 Y:4}"`},
-		{src: `fmt.Sprintf("%T %#v", 1, []int{1})`, want: `"int []int{1}"`},
+		{src: `fmt.Sprintf("%T %#v", "s", []string{"t"})`, want: `"string []string{\"t\"}"`},
 	})
 	want := "Mon 1 \"Sun\"|code 7\ncode 8/code 8|"
 	if got := out.String(); got != want {
@@ -74,4 +74,24 @@ func TestFormatVerbs(t *testing.T) {
 	if got := strings.Count(stringVerbs("%v", map[int]bool{}), "%v"); got != 1 {
 		t.Errorf("stringVerbs changed an unchanged verb")
 	}
+}
+
+// TestTypeNamesRefused checks that %T and %#v refuse where the shell
+// cannot tell a shell type from another type, rather than print a wrong
+// name.
+func TestTypeNamesRefused(t *testing.T) {
+	s := newTestSession(t, newHost())
+	runSteps(t, s, []step{
+		{src: `fmt.Sprintf("%T", 2.5)`, want: `"float64"`},
+		{src: "type F float64"},
+		{src: `fmt.Sprintf("%T", 2.5)`, want: "cannot tell a float64 from a value of F", err: true},
+		{src: `fmt.Sprintf("%T", []F{})`, want: "cannot tell a float64 from a value of F", err: true},
+		{src: `fmt.Sprintf("%#v", F(2.5))`, want: `"2.5"`}, // as Go prints it
+		{src: `fmt.Sprintf("%T %#v", 1, 2)`, want: `"int 2"`},
+		{src: "type A struct{ X int }"},
+		{src: `fmt.Sprintf("%T", A{})`, want: `"main.A"`},
+		{src: "type B struct{ X int }"},
+		{src: `fmt.Sprintf("%T", A{})`, want: "A and B, declared in the shell, have the same fields", err: true},
+		{src: `fmt.Sprintf("%v", A{})`, want: `"{0}"`},
+	})
 }
