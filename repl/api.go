@@ -36,6 +36,10 @@ var shipCalls = map[string]int{
 	"child": 1, // child(id, func() {...}, options...)
 }
 
+// shipLiterals are the helpers whose argument is code when it is a func
+// literal, and a function's name otherwise (see Options.ShipLiterals).
+var shipLiterals = map[string]int{"async": 1} // async(node, func() T {...})
+
 // prelude declares the lowercase helpers. Each is a thin call into node, so
 // that help() and the README describe one API.
 const prelude = `
@@ -69,7 +73,7 @@ func at(name, nodeName string) node.Name              { return node.Name{Name: n
 func pid(s string) node.Pid                           { return __self.ParsePid(s) }
 func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeName, fn, args...) }
 func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
-func async(where any, fn string, args ...any) *node.Task { return __self.Async(where, fn, args...) }
+func async(where any, fn any, args ...any) *node.Task { return __self.Async(where, fn, args...) }
 func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
 func within(d time.Duration) node.Timeout             { return node.Timeout(d) }
 func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, timeout...) }

@@ -116,7 +116,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	// The session comes first: once distribution starts, peers can call
 	// into it (rpc, spawn).
 	s, err := eval.NewSession(eval.Options{
-		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls,
+		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls, ShipLiterals: shipLiterals,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
 	if err != nil {
@@ -135,7 +135,8 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
 			Functions: firstResolver{remsh, cfg.embed.functions(sessionFuncs{rt})}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
 			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
-			Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
+			Types: rt.structTypes(), // session types cross by name (typed.go)
+			Logf:  func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})
 		if err != nil {
 			rt.cancel()

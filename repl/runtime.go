@@ -308,43 +308,9 @@ func (f sessionFuncs) Resolve(name string) (dist.Callable, bool) {
 		return nil, false
 	}
 	return func(ctx context.Context, args []any) (any, error) {
-		fn, err := rt.session.ResolveTo(ctx, name, rt.callOutput(ctx))
-		if err != nil {
-			return nil, err
-		}
-		defer fn.Release()
-		p, err := rt.node.Attach(proc.SpawnOptions{Label: "rpc " + name})
-		if err != nil {
-			return nil, err
-		}
-		defer p.Exit(proc.Normal)
-		ctx, stop := callContext(ctx, p) // exit(pid, :kill) cancels the call's interpreter
-		defer stop()
-		if err := rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: func() context.Context { return ctx }}); err != nil {
-			if !p.Alive() { // killed before the call began
-				return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}
-			}
-			return nil, err
-		}
-		res, err := fn.Call(ctx, args...)
-		if err != nil {
-			if !p.Alive() {
-				// The call's process exited: exit(reason) (whose helper
-				// fails once the attached process is dead), or an exit
-				// signal. The caller gets the exit reason, not the
-				// helper's failure.
-				return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}
-			}
-			var pe *eval.PanicError
-			if errors.As(err, &pe) {
-				return nil, &dist.RemoteError{Kind: dist.RemotePanic, Message: fmt.Sprint(pe.Value)}
-			}
-			if errors.Is(err, eval.ErrBadArgument) {
-				return nil, &dist.RemoteError{Kind: dist.RemoteBadarg, Message: err.Error()}
-			}
-			return nil, err
-		}
-		return collapse(fn, res)
+		return rt.runCall(ctx, "rpc "+name, func(ctx context.Context) (*eval.Func, error) {
+			return rt.session.ResolveTo(ctx, name, rt.callOutput(ctx))
+		}, args)
 	}, true
 }
 
@@ -356,7 +322,7 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 	return func(ctx context.Context, args []any) (any, error) {
 		p, gl, ok := dist.ProcessFrom(ctx)
 		if !ok {
-			return nil, errors.New("repl: function literals from peers run only as spawned processes")
+			return rt.callLiteral(ctx, source, args) // async(node, func() T {...}) (async_literal.go)
 		}
 		var w io.Writer = rt.async
 		if !gl.IsZero() {
@@ -490,8 +456,16 @@ func (rt *Runtime) printNotice(_ *proc.Process, msg any) {
 // timeout(d) in args bounds it; it is cancelled when owner (if not nil)
 // ends.
 func (rt *Runtime) startTask(d *dist.Node, owner context.Context, node, fn string, args []any) *Task {
+	return rt.startCall(owner, node, fn, args, func(ctx context.Context, args []any) (any, error) {
+		return d.RPC(ctx, node, fn, args...)
+	})
+}
+
+// startCall runs call in a task: with the timeout of within(d) among args,
+// cancelled with owner, what it prints coming out here.
+func (rt *Runtime) startCall(owner context.Context, node, what string, args []any, call func(context.Context, []any) (any, error)) *Task {
 	ctx, args, cancel := withTimeout(rt.ctx, args)
-	t := &Task{Node: node, Fn: fn, done: make(chan struct{}), cancel: cancel}
+	t := &Task{Node: node, Fn: what, done: make(chan struct{}), cancel: cancel}
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()
@@ -499,7 +473,7 @@ func (rt *Runtime) startTask(d *dist.Node, owner context.Context, node, fn strin
 		if owner != nil {
 			defer context.AfterFunc(owner, cancel)()
 		}
-		t.value, t.err = d.RPC(rt.withOutput(ctx), node, fn, args...)
+		t.value, t.err = call(rt.withOutput(ctx), args)
 		close(t.done)
 	}()
 	return t

@@ -459,7 +459,11 @@ func (x *Proc) Cast(node, fn string, args ...any) bool {
 // Async starts an rpc on a node, or on the node a placement chooses, and
 // returns at once; Await gets its result (an error value when no node
 // fits the placement).
-func (x *Proc) Async(where any, fn string, args ...any) *Task {
+func (x *Proc) Async(where any, what any, args ...any) *Task {
+	fn, lit, literal := asyncWhat(what) // a name, or a func literal (async_literal.go)
+	if literal {
+		fn = "func literal"
+	}
 	d := x.needDist()
 	var node string
 	switch w := where.(type) {
@@ -475,6 +479,9 @@ func (x *Proc) Async(where any, fn string, args ...any) *Task {
 		node = n
 	default:
 		fail("async: the node must be a string or a placement (leastLoaded(), hash(key), ...), got %T", where)
+	}
+	if literal {
+		return x.asyncLiteral(d, node, lit, args)
 	}
 	return x.rt.startTask(d, x.owner(), node, fn, args)
 }

@@ -51,6 +51,10 @@ type Options struct {
 	// rewrites it into a Bundle value, so the host function takes a Bundle.
 	// A negative index counts from the end: -1 is the last argument.
 	ShipCalls map[string]int
+	// ShipLiterals are ShipCalls for helpers that take code or something
+	// else there (async takes a function's name or a literal): a func
+	// literal is rewritten into a Bundle, anything else is left as written.
+	ShipLiterals map[string]int
 }
 
 // Errors callers branch on.

@@ -69,6 +69,7 @@ func (s *Session) compileSource(ctx context.Context, source string, stdout io.Wr
 		return nil, err
 	}
 	in.snapshotLocked()
+	s.types.learn(ctx, in) // a Point shipped here is rebuilt as one
 	fn, err := in.bindFunc(ctx, sourceFunc)
 	if err != nil {
 		return nil, err
@@ -112,6 +113,7 @@ func (s *Session) buildBundle(ctx context.Context, b Bundle, vals []reflect.Valu
 		return nil, err
 	}
 	in.snapshotLocked() // values for what the function ships in turn
+	s.types.learn(ctx, in)
 	fn, err := in.bindFunc(ctx, b.Func)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ type Session struct {
 
 	pool *interpPool // worker interpreters kept for rpcs and spawns (pool.go)
 
+	types *TypeRegistry // the struct types declared here, for the codec (types.go)
+
 	// gen counts Evals ended: the declarations and the snapshot change only
 	// in Eval, so a Bundle made at one gen holds until the next.
 	gen      atomic.Uint64
@@ -44,7 +46,7 @@ func NewSession(opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{env: e, tab: newDeclTable(), pool: newInterpPool()}
+	s := &Session{env: e, tab: newDeclTable(), pool: newInterpPool(), types: newTypeRegistry()}
 	if s.shell, err = newInterp(e, s.tab, nil); err != nil {
 		return nil, err
 	}
@@ -77,6 +79,7 @@ func (s *Session) Eval(ctx context.Context, src string) (Result, error) {
 	if len(res.stale) > 0 {
 		res.Notice = s.rebuild(strings.Join(res.stale, ", ") + " redefined")
 	}
+	s.learnShellTypes()
 	return res, nil
 }
 
@@ -262,6 +265,9 @@ func (s *Session) Resolve(ctx context.Context, name string) (*Func, error) {
 // ResolveTo is Resolve with the function's output going to stdout (nil:
 // Options.Stdout): a peer's rpc prints on the caller's terminal.
 func (s *Session) ResolveTo(ctx context.Context, name string, stdout io.Writer) (*Func, error) {
+	if f, ok, err := s.resolveOther(ctx, name, stdout); ok { // Type.Method, a func variable (methods.go)
+		return f, err
+	}
 	if pkg, member, ok := strings.Cut(name, "."); ok {
 		key := s.packageKey(pkg)
 		if v, ok := s.env.exportsOf(key)[member]; ok && key != "" && v.Kind() == reflect.Func {
@@ -311,6 +317,9 @@ func (s *Session) funcBundle(name string) (Bundle, error) {
 // HasFunc reports, cheaply, whether Resolve would find name: a function
 // declared in the session or a qualified host or standard library function.
 func (s *Session) HasFunc(name string) bool {
+	if s.hasOther(name) {
+		return true
+	}
 	if pkg, member, ok := strings.Cut(name, "."); ok {
 		key := s.packageKey(pkg)
 		v, ok := s.env.exportsOf(key)[member]

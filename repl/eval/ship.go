@@ -76,8 +76,8 @@ func calleeName(fun ast.Expr) string {
 // their values are taken at the call. The literal itself is not rewritten:
 // the interpreter that receives it does that.
 func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
-	calls := in.env.opts.ShipCalls
-	if len(calls) == 0 {
+	calls, literals := in.env.opts.ShipCalls, in.env.opts.ShipLiterals
+	if len(calls) == 0 && len(literals) == 0 {
 		return nil
 	}
 	sn := rw.sn
@@ -98,6 +98,11 @@ func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
 	r.OnCall = func(call *ast.CallExpr) int {
 		name := calleeName(call.Fun)
 		idx, ok := calls[name]
+		literalOnly := false
+		if !ok {
+			idx, ok = literals[name]
+			literalOnly = ok
+		}
 		if ok && idx < 0 {
 			idx += len(call.Args) // counted from the end: -1 is the last argument
 		}
@@ -105,6 +110,9 @@ func (in *Interp) rewriteShip(rw *rewrite, snippetVars []string) error {
 			return -1
 		}
 		arg := call.Args[idx]
+		if _, lit := ast.Unparen(arg).(*ast.FuncLit); literalOnly && !lit {
+			return -1 // a function's name, say: as written
+		}
 		var text string
 		switch a := ast.Unparen(arg).(type) {
 		case *ast.FuncLit:

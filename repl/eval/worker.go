@@ -210,6 +210,8 @@ func ConvertArg(a any, t reflect.Type) (reflect.Value, error) {
 			r.Index(i).Set(e)
 		}
 		return r, nil
+	case tk == reflect.Struct && vk == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		return structFromMap(v, t, bad) // a struct that arrived as its fields (types.go)
 	case tk == reflect.Map && vk == reflect.Map:
 		r := reflect.MakeMapWithSize(t, v.Len())
 		it := v.MapRange()
