@@ -72,7 +72,9 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
 	in.rewriteLower(rw)
 	in.rewriteShadowing(rw)
-	in.rewriteFmt(rw) // last: it wraps what the others made (lower_fmt.go)
+	if err := in.rewriteTypes(rw); err != nil { // last: it wraps what the others made (lower_methodexpr.go)
+		return nil, err
+	}
 	// yaegi runs a top-level func(){...}() again at every later evaluation
 	// (not when the literal is parenthesized): add the parentheses.
 	for _, s := range sn.Statements() {
