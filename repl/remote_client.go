@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,6 +66,14 @@ type remoteClient struct {
 	exited           string     // the last snippet's "** (EXIT) ...": the shell loop's only
 	downCode         atomic.Int32
 	leaving          atomic.Bool // quit() or node.Halt() ended the session: the target going down is expected
+
+	// While a snippet runs, the target going down is the snippet's answer
+	// to judge: the reply of a node.Halt() comes just before the node goes,
+	// and the output process may hear of the end before the shell has read
+	// that reply.
+	downMu     sync.Mutex
+	evaluating bool   // guarded by downMu
+	downReason string // guarded by downMu: the target went down during the snippet
 }
 
 // remoteMain runs a remote shell on cfg.Remsh and returns the exit code:
@@ -165,11 +174,18 @@ func (c *remoteClient) print(p *proc.Process, msg any) {
 			return
 		}
 	case dist.NodeDown:
-		if m.Node == c.target && !c.leaving.Load() {
-			fmt.Fprintf(&c.errw, "** node %s down: %s; the remote shell is over\n", m.Node, m.Reason)
-			c.downCode.Store(ExitFailed)
-			c.rt.halt()
+		if m.Node != c.target {
+			return
 		}
+		reason := fmt.Sprint(m.Reason)
+		c.downMu.Lock()
+		if c.evaluating {
+			c.downReason = reason // eval decides, once it has the reply
+			c.downMu.Unlock()
+			return
+		}
+		c.downMu.Unlock()
+		c.targetDown(reason)
 		return
 	case dist.NodeUp:
 		return
@@ -180,8 +196,36 @@ func (c *remoteClient) print(p *proc.Process, msg any) {
 // eval has the session evaluate one snippet, then waits until what it
 // printed (which came before the answer, on the same connection) is out.
 func (c *remoteClient) eval(ctx context.Context, src string) (eval.Result, error) {
+	c.downMu.Lock()
+	c.evaluating = true
+	c.downMu.Unlock()
 	v, err := c.rt.dist.RPC(ctx, c.target, "remsh.Eval", c.session, src)
 	c.rt.flushOutput()
+	res, err := c.evalAnswer(ctx, v, err)
+	c.downMu.Lock()
+	c.evaluating = false
+	reason := c.downReason
+	c.downReason = ""
+	c.downMu.Unlock()
+	if reason != "" {
+		c.targetDown(reason)
+	}
+	return res, err
+}
+
+// targetDown ends the shell when the target went down, unless the session
+// ended itself (quit(), node.Halt()).
+func (c *remoteClient) targetDown(reason string) {
+	if c.leaving.Load() {
+		return
+	}
+	fmt.Fprintf(&c.errw, "** node %s down: %s; the remote shell is over\n", c.target, reason)
+	c.downCode.Store(ExitFailed)
+	c.rt.halt()
+}
+
+// evalAnswer turns the session's answer to a snippet into its result.
+func (c *remoteClient) evalAnswer(ctx context.Context, v any, err error) (eval.Result, error) {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return eval.Result{}, ctx.Err() // Ctrl-C: the rpc's cancel reached the session
