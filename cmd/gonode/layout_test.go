@@ -38,6 +38,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/placement": {"dist", "proc"},
 		// The Erlang external term format (issue 12): standard library only.
 		"dist/erlang/etf": {},
+		// The Erlang distribution handshake (issue 12): standard library only.
+		"dist/erlang/handshake": {},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
 		"internal/testcluster": {"dist", "internal/testport", "proc"},
