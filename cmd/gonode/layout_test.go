@@ -40,6 +40,13 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"dist/erlang/etf": {},
 		// The Erlang distribution handshake (issue 12): standard library only.
 		"dist/erlang/handshake": {},
+		// Discovery (issue 13): strategies behind one interface; none
+		// imports dist, only its standard-library port mapper client.
+		"discovery":                  {"dist/epmd"},
+		"discovery/static":           {"discovery"},
+		"discovery/dns":              {"discovery"},
+		"discovery/gossip":           {"discovery"},
+		"discovery/internal/testnet": {"dist/epmd"},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
 		"internal/testcluster": {"dist", "internal/testport", "proc"},
@@ -58,6 +65,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"repl":      {"github.com/traefik/yaegi"},
 		"repl/eval": {"github.com/traefik/yaegi"},
 		"repl/term": {"github.com/chzyer/readline", "golang.org/x/sys"},
+		// Gossip membership lives in one package (docs/architecture.md).
+		"discovery/gossip": {"github.com/hashicorp/memberlist"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -1,0 +1,295 @@
+package gossip
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/gonode/gonode/discovery"
+)
+
+// DefaultPort is the gossip port (TCP and UDP) when none is given:
+// memberlist's and Serf's.
+const DefaultPort = 7946
+
+// DefaultRejoinInterval is how often a member joins its seeds again.
+const DefaultRejoinInterval = 15 * time.Second
+
+// label keeps gonode's gossip apart from other memberlist users on the
+// same ports (Consul, Serf): a packet with another label is dropped.
+const label = "gonode"
+
+// Config configures a Member.
+type Config struct {
+	// Node is this node's name, name@host: the metadata other members see.
+	Node string
+	// BindAddr is the address to gossip on (default 0.0.0.0: all).
+	BindAddr string
+	// Port is the gossip port, TCP and UDP (DefaultPort if 0 and
+	// AnyPort is false).
+	Port int
+	// AnyPort lets the system choose the port (tests; see Member.Addr).
+	AnyPort bool
+	// AdvertiseAddr is the address other members reach this one at
+	// (default: memberlist's choice, a private address of this host, or
+	// BindAddr if it is one address).
+	AdvertiseAddr string
+	// Join lists host:port of members to join through; none starts a
+	// cluster of one that others join.
+	Join []string
+	// RejoinInterval is how often the Join members are joined again
+	// (default DefaultRejoinInterval): a seed that restarted, or a member
+	// that was cut off, comes back into one cluster. Joining a member
+	// already known costs one state exchange.
+	RejoinInterval time.Duration
+	// SecretKey, if set (16, 24 or 32 bytes), encrypts and authenticates
+	// all gossip; members with another key cannot join.
+	SecretKey []byte
+	// Tune, if set, adjusts memberlist's configuration (a LAN profile:
+	// probes every second) before it starts; tests shorten the timings.
+	Tune func(*memberlist.Config)
+	// Logf receives memberlist's warnings and errors and join failures;
+	// nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Member is this node in the gossip cluster. It gossips from Start until
+// Close; Run reports the nodes of the cluster.
+type Member struct {
+	cfg     Config
+	list    *memberlist.Memberlist
+	changed chan struct{} // 1-buffered: membership changed
+	log     discovery.ErrorLog
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start binds the gossip port and starts gossiping, alone until Run joins
+// the Join members. A port already taken is an error here, not later.
+func Start(cfg Config) (*Member, error) {
+	if !discovery.ValidName(cfg.Node) {
+		return nil, fmt.Errorf("gossip: node name %q: want name@host", cfg.Node)
+	}
+	if len(cfg.Node) > memberlist.MetaMaxSize {
+		return nil, fmt.Errorf("gossip: node name %q longer than the %d bytes of metadata", cfg.Node, memberlist.MetaMaxSize)
+	}
+	if cfg.RejoinInterval <= 0 {
+		cfg.RejoinInterval = DefaultRejoinInterval
+	}
+	m := &Member{cfg: cfg, changed: make(chan struct{}, 1), log: discovery.ErrorLog{Logf: cfg.Logf}}
+	mc := memberlist.DefaultLANConfig()
+	// The member name must be unique in the cluster; a restarted node gets
+	// a new one, so it joins as a new member instead of fighting its old
+	// self's dead record (memberlist refuses a dead name's return for a
+	// while). Its node name travels as metadata.
+	var suffix [4]byte
+	crand.Read(suffix[:])
+	mc.Name = cfg.Node + "/" + hex.EncodeToString(suffix[:])
+	mc.Label = label
+	if cfg.BindAddr != "" {
+		mc.BindAddr = cfg.BindAddr
+	}
+	switch {
+	case cfg.AnyPort:
+		mc.BindPort = 0
+	case cfg.Port > 0 && cfg.Port <= 65535:
+		mc.BindPort = cfg.Port
+	case cfg.Port == 0:
+		mc.BindPort = DefaultPort
+	default:
+		return nil, fmt.Errorf("gossip: port %d out of range", cfg.Port)
+	}
+	mc.AdvertisePort = mc.BindPort
+	if cfg.AdvertiseAddr != "" {
+		mc.AdvertiseAddr = cfg.AdvertiseAddr
+	}
+	mc.SecretKey = cfg.SecretKey
+	mc.Delegate = meta(cfg.Node)
+	mc.Events = events{m.changed}
+	mc.Alive = aliveCheck{}
+	mc.Logger = log.New(logWriter{cfg.Logf}, "", 0)
+	if cfg.Tune != nil {
+		cfg.Tune(mc)
+	}
+	list, err := memberlist.Create(mc)
+	if err != nil {
+		if mc.BindPort != 0 {
+			return nil, fmt.Errorf("gossip: cannot gossip on %s port %d (choose another with --gossip-port): %w", bindName(mc.BindAddr), mc.BindPort, err)
+		}
+		return nil, fmt.Errorf("gossip: %w", err)
+	}
+	m.list = list
+	return m, nil
+}
+
+func bindName(addr string) string {
+	if addr == "" || addr == "0.0.0.0" {
+		return "all interfaces"
+	}
+	return addr
+}
+
+// Addr is the host:port other members join this one at.
+func (m *Member) Addr() string {
+	n := m.list.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// Run joins the Join members (again every RejoinInterval, and with
+// backoff while none answers) and reports the node names of the cluster's
+// live members, this one included, whenever they change, until ctx ends.
+// A member suspected of failure stays in the set until it is declared
+// failed. Run leaves the cluster only on Close.
+func (m *Member) Run(ctx context.Context, found func([]string)) error {
+	var joinAt <-chan time.Time
+	joinNow := make(chan time.Time, 1)
+	if len(m.cfg.Join) > 0 {
+		joinNow <- time.Now()
+		joinAt = joinNow
+	}
+	backoff := time.Second
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	var last []string
+	report := func() {
+		names := m.names()
+		if last == nil || !equal(names, last) {
+			last = names
+			found(names)
+		}
+	}
+	report()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.changed:
+			report()
+		case <-joinAt:
+			wait := m.cfg.RejoinInterval
+			if err := m.join(); err != nil {
+				wait = backoff + rand.N(backoff/4)
+				backoff = min(2*backoff, m.cfg.RejoinInterval)
+			} else {
+				backoff = time.Second
+			}
+			timer = time.NewTimer(wait)
+			joinAt = timer.C
+		}
+	}
+}
+
+// join joins through the Join members once.
+func (m *Member) join() error {
+	_, err := m.list.Join(m.cfg.Join)
+	m.log.Report(fmt.Sprintf("gossip: joining %v", m.cfg.Join), err)
+	return err
+}
+
+// names returns the node names of the live members.
+func (m *Member) names() []string {
+	members := m.list.Members()
+	names := make([]string, 0, len(members))
+	for _, n := range members {
+		names = append(names, string(n.Meta))
+	}
+	return discovery.Normalize(names) // drops metadata that is no node name
+}
+
+// Close leaves the cluster, telling the others at once (they drop this
+// node without waiting to detect a failure), and stops gossiping.
+// Idempotent.
+func (m *Member) Close() error {
+	m.closeOnce.Do(func() {
+		// One second to hand the leave message to another member: a
+		// cluster of one has nobody to tell.
+		err := m.list.Leave(time.Second)
+		m.closeErr = errors.Join(err, m.list.Shutdown())
+		if m.closeErr != nil {
+			m.closeErr = fmt.Errorf("gossip: leaving: %w", m.closeErr)
+		}
+	})
+	return m.closeErr
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// meta is the memberlist.Delegate that hands out the node name as this
+// member's metadata; it carries no messages or state of its own.
+type meta string
+
+func (d meta) NodeMeta(limit int) []byte {
+	if len(d) > limit {
+		return nil // checked in Start: cannot happen
+	}
+	return []byte(d)
+}
+func (meta) NotifyMsg([]byte)                           {}
+func (meta) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (meta) LocalState(join bool) []byte                { return nil }
+func (meta) MergeRemoteState(buf []byte, join bool)     {}
+
+// events wakes Run on every membership change. memberlist calls it with
+// its locks held: it must not call back into memberlist, so it only
+// signals.
+type events struct{ changed chan struct{} }
+
+func (e events) NotifyJoin(*memberlist.Node)   { e.signal() }
+func (e events) NotifyLeave(*memberlist.Node)  { e.signal() }
+func (e events) NotifyUpdate(*memberlist.Node) { e.signal() }
+func (e events) signal() {
+	select {
+	case e.changed <- struct{}{}:
+	default: // a signal is pending: Run reads the members once for both
+	}
+}
+
+// aliveCheck refuses members whose metadata is not a node name: they are
+// someone else's memberlist cluster, or broken.
+type aliveCheck struct{}
+
+func (aliveCheck) NotifyAlive(n *memberlist.Node) error {
+	if !discovery.ValidName(string(n.Meta)) {
+		return fmt.Errorf("gossip: member %q carries no node name", n.Name)
+	}
+	return nil
+}
+
+// logWriter passes memberlist's warnings and errors to Logf and drops its
+// debug and info lines (every probe, every join).
+type logWriter struct {
+	logf func(format string, args ...any)
+}
+
+func (w logWriter) Write(b []byte) (int, error) {
+	if w.logf != nil && (bytes.Contains(b, []byte("[WARN]")) || bytes.Contains(b, []byte("[ERR]"))) {
+		w.logf("gossip: %s", bytes.TrimSpace(b))
+	}
+	return len(b), nil
+}
