@@ -15,6 +15,8 @@ import (
 //
 //	fmt.Printf("%T %#v\n", p, p)  ->  fmt.Printf("%s %s\n", __gonode.TypeString(p), __gonode.GoSyntax(p))
 //	errors.As(err, &nf)           ->  __gonode.ErrorsAs(err, &nf)
+//	reflect.TypeOf(p)             ->  __gonode.TypeOf(p)
+//	json.Marshal(u)               ->  json.Marshal(__gonode.JSONValue(u))
 //	var err error = MyErr{7}      ->  var err error = func() error { return MyErr{7} }()
 //
 // The last because yaegi stores a value assigned to a variable of type
@@ -52,9 +54,16 @@ func (in *Interp) rewriteFmt(rw *rewrite) {
 	for i := len(calls) - 1; i >= 0; i-- {
 		call := calls[i]
 		name := calleeName(call.Fun)
-		if name == "errors.As" && in.isPackage(sn, "errors") {
+		if host, ok := hostViews[name]; ok && in.isPackage(sn, name[:strings.IndexByte(name, '.')]) {
 			if start, end := sn.Off(call.Fun.Pos()), sn.Off(call.Fun.End()); rw.freeRange(start, end) {
-				rw.replace(start, end, rtName+".ErrorsAs")
+				rw.replace(start, end, rtName+"."+host)
+			}
+			continue
+		}
+		if jsonArg(call, func(pkg string) bool { return in.isPackage(sn, pkg) }) && len(call.Args) > 0 {
+			a := call.Args[0]
+			if start, end := sn.Off(a.Pos()), sn.Off(a.End()); rw.freeRange(start, end) {
+				rw.replace(start, end, rtName+".JSONValue("+rw.apply(start, end)+")")
 			}
 			continue
 		}
@@ -95,6 +104,26 @@ func (in *Interp) rewriteFmt(rw *rewrite) {
 			rw.replace(start, end, strconv.Quote(stringVerbs(f, changed)))
 		}
 	}
+}
+
+// hostViews are the standard functions replaced by the shell's versions,
+// which see the shell's types (show.go, hostview.go).
+var hostViews = map[string]string{"errors.As": "ErrorsAs", "reflect.TypeOf": "TypeOf"}
+
+// jsonArg reports whether call encodes its first argument as JSON:
+// json.Marshal, json.MarshalIndent, json.NewEncoder(w).Encode. An Encode
+// on an encoder held in a variable is not recognized.
+func jsonArg(call *ast.CallExpr, isPackage func(string) bool) bool {
+	switch calleeName(call.Fun) {
+	case "json.Marshal", "json.MarshalIndent":
+		return isPackage("json")
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Encode" {
+		return false
+	}
+	enc, ok := ast.Unparen(sel.X).(*ast.CallExpr)
+	return ok && calleeName(enc.Fun) == "json.NewEncoder" && isPackage("json")
 }
 
 // errorVar rewrites the values of "var x error = v" into functions that

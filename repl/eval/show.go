@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
-	"strings"
 	"reflect"
+	"strings"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"

@@ -28,6 +28,9 @@ import (
 type typeTable struct {
 	structs map[reflect.Type][]string // unnamed struct type -> the shell types of those fields
 	others  map[reflect.Type][]string // underlying type -> the shell types over it
+	// hidden are the unexported fields of the shell's struct types, under
+	// the names yaegi gives them ("Xsecret"): the host sees them exported.
+	hidden map[reflect.Type]map[string]bool
 }
 
 // declaresType reports whether entries declare a type.
@@ -44,13 +47,14 @@ func declaresType(entries []*declEntry) bool {
 // that declares types (entries) ran. Each type costs one evaluation.
 func (in *Interp) keepTypeNames(ctx context.Context, entries []*declEntry) {
 	all, _ := in.tab.all()
-	tt := &typeTable{structs: map[reflect.Type][]string{}, others: map[reflect.Type][]string{}}
+	tt := &typeTable{structs: map[reflect.Type][]string{}, others: map[reflect.Type][]string{}, hidden: map[reflect.Type]map[string]bool{}}
 	seen := map[string]bool{}
 	for _, e := range append(all, entries...) {
 		if e.Kind != syntax.DeclType {
 			continue
 		}
-		for _, n := range namedTypes(e.Src) {
+		for _, ts := range namedTypes(e.Src) {
+			n := ts.Name.Name
 			if seen[n] || syntax.Reserved(n) {
 				continue
 			}
@@ -66,6 +70,9 @@ func (in *Interp) keepTypeNames(ctx context.Context, entries []*declEntry) {
 			t := reflect.TypeOf(vals[0])
 			if t.Kind() == reflect.Struct && t.Name() == "" {
 				tt.structs[t] = append(tt.structs[t], n)
+				if h := unexportedFields(ts); len(h) > 0 {
+					tt.hidden[t] = h
+				}
 			} else {
 				tt.others[t] = append(tt.others[t], n)
 			}
@@ -100,7 +107,9 @@ func (in *Interp) goSyntax(x any) string {
 	return tt.name(fmt.Sprintf("%#v", x))
 }
 
-func isBasic(t reflect.Type) bool { return t.Kind() <= reflect.Complex128 || t.Kind() == reflect.String }
+func isBasic(t reflect.Type) bool {
+	return t.Kind() <= reflect.Complex128 || t.Kind() == reflect.String
+}
 
 // check refuses (Fail) to print the type t for verb when it or a type it
 // is made of could be a shell type the table cannot name; top says
@@ -157,12 +166,12 @@ func (tt *typeTable) name(s string) string {
 // namedTypes returns the types a type declaration declares that have a
 // reflect type of their own to find: not interfaces, aliases or generic
 // types (a generic type has none without its arguments).
-func namedTypes(src string) []string {
+func namedTypes(src string) []*ast.TypeSpec {
 	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, parser.SkipObjectResolution)
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []*ast.TypeSpec
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -173,8 +182,27 @@ func namedTypes(src string) []string {
 			if _, iface := ts.Type.(*ast.InterfaceType); iface || ts.Assign.IsValid() || ts.TypeParams != nil {
 				continue
 			}
-			out = append(out, ts.Name.Name)
+			out = append(out, ts)
 		}
 	}
 	return out
+}
+
+// unexportedFields returns the unexported fields a struct type declares,
+// embedded ones aside (their exported fields are promoted), under the
+// names yaegi gives them.
+func unexportedFields(ts *ast.TypeSpec) map[string]bool {
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		return nil
+	}
+	h := map[string]bool{}
+	for _, f := range st.Fields.List {
+		for _, n := range f.Names {
+			if !ast.IsExported(n.Name) && n.Name != "_" {
+				h["X"+n.Name] = true
+			}
+		}
+	}
+	return h
 }
