@@ -2,7 +2,6 @@ package handshake
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 )
 
@@ -142,8 +141,8 @@ type MissingFlagsError struct {
 }
 
 func (e *MissingFlagsError) Error() string {
-	return fmt.Sprintf("handshake: connection %s %s refused: it cannot handle %s (%d flags missing; its node must be OTP 25 or later, with the new link protocol)",
-		e.Dir, e.Peer, strings.Join(FlagNames(e.Missing), ", "), bits.OnesCount64(e.Missing))
+	return fmt.Sprintf("handshake: connection %s %s refused: it cannot handle %s",
+		e.Dir, e.Peer, strings.Join(FlagNames(e.Missing), ", "))
 }
 
 func (e *MissingFlagsError) Unwrap() error { return ErrMissingFlags }
