@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,9 +60,12 @@ type Config struct {
 	// Tune, if set, adjusts memberlist's configuration (a LAN profile:
 	// probes every second) before it starts; tests shorten the timings.
 	Tune func(*memberlist.Config)
-	// Logf receives memberlist's warnings and errors and join failures;
-	// nil discards them.
+	// Logf receives join failures (once until they change); nil
+	// discards them.
 	Logf func(format string, args ...any)
+	// Verbose also passes memberlist's own warnings and errors to Logf:
+	// every failed probe and refuted suspicion, too many for a shell.
+	Verbose bool
 }
 
 // Member is this node in the gossip cluster. It gossips from Start until
@@ -119,7 +123,11 @@ func Start(cfg Config) (*Member, error) {
 	mc.Delegate = meta(cfg.Node)
 	mc.Events = events{m.changed}
 	mc.Alive = aliveCheck{}
-	mc.Logger = log.New(logWriter{cfg.Logf}, "", 0)
+	logf := cfg.Logf
+	if !cfg.Verbose {
+		logf = nil
+	}
+	mc.Logger = log.New(logWriter{logf}, "", 0)
 	if cfg.Tune != nil {
 		cfg.Tune(mc)
 	}
@@ -198,9 +206,21 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 // join joins through the Join members once.
 func (m *Member) join() error {
 	_, err := m.list.Join(m.cfg.Join)
-	m.log.Report(fmt.Sprintf("gossip: joining %v", m.cfg.Join), err)
+	if err != nil {
+		// memberlist lists one error per member on lines of their own:
+		// one line reads better in a log.
+		parts := strings.Split(err.Error(), "\n\t* ")
+		if len(parts) > 1 {
+			parts = parts[1:]
+		}
+		err = fmt.Errorf("%w: %s", errJoin, strings.TrimSpace(strings.Join(parts, "; ")))
+	}
+	m.log.Report("gossip seed "+strings.Join(m.cfg.Join, ","), err)
 	return err
 }
+
+// errJoin is wrapped by the error of a join that reached nobody.
+var errJoin = errors.New("no member answered")
 
 // names returns the node names of the live members.
 func (m *Member) names() []string {
