@@ -36,3 +36,30 @@ func (n *Node) ReportCrash(r CrashReport) {
 		c.f(r)
 	}
 }
+
+// reportCrash tells the node's crash reporter that p, registered as name
+// when it died, ended with reason by its own doing (a panic, or Exit with
+// a PanicReason), unless a supervisor reports it (SpawnOptions.Supervised).
+// A process that dies of an exit signal carrying another's PanicReason ran
+// no failing code of its own and is not reported: Erlang's proc_lib writes
+// a crash report for the process that crashed, not for those its exit
+// signal kills. Called without p's lock held.
+//
+//go:noinline
+func (p *Process) reportCrash(name string, reason any) {
+	n := p.node
+	if p.supervised || n.crash.Load() == nil {
+		return
+	}
+	p.mu.Lock()
+	label := p.label
+	p.mu.Unlock()
+	var fn string
+	switch {
+	case p.fn != nil:
+		fn = funcName(p.fn)
+	case p.hand != nil:
+		fn = funcName(p.hand)
+	}
+	n.ReportCrash(CrashReport{Pid: p.pid, Name: name, Label: label, Function: fn, Reason: reason})
+}
