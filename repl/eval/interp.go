@@ -225,6 +225,10 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
 	rt["Shown"] = reflect.ValueOf(in.setShown)
 	rt["JSONValue"], rt["TypeOf"] = reflect.ValueOf(in.jsonValue), reflect.ValueOf(in.typeOf) // hostview.go
+	// stdgeneric.go
+	for k, v := range genericSymbols() {
+		rt[k] = v
+	}
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
 		return nil, err
 	}

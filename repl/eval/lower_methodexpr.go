@@ -23,10 +23,13 @@ import (
 //	V.Scale         ->  func(__gonode_r V, p0 float64) V { return __gonode_r.Scale(p0) }
 
 // rewriteTypes makes the rewrites that concern the shell's types and the
-// standard library's view of them: method expressions, then the print and
-// errors calls (lower_fmt.go), which may hold them. It runs after the
-// other rewrites.
+// standard library: Go 1.21's builtins and generic functions
+// (stdgeneric.go), method expressions, then the print and errors calls
+// (lower_fmt.go), which may hold them. It runs after the other rewrites.
 func (in *Interp) rewriteTypes(rw *rewrite) error {
+	if err := in.rewriteGenerics(rw); err != nil { // stdgeneric.go
+		return err
+	}
 	if err := in.rewriteMethodExprs(rw); err != nil {
 		return err
 	}

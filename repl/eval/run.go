@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
+	"path"
 	"reflect"
 	"strings"
 
@@ -264,6 +265,9 @@ func (nm *snippetNamer) Member(pkg, name string) (syntax.NameKind, int) {
 	}
 	if key == "fmt/fmt" && quietPrints[name] {
 		return syntax.NameFunc, 0
+	}
+	if n, ok := genericResults[path.Base(key)+"."+name]; ok && key != "" { // stdgeneric.go
+		return syntax.NameFunc, n
 	}
 	if v, ok := nm.in.env.exportsOf(key)[name]; ok && key != "" {
 		return valueKind(v)
