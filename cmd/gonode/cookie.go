@@ -34,11 +34,19 @@ func resolveCookie(flag string) (string, error) {
 	return cookieFile(filepath.Join(home, ".erlang.cookie"))
 }
 
+// cookieLine is the cookie a file holds, as erl reads it: its first line,
+// spaces included (a file " ab c \n" is the cookie ' ab c '), without the
+// line's end.
+func cookieLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSuffix(line, "\r")
+}
+
 func cookieFile(path string) (string, error) {
 	b, err := readCookieFile(path)
 	if err == nil {
-		c := strings.TrimSpace(string(b))
-		if c == "" {
+		c := cookieLine(string(b))
+		if strings.TrimSpace(c) == "" {
 			return "", fmt.Errorf("cookie file %s is empty", path)
 		}
 		return c, nil

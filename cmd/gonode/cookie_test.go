@@ -38,7 +38,7 @@ func TestCookieSources(t *testing.T) {
 	if err := os.WriteFile(path, []byte("  spaced\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := resolveCookie(""); c != "spaced" {
+	if c, _ := resolveCookie(""); c != "  spaced" { // spaces kept, as erl keeps them
 		t.Fatalf("existing file: %q", c)
 	}
 	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
@@ -123,5 +123,21 @@ func TestCookieFileOwnerOnlyExit(t *testing.T) {
 	}
 	if code := run([]string{"--sname", "x", "-e", "1"}); code != 2 {
 		t.Fatalf("exit code %d, want 2", code)
+	}
+}
+
+// TestCookieLineAsErl: erl takes a cookie file's first line with its
+// spaces (checked with OTP 25: a file " ab c \n" gives ' ab c '); a
+// node that trimmed them would compute other digests than erl's.
+func TestCookieLineAsErl(t *testing.T) {
+	for in, want := range map[string]string{
+		" ab c \n":    " ab c ",
+		"abc\n\n  \n": "abc",
+		"abc":         "abc",
+		"abc\r\n":     "abc",
+	} {
+		if got := cookieLine(in); got != want {
+			t.Errorf("cookieLine(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
