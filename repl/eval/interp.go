@@ -55,10 +55,6 @@ type Options struct {
 	// else there (async takes a function's name or a literal): a func
 	// literal is rewritten into a Bundle, anything else is left as written.
 	ShipLiterals map[string]int
-	// TypedCalls names generic helpers whose result is their type
-	// argument (the shell's as[T]), so that x := as[T](v) compiles at the
-	// prompt (typedcalls.go).
-	TypedCalls map[string]bool
 }
 
 // Errors callers branch on.
@@ -229,6 +225,10 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
 	rt["Shown"] = reflect.ValueOf(in.setShown)
 	rt["JSONValue"], rt["TypeOf"] = reflect.ValueOf(in.jsonValue), reflect.ValueOf(in.typeOf) // hostview.go
+	// stdgeneric.go
+	for k, v := range genericSymbols() {
+		rt[k] = v
+	}
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
 		return nil, err
 	}
