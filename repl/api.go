@@ -40,6 +40,10 @@ var shipCalls = map[string]int{
 // literal, and a function's name otherwise (see Options.ShipLiterals).
 var shipLiterals = map[string]int{"async": 1} // async(node, func() T {...})
 
+// typedCalls are the prelude's generic helpers that return their type
+// argument (see Options.TypedCalls).
+var typedCalls = map[string]bool{"as": true}
+
 // prelude declares the lowercase helpers. Each is a thin call into node, so
 // that help() and the README describe one API.
 const prelude = `
@@ -75,6 +79,7 @@ func rpc(nodeName, fn string, args ...any) any        { return __self.RPC(nodeNa
 func cast(nodeName, fn string, args ...any) bool      { return __self.Cast(nodeName, fn, args...) }
 func async(where any, fn any, args ...any) *node.Task { return __self.Async(where, fn, args...) }
 func await(t *node.Task, timeout ...time.Duration) any { return __self.Await(t, timeout...) }
+func as[T any](v any) T                               { var z T; return __self.As(v, &z).(T) }
 func within(d time.Duration) node.Timeout             { return node.Timeout(d) }
 func yield(t *node.Task, timeout ...time.Duration) any { return __self.Yield(t, timeout...) }
 func asyncStream(items any, fn string, opts ...any) []any { return __self.AsyncStream(items, fn, opts...) }
@@ -149,10 +154,14 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   at(name, node) Name           a registered name on another node, for send and monitor
   pid("<node@host.1.0>") Pid    parse a printed pid
   rpc(node, "Fn", args...) any  call a function by name there; its result or an error (what it
-                                prints comes out here, marked with the node, as with erpc)
+                                prints comes out here, marked with the node, as with erpc);
+                                "Type.Method" calls a method of a type declared there
   cast(node, "Fn", args...)     call without waiting for a result
   async(node, "Fn", args...) *Task, await(task[, timeout]) any   Task.async / Task.await;
                                 node may be a placement (async(leastLoaded(), "Fn", args...))
+  async(node, func() T {...}) *Task   run a func literal there, as spawn does, for its result
+  as[T](v) T                    v as a T, to compute with what rpc, await and receive return:
+                                n := as[int](rpc(node, "Fn", 5)); n + 1 (an error value fails)
   within(d)                     as the last argument of rpc, async or multicall: give up after d
                                 and cancel the call where it runs
   yield(task[, timeout]) any    the result, or nil if not done yet (the task goes on)
@@ -192,7 +201,8 @@ Supervision (Elixir's Supervisor and DynamicSupervisor):
   quit()                        stop the node and leave the shell; in a remote shell (--remsh),
                                 leave it and the node runs on
 Functions declared in the shell (func Compute(v int) int {...}) can be called by other
-nodes with rpc and async, and so can standard library functions ("strings.ToUpper").`
+nodes with rpc and async, and so can methods of its types ("Compute.Square"), func variables
+and standard library functions ("strings.ToUpper").`
 
 // shellError is a helper's failure: it ends the snippet and prints as
 // "** (error) ...", not as a panic. The evaluator raises the same kind for

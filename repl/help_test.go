@@ -13,14 +13,14 @@ func TestEveryHelperHasHelp(t *testing.T) {
 		if !ok {
 			continue
 		}
-		name = name[:strings.IndexByte(name, '(')]
+		name = name[:strings.IndexAny(name, "[(")] // as[T any](...): as
 		text, err := helpFor(name)
 		if err != nil {
 			t.Errorf("help(%s): %v", name, err)
 			continue
 		}
 		usage, _, _ := strings.Cut(text, "\n\n")
-		if !strings.Contains(usage, name+"(") || !strings.Contains(text, "\nExample:\n  ") {
+		if !strings.Contains(usage, name+"(") && !strings.Contains(usage, name+"[") || !strings.Contains(text, "\nExample:\n  ") {
 			t.Errorf("help(%s) lacks its signature or an example:\n%s", name, text)
 		}
 	}

@@ -116,7 +116,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	// The session comes first: once distribution starts, peers can call
 	// into it (rpc, spawn).
 	s, err := eval.NewSession(eval.Options{
-		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls, ShipLiterals: shipLiterals,
+		Exports: cfg.embed.withExports(rt.exports()), Prelude: prelude, ShipCalls: shipCalls, ShipLiterals: shipLiterals, TypedCalls: typedCalls,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
 	if err != nil {

@@ -286,7 +286,7 @@ func (s *RemoteShells) newSession(out proc.Pid) (*remoteSession, error) {
 		halt()
 	})
 	sess, err := eval.NewSession(eval.Options{
-		Exports: exports, Prelude: prelude, ShipCalls: shipCalls, ShipLiterals: shipLiterals,
+		Exports: exports, Prelude: prelude, ShipCalls: shipCalls, ShipLiterals: shipLiterals, TypedCalls: typedCalls,
 		Stdout: asyncWriter{rt}, Stderr: traceFilter{asyncWriter{rt}},
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package repl
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/repl/eval"
@@ -20,6 +21,36 @@ type evalTypes = eval.TypeRegistry
 // the prompt.
 func (rt *Runtime) structTypes() dist.StructTypes {
 	r := rt.session.Types()
-	r.Note = func(msg string) { fmt.Fprintln(rt.async, "[note] "+msg) }
+	r.Note = func(msg string) { fmt.Fprintln(&rt.reports, "[note] "+msg) } // stderr in scripts, above the prompt at a terminal
 	return r
+}
+
+// As is as[T](v): v converted to T, for arithmetic on what rpc, await and
+// receive return (any): n := as[int](rpc(...)); n + 1. It converts as a
+// call's arguments are (eval.ConvertArg): numbers between numeric types
+// when the value fits (an int64 or a float64 holding 3.0 to an int), a
+// []any to a []int, a map of fields to a struct of the shell's. An error
+// value (a failed rpc) fails the snippet with that error; so does a value
+// that does not convert, naming both types. ptr is a *T, made by the
+// prelude's as, which is how the host learns T.
+func (x *Proc) As(v any, ptr any) any {
+	pt := reflect.TypeOf(ptr)
+	if pt == nil || pt.Kind() != reflect.Pointer {
+		fail("as: internal: want a pointer to the target, got %T", ptr)
+	}
+	t := pt.Elem()
+	if err, ok := v.(error); ok && !reflect.TypeOf(v).AssignableTo(t) {
+		fail("%w", err)
+	}
+	cv, err := eval.ConvertArg(v, t)
+	if err != nil {
+		fail("as[%s]: %v", typeName(t), err)
+	}
+	return cv.Interface()
+}
+
+// typeName is t as the shell would write it: a session struct type by its
+// name.
+func typeName(t reflect.Type) string {
+	return t.String()
 }

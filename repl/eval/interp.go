@@ -55,6 +55,10 @@ type Options struct {
 	// else there (async takes a function's name or a literal): a func
 	// literal is rewritten into a Bundle, anything else is left as written.
 	ShipLiterals map[string]int
+	// TypedCalls names generic helpers whose result is their type
+	// argument (the shell's as[T]), so that x := as[T](v) compiles at the
+	// prompt (typedcalls.go).
+	TypedCalls map[string]bool
 }
 
 // Errors callers branch on.

@@ -69,6 +69,7 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 		return nil, err
 	}
 	in.rewriteHelp(rw, vars)
+	in.rewriteTypedCalls(rw) // typedcalls.go
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
 	in.rewriteLower(rw)
 	in.rewriteShadowing(rw)
