@@ -9,7 +9,7 @@ import (
 // (yaegi alone fails with "constant definition loop").
 func TestTypedCalls(t *testing.T) {
 	s, err := NewSession(Options{
-		Prelude:    "func as[T any](v any) (r T) { r = v.(T); return }",
+		Prelude:    "func as[T any](v any) T { var z T; var w any = v; z = w.(T); return z }", // the shell's form: with v.(T) returned directly, yaegi v0.16.1 gives a zero T to the second statement of a snippet
 		TypedCalls: map[string]bool{"as": true},
 	})
 	if err != nil {
