@@ -199,6 +199,7 @@ func (s *Session) rebuild(why string) string {
 	}
 	s.tab.dropVars(lost)
 	s.shell = in
+	s.learnShellTypes() // a rebuild after a push may bring types (types.go)
 	msg := why + ": shell interpreter rebuilt"
 	if len(lost) > 0 {
 		msg += "; lost: " + strings.Join(lost, ", ")

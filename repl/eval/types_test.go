@@ -123,3 +123,22 @@ func TestResolveMethodsAndFuncVars(t *testing.T) {
 		}
 	}
 }
+
+// A type pushed from another node is known once the push is installed.
+func TestTypeRegistryLearnsPushedTypes(t *testing.T) {
+	s := newTestSession(t, newHost())
+	staged, err := s.PrepareCode(context.Background(), "type Pushed struct{ N int }\nfunc MkPushed() Pushed { return Pushed{N: 1} }", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.InstallCode(staged)
+	// Asked before anything runs the pushed code in a worker (which would
+	// teach the registry too): the type yaegi builds is reflect.StructOf's.
+	pt := reflect.StructOf([]reflect.StructField{{Name: "N", Type: reflect.TypeOf(0)}})
+	if name, _, ok := s.Types().StructName(pt); !ok || name != "Pushed" {
+		t.Errorf("StructName of a pushed type = %q %v", name, ok)
+	}
+	if v := call1(t, s, "MkPushed"); reflect.TypeOf(v) != pt {
+		t.Errorf("a Pushed is a %v, not %v", reflect.TypeOf(v), pt)
+	}
+}
