@@ -55,6 +55,7 @@ func connect(name string, timeout ...time.Duration) bool { return __self.Connect
 func waitFor(name string, timeout time.Duration) bool { return __self.WaitFor(name, timeout) }
 func disconnect(name string) bool                     { return __self.Disconnect(name) }
 func list() []string                                  { return __self.List() }
+func discovered() []string                            { return __self.Discovered() }
 func ping(name string) string                         { return __self.Ping(name) }
 func spawn(args ...any) node.Pid                      { return __self.Spawn(false, args...) }
 func spawnLink(args ...any) node.Pid                  { return __self.Spawn(true, args...) }
@@ -136,6 +137,7 @@ const helpText = `Helpers (the full API is also available as node.X, for example
                                 that within the timeout, fail the snippet (for CI scripts)
   disconnect(node) bool         drop the connection to a node
   list() []string               connected nodes (Node.list)
+  discovered() []string         nodes that --discover or --join found, connected or not
   ping(node) string             "pong" if the node answers, "pang" if not
   nodeName() string             this node's name
   self() Pid                    the shell's own pid (a process with a mailbox)

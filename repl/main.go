@@ -48,6 +48,12 @@ type Config struct {
 	// at once (dist.Config.MaxCallsPerPeer).
 	RPCAllow        []string
 	MaxCallsPerPeer int
+	// Discover, Join and GossipPort are the discovery flags (see
+	// CheckDiscoveryFlags and DiscoveryUsage): nodes found are connected
+	// to.
+	Discover   string
+	Join       []string
+	GossipPort int
 	// Remsh, if set, names a node to attach a remote shell to (iex
 	// --remsh): snippets run there; NodeName is this terminal's own
 	// hidden node (see RemshName).
@@ -156,6 +162,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			return nil, err
 		}
 		if _, err = startCodeLoader(s, remsh); err != nil { // peers' push() (push.go)
+			rt.close()
+			return nil, err
+		}
+		if err = rt.startDiscovery(cfg, d, func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }); err != nil {
 			rt.close()
 			return nil, err
 		}
@@ -328,6 +338,7 @@ func (r haltReader) ReadLine() (string, error) {
 
 // close stops the node and waits for the runtime's goroutines.
 func (rt *Runtime) close() {
+	rt.stopDiscovery() // no new connections while the node closes
 	if rt.remote != nil {
 		_ = rt.remote.Close() // their shell processes end before the node
 	}

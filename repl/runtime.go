@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gonode/gonode/discovery"
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
 	"github.com/gonode/gonode/repl/eval"
@@ -25,6 +26,9 @@ type Runtime struct {
 	session *eval.Session
 	remote  *RemoteShells    // the remote shells attached to this node (--remsh); nil if not distributed
 	cluster *clusterServices // global names, groups, placement; nil if not distributed (a remote session's: its node's)
+	// discovery finds nodes and connects to them (--discover, --join);
+	// nil if not asked for.
+	discovery *discovery.Discovery
 
 	out   io.Writer // results
 	errw  io.Writer // errors

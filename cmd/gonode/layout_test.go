@@ -23,7 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
+		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
 		"repl/conformance": {"repl"},
 		"repl/eval":        {"repl/format", "repl/syntax"},
 		"repl/format":      {},
@@ -46,6 +46,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"discovery/static":           {"discovery"},
 		"discovery/dns":              {"discovery"},
 		"discovery/gossip":           {"discovery"},
+		"discovery/setup":            {"discovery", "discovery/dns", "discovery/gossip", "discovery/static"},
 		"discovery/internal/testnet": {"dist/epmd"},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},

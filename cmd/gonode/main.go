@@ -57,6 +57,9 @@ func newRootCmd() *cobra.Command {
 		mailboxFull               string
 		rpcAllow                  []string
 		maxPeerCalls              int
+		discover                  string
+		join                      []string
+		gossipPort                int
 	)
 	cmd := &cobra.Command{
 		Use:   "gonode [flags] [FILE.gos]",
@@ -139,6 +142,10 @@ outlives it (gonode epmd -daemon).`,
 			} else if hidden || cookie != "" {
 				return usageErr(cmd, "--cookie and --hidden need --sname or --name")
 			}
+			cfg.Discover, cfg.Join, cfg.GossipPort = discover, join, gossipPort
+			if err := repl.CheckDiscoveryFlags(cfg); err != nil {
+				return usageErr(cmd, err.Error())
+			}
 			cfg.TLSDir, cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = tlsDir, tlsCert, tlsKey, tlsCA
 			if err := repl.CheckTLSFlags(cfg); err != nil {
 				return usageErr(cmd, err.Error())
@@ -160,6 +167,9 @@ outlives it (gonode epmd -daemon).`,
 	f.StringSliceVar(&rpcAllow, "rpc-allow", nil, "let peers call, cast and spawn only functions whose names match a `PATTERN` (path.Match globs such as strings.*; repeat or separate with commas; <literal> allows function literals); default: anything, as in Erlang")
 	f.IntVar(&maxPeerCalls, "max-peer-calls", 0, "the most calls of one peer running at once; more are answered with a busy error (0: 1024; negative: no limit)")
 	f.DurationVar(&tickTime, "tick-time", 60*time.Second, "drop a silent peer after this long; ticks are sent every quarter (Erlang's net_ticktime)")
+	f.StringVar(&discover, "discover", "", "find nodes and connect to them: `HOW` is local (this host's port mapper), static:HOST1,HOST2, dns:NAME, dns:BASE@NAME, dns-srv:NAME or gossip (see README, Discovery)")
+	f.StringSliceVar(&join, "join", nil, "join the gossip membership through a member at `HOST:PORT` (its --gossip-port) and connect to every node in it; repeat or separate with commas")
+	f.IntVar(&gossipPort, "gossip-port", 0, "the gossip port, TCP and UDP, for --join and --discover gossip (0: 7946)")
 	f.StringVar(&tlsDir, "tls-dir", "", "talk to peers over mutual TLS with the certificates in `DIR` (made by gonode cert: DIR/ca.pem, DIR/NODE.pem, DIR/NODE-key.pem)")
 	f.StringVar(&tlsCert, "tls-cert", "", "mutual TLS: this node's certificate, `FILE` (PEM); with --tls-key and --tls-ca")
 	f.StringVar(&tlsKey, "tls-key", "", "mutual TLS: this node's private key, `FILE` (PEM)")

@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the scripted sessions in testdata/*.txtar, in parallel.
 // Each script gets a port mapper of its own ($ERL_EPMD_PORT) so that its
-// nodes never meet another script's, and its work directory as $HOME so
+// nodes never meet another script's, two free ports for gossip
+// ($GOSSIP_PORT, $GOSSIP_PORT2), and its work directory as $HOME so
 // that ~/.erlang.cookie and the history file stay inside it.
 //
 // Besides testscript's builtins, scripts can use:
@@ -60,6 +61,14 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("ERL_EPMD_PORT", strconv.Itoa(port))
+			// Gossip ports for the discovery scripts' --gossip-port.
+			for _, v := range []string{"GOSSIP_PORT", "GOSSIP_PORT2"} {
+				gp, err := testport.Free()
+				if err != nil {
+					return err
+				}
+				env.Setenv(v, strconv.Itoa(gp))
+			}
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			daemons.add(strconv.Itoa(port))

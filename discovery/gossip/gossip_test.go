@@ -12,10 +12,11 @@ import (
 )
 
 // fast shortens memberlist's timings so that a failure is detected in
-// about a second instead of several: the protocol is the same.
+// about a second instead of several: the protocol is the same. The probe
+// timeout leaves room for a machine busy with other tests (-race).
 func fast(c *memberlist.Config) {
-	c.ProbeInterval = 100 * time.Millisecond
-	c.ProbeTimeout = 50 * time.Millisecond
+	c.ProbeInterval = 200 * time.Millisecond
+	c.ProbeTimeout = 150 * time.Millisecond
 	c.GossipInterval = 20 * time.Millisecond
 	c.PushPullInterval = time.Second
 	c.TCPTimeout = time.Second
@@ -120,7 +121,11 @@ func TestSeedRestartIsJoinedAgain(t *testing.T) {
 	addr, port := seed.Addr(), int(seed.list.LocalNode().Port)
 	x := startMember(t, "x@h", "127.0.0.2", 0, key, addr)
 	y := startMember(t, "y@h", "127.0.0.3", 0, key, addr)
-	seed.rec.WaitFor(t, 10*time.Second, "seed@h", "x@h", "y@h")
+	// Everyone knows everyone before the seed goes: x and y must not
+	// need it to find each other.
+	for _, m := range []*member{seed, x, y} {
+		m.rec.WaitFor(t, 10*time.Second, "seed@h", "x@h", "y@h")
+	}
 	seed.crash(t)
 	x.rec.WaitFor(t, 10*time.Second, "x@h", "y@h")
 

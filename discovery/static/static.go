@@ -39,11 +39,17 @@ func New(cfg Config) (*Strategy, error) {
 	return &Strategy{cfg: cfg, log: discovery.ErrorLog{Logf: cfg.Logf}}, nil
 }
 
+// LocalInterval is how often Local asks: a question on loopback costs
+// next to nothing, and a node started in another terminal should show up
+// before its user looks.
+const LocalInterval = time.Second
+
 // Local returns the Strategy of zero configuration on one machine: the
 // port mapper at portMapper (this node's) lists every node here, named
-// name@host with host this node's own host part.
+// name@host with host this node's own host part. It asks every
+// LocalInterval.
 func Local(portMapper, host string, logf func(format string, args ...any)) (*Strategy, error) {
-	return New(Config{Hosts: []discovery.Host{{Name: host, PortMapper: portMapper}}, Logf: logf})
+	return New(Config{Hosts: []discovery.Host{{Name: host, PortMapper: portMapper}}, Interval: LocalInterval, Logf: logf})
 }
 
 // Run asks the port mappers at once and then every Interval until ctx
