@@ -32,7 +32,9 @@ func Poll(ctx context.Context, interval time.Duration, list func(ctx context.Con
 	defer t.Stop()
 	var last []string
 	for {
-		lctx, cancel := context.WithTimeout(ctx, min(interval, listTimeout))
+		// Not bounded by the interval: a look slower than that (a busy
+		// machine) must not fail; the ticker drops the ticks it missed.
+		lctx, cancel := context.WithTimeout(ctx, listTimeout)
 		names, err := list(lctx)
 		cancel()
 		if ctx.Err() != nil {
