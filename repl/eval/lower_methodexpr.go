@@ -25,7 +25,9 @@ import (
 // rewriteTypes makes the rewrites that concern the shell's types and the
 // standard library: Go 1.21's builtins and generic functions
 // (stdgeneric.go), method expressions, then the print and errors calls
-// (lower_fmt.go), which may hold them. It runs after the other rewrites.
+// (lower_fmt.go), which may hold them; and the statements yaegi compiles
+// only in a function (lower_multidef.go). It runs after the other
+// rewrites.
 func (in *Interp) rewriteTypes(rw *rewrite) error {
 	if err := in.rewriteGenerics(rw); err != nil { // stdgeneric.go
 		return err
@@ -34,6 +36,7 @@ func (in *Interp) rewriteTypes(rw *rewrite) error {
 		return err
 	}
 	in.rewriteFmt(rw)
+	in.rewriteMultiDefines(rw) // lower_multidef.go: last, it wraps whole statements
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/parser"
+	"go/token"
 	"reflect"
 	"strings"
 
@@ -62,6 +64,12 @@ func runtimeText(v any) (msg string, index bool, ok bool) {
 func (in *Interp) explainRuntime(ctx context.Context, sn *syntax.Snippet, err error) error {
 	var pe *PanicError
 	if !errors.As(err, &pe) {
+		return err
+	}
+	if fmt.Sprint(pe.Value) == "nil type" {
+		if f := in.rangeOverFunc(sn); f != "" {
+			return fmt.Errorf("range over a function (Go 1.23) is not supported in the shell: its interpreter predates it. Call the function with the loop's body instead: %s(func(x T) bool { ...; return true })", f)
+		}
 		return err
 	}
 	msg, index, ok := runtimeText(pe.Value)
@@ -145,4 +153,47 @@ func topLevelIndexes(sn *syntax.Snippet) []*ast.IndexExpr {
 		})
 	}
 	return out
+}
+
+// rangeOverFunc returns the text of the range expression of sn that calls
+// or names a session function whose result is a function (an iterator,
+// which yaegi cannot range over: it panics with "nil type"), or "".
+func (in *Interp) rangeOverFunc(sn *syntax.Snippet) string {
+	found := ""
+	for _, root := range sn.Roots() {
+		ast.Inspect(root, func(n ast.Node) bool {
+			rs, ok := n.(*ast.RangeStmt)
+			if !ok || found != "" {
+				return found == ""
+			}
+			x := ast.Unparen(rs.X)
+			if c, ok := x.(*ast.CallExpr); ok {
+				x = c.Fun
+			}
+			if id, ok := x.(*ast.Ident); ok && in.returnsFunc(id.Name) {
+				found = sn.Text(rs.X)
+			}
+			return true
+		})
+	}
+	return found
+}
+
+// returnsFunc reports whether name is a session function whose only result
+// is a function.
+func (in *Interp) returnsFunc(name string) bool {
+	e := in.tab.lookup(name)
+	if e == nil || e.Kind != syntax.DeclFunc {
+		return false
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+e.Src, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return false
+	}
+	fd, ok := f.Decls[0].(*ast.FuncDecl)
+	if !ok || fd.Type.Results == nil || len(fd.Type.Results.List) != 1 {
+		return false
+	}
+	_, isFunc := fd.Type.Results.List[0].Type.(*ast.FuncType)
+	return isFunc
 }

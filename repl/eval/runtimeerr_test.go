@@ -54,3 +54,15 @@ func TestVarDeclsFromVariables(t *testing.T) {
 		{src: "getK()", want: "21"},
 	})
 }
+
+// TestRangeOverFuncRefused checks the message for a range over an
+// iterator function, which yaegi fails on with "nil type".
+func TestRangeOverFuncRefused(t *testing.T) {
+	s := newTestSession(t, newHost())
+	runSteps(t, s, []step{
+		{src: "func countTo(n int) func(func(int) bool) {\n\treturn func(yield func(int) bool) {\n\t\tfor i := 1; i <= n; i++ {\n\t\t\tif !yield(i) {\n\t\t\t\treturn\n\t\t\t}\n\t\t}\n\t}\n}"},
+		{src: "for i := range countTo(3) {\n\tfmt.Println(i)\n}", want: "range over a function (Go 1.23) is not supported in the shell", err: true},
+		{src: "n := 0; countTo(3)(func(i int) bool { n += i; return true })"},
+		{src: "n", want: "6"},
+	})
+}
