@@ -90,7 +90,25 @@
 // callee (a variable, a method value) is evaluated first, into a temporary
 // when evaluating it has side effects, and its reflect type says. The
 // results of fmt.Print, Printf and Println are not printed. Package
-// repl/format has the notation; Result.String prints with it.
+// repl/format has the notation; Result.String prints with it. A value of
+// a type declared in the shell prints with its String or Error method
+// (show.go): yaegi hands the host such a value without its methods.
+//
+// # The standard library and the shell's types
+//
+// yaegi gives host code a value of a shell type as a value of its
+// underlying type (an unnamed struct for a struct type, unexported fields
+// renamed Xname). So that the standard library sees what a compiled
+// program's would: fmt's and log's print functions get the String and
+// Error methods through yaegi's interface-wrapper table, extended with
+// wrappers of the shell's own (show.go); %T and %#v name the session's
+// struct types, and refuse where a name cannot be known, as for a type
+// over a basic type (typenames.go); errors.As, reflect.TypeOf and
+// json.Marshal are replaced by versions that see the shell's types
+// (lower_fmt.go, hostview.go). Go 1.21's min, max and clear and the
+// slices, maps and cmp functions yaegi lacks are provided where that can
+// be done exactly, and refused with what to write instead elsewhere
+// (stdgeneric.go).
 //
 // # Forms yaegi cannot compile
 //
@@ -102,14 +120,20 @@
 // (lower_range.go), when the syntax and the session say that the operand
 // is an integer. yaegi's log
 // line before a "nil type" panic is filtered out of the standard logger
-// (quietlog.go): the shell reports the error itself.
+// (quietlog.go): the shell reports the error itself. Also: var
+// declarations alone run as statements (lower_vars.go), a method
+// expression becomes the func literal it stands for (lower_methodexpr.go),
+// a block declaring several variables from a call runs as a function
+// literal called at once (lower_multidef.go).
 //
 // # Failures
 //
 // A snippet fails when it does not parse or compile (syntax.Analyze),
 // panics (*PanicError), or a host function it calls fails (HostError, what
 // Fail raises). yaegi's "constant definition loop" for an undefined name
-// is replaced by "undefined: name"; a session variable that a failed
-// snippet declared again gets its value back (yaegi zeroes it when it
-// compiles the declaration).
+// is replaced by "undefined: name"; reflect's panics for a nil pointer
+// dereference and an index out of range by Go's runtime errors
+// (runtimeerr.go); a session variable that a failed snippet declared
+// again gets its value back (yaegi zeroes it when it compiles the
+// declaration).
 package eval
