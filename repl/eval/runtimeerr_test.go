@@ -66,3 +66,25 @@ func TestRangeOverFuncRefused(t *testing.T) {
 		{src: "n", want: "6"},
 	})
 }
+
+// TestRuntimeErrorsInWorkers checks that code run in an interpreter of its
+// own (a process, an rpc) fails with Go's runtime error text too.
+func TestRuntimeErrorsInWorkers(t *testing.T) {
+	s := newTestSession(t, newHost())
+	ctx := context.Background()
+	for src, want := range map[string]string{
+		"func() { var p *struct{ X int }; _ = p.X }": "runtime error: invalid memory address or nil pointer dereference",
+		"func() { xs := []int{1}; i := 4; _ = xs[i] }": "runtime error: index out of range",
+	} {
+		f, err := s.Load(ctx, Bundle{Func: src}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Call(ctx)
+		var re runtime.Error
+		if !errors.As(err, &re) || err.Error() != "panic: "+want {
+			t.Errorf("%s: %v, want the runtime error %q", src, err, want)
+		}
+		f.Release()
+	}
+}

@@ -130,6 +130,9 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 		if se, ok := pe.Value.(*ShipError); ok {
 			err = se
 		}
+		if msg, _, ok := runtimeText(pe.Value); ok { // reflect's words for a nil dereference or an index (runtimeerr.go)
+			pe.Value = &RuntimeError{msg}
+		}
 		if f.pooled != nil {
 			f.pooled.broken = true // a panic may leave deferred calls or locks half done
 		}
