@@ -73,7 +73,7 @@ func TestRuntimeErrorsInWorkers(t *testing.T) {
 	s := newTestSession(t, newHost())
 	ctx := context.Background()
 	for src, want := range map[string]string{
-		"func() { var p *struct{ X int }; _ = p.X }": "runtime error: invalid memory address or nil pointer dereference",
+		"func() { var p *struct{ X int }; _ = p.X }":   "runtime error: invalid memory address or nil pointer dereference",
 		"func() { xs := []int{1}; i := 4; _ = xs[i] }": "runtime error: index out of range",
 	} {
 		f, err := s.Load(ctx, Bundle{Func: src}, nil)
