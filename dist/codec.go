@@ -171,6 +171,10 @@ type NativeCodec struct {
 	// their values cross with their names (see StructTypes). Set it before
 	// the codec is used.
 	Types StructTypes
+	// plainStructs: encode named structs as maps all the same (a peer
+	// without wire.FlagStructTypes cannot decode extStruct); decoding
+	// still rebuilds them.
+	plainStructs bool
 }
 
 // NewNativeCodec returns the native codec.
@@ -191,6 +195,9 @@ func (c *NativeCodec) Encode(dst []byte, m *Message) ([]byte, error) {
 	}
 	e := encoders.Get().(*encoder)
 	e.b, e.depth, e.types = dst, 0, c.Types
+	if c.plainStructs {
+		e.types = nil
+	}
 	err := e.message(m)
 	out := e.b
 	e.b, e.types = nil, nil

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/gonode/gonode/dist/wire"
 )
 
 // Unnamed struct types, as the shell's session types look to Go.
@@ -185,5 +187,35 @@ func TestCodecStructMalformed(t *testing.T) {
 	}
 	if tt := c.Types.(*testTypes); tt.made != 0 {
 		t.Errorf("MakeStruct built %d values from malformed frames", tt.made)
+	}
+}
+
+// A peer that did not announce wire.FlagStructTypes (a version of before
+// extStruct, which would drop the message as malformed) is sent named
+// structs as maps; a peer that did gets them named. Every connection
+// decodes them named.
+func TestNativeProtocolStructTypesFlag(t *testing.T) {
+	p := nativeProtocol(newTestTypes())
+	v := reflect.New(vecType).Elem().Interface()
+	for _, tt := range []struct {
+		flags uint64
+		named bool
+	}{{0, false}, {wire.Flags &^ wire.FlagStructTypes, false}, {wire.Flags, true}} {
+		c := p.NewConn(wire.PeerInfo{Name: "b@h", Flags: tt.flags})
+		frame, err := c.Encode(nil, &Message{Kind: KindSend, To: pidB, Payload: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := newTestTypes() // counts the extStruct values it rebuilds
+		m, err := (&NativeCodec{Types: seen}).Decode(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if named := seen.made > 0; named != tt.named {
+			t.Errorf("flags %b: sent named %v, want %v (payload %#v)", tt.flags, named, tt.named, m.Payload)
+		}
+		if tt.named && reflect.TypeOf(m.Payload) != vecType {
+			t.Errorf("flags %b: got %#v", tt.flags, m.Payload)
+		}
 	}
 }

@@ -62,10 +62,18 @@ func NativeProtocol() Protocol { return nativeProtocol(nil) }
 // Config.Types).
 func nativeProtocol(types StructTypes) Protocol {
 	codec := newNativeCodec(types)
+	// A peer of before extStruct would drop a message holding one as
+	// malformed: it is sent the struct's fields, as any struct.
+	older := &NativeCodec{Types: types, plainStructs: true}
 	return Protocol{
 		Name:      "native",
 		Handshake: nativeHandshake{},
-		NewConn:   func(wire.PeerInfo) Codec { return codec },
+		NewConn: func(p wire.PeerInfo) Codec {
+			if types != nil && p.Flags&wire.FlagStructTypes == 0 {
+				return older
+			}
+			return codec
+		},
 		Hello:     nativeHello,
 	}
 }

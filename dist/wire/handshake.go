@@ -55,9 +55,13 @@ const (
 	// FlagCallCancel: this node takes dist's KindCancel, sent when the
 	// caller of an rpc gives up, and cancels the call.
 	FlagCallCancel uint64 = 1 << 2
+	// FlagStructTypes: this node decodes dist's extStruct (a struct sent
+	// with its type's name); a peer without it gets such structs as maps
+	// of their fields, which it can decode.
+	FlagStructTypes uint64 = 1 << 3
 
 	// Flags is what this version of the package sets.
-	Flags = FlagAliveAsk | FlagTickTime | FlagCallCancel
+	Flags = FlagAliveAsk | FlagTickTime | FlagCallCancel | FlagStructTypes
 )
 
 // Status is B's answer to A's hello. Part of the wire format: only append.
