@@ -95,3 +95,21 @@ func TestTypeNamesRefused(t *testing.T) {
 		{src: `fmt.Sprintf("%v", A{})`, want: `"{0}"`},
 	})
 }
+
+// TestErrorsAsValueType checks errors.As with a struct value type of the
+// shell: the wrapper yaegi makes holds only part of such a value, so the
+// shell refuses rather than answer false.
+func TestErrorsAsValueType(t *testing.T) {
+	s := newTestSession(t, newHost())
+	runSteps(t, s, []step{
+		{src: "type Code struct{ N int; S string }"},
+		{src: `func (c Code) Error() string { return fmt.Sprint("code ", c.N) }`},
+		{src: `wrapped := fmt.Errorf("x: %w", Code{7, "s"})`},
+		{src: "wrapped.Error()", want: `"x: code 7"`},
+		{src: "var c Code"},
+		{src: "errors.As(wrapped, &c)", want: "errors.As cannot find a value of Code, a struct type declared in the shell", err: true},
+		{src: "var target error"},
+		{src: "errors.As(wrapped, &target)", want: "true"}, // an interface target is fine
+		{src: `errors.Is(wrapped, wrapped)`, want: "true"},
+	})
+}
