@@ -74,7 +74,7 @@ func nativeProtocol(types StructTypes) Protocol {
 			}
 			return codec
 		},
-		Hello:     nativeHello,
+		Hello: nativeHello,
 	}
 }
 
