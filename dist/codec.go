@@ -75,7 +75,8 @@ const (
 	// A struct of a type the program names through StructTypes (the
 	// shell's session types): str type name (1 to 255 bytes), uint
 	// fingerprint of its declaration, map of the exported fields by name.
-	// A receiver without the type takes the map.
+	// A receiver without the type takes the map. Sent only to peers whose
+	// handshake carried wire.FlagStructTypes; others get the map.
 	extStruct      int8 = 12
 	extMsgpackTime int8 = -1 // time.Time, MessagePack's own timestamp type
 )
