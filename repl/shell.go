@@ -108,6 +108,17 @@ func (sh *Shell) Run(ctx context.Context) error {
 					return ErrUnfinished
 				}
 			}
+			// The session plays main: what was deferred at the prompt runs
+			// now, the last first (repl/eval/lower_defer.go).
+			if sh.Eval == nil && sh.Session != nil && sh.Session.HasDeferred() {
+				if _, err := sh.eval(ctx, eval.RunDeferredSrc); err != nil {
+					sh.Failed++
+					fmt.Fprintln(errw, FormatError(err))
+					if sh.StopOnError {
+						return err
+					}
+				}
+			}
 			return nil
 		case err != nil:
 			return err

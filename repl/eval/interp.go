@@ -220,11 +220,14 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		return nil, err
 	}
 	rt := map[string]reflect.Value{
-		"Result": reflect.ValueOf(in.setResult),
-		"Ship":   reflect.ValueOf(in.ship),
-		"Bundle": reflect.ValueOf((*Bundle)(nil)),
-		"Recv":   reflect.ValueOf(in.recv), // lower.go
-		"Zero":   reflect.ValueOf(zero),
+		"Result":       reflect.ValueOf(in.setResult),
+		"Ship":         reflect.ValueOf(in.ship),
+		"Bundle":       reflect.ValueOf((*Bundle)(nil)),
+		"Recv":         reflect.ValueOf(in.recv), // lower.go
+		"Zero":         reflect.ValueOf(zero),
+		"Defer":        reflect.ValueOf(in.deferAtEnd),  // lower_defer.go
+		"RunDeferred":  reflect.ValueOf(in.runDeferred), // lower_defer.go
+		"CallDeferred": reflect.ValueOf(callDeferred),   // lower_defer.go
 	}
 	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
 	rt["Shown"] = reflect.ValueOf(in.setShown)

@@ -39,12 +39,16 @@ type lowerer struct {
 	in   *Interp
 	rw   *rewrite
 	ints map[string]bool // names known to hold integers (lower_range.go)
+	err  error           // a form the shell refuses (lower_defer.go)
+
+	funcs, consts, vars map[string]bool // names of the snippet and session, computed once (lower_defer.go)
+	closuresChecked     bool            // deferredClosure was asked (lower_defer.go)
 }
 
 // rewriteLower adds the lowering edits to rw (see above). Edits already
 // in rw inside a rewritten statement (ship calls) are kept, applied inside
 // its new text.
-func (in *Interp) rewriteLower(rw *rewrite) {
+func (in *Interp) rewriteLower(rw *rewrite) error {
 	lw := &lowerer{in: in, rw: rw}
 	lw.ints = intNames(rw.sn, in.tab)
 	for _, n := range rw.sn.Roots() {
@@ -59,6 +63,7 @@ func (in *Interp) rewriteLower(rw *rewrite) {
 			lw.funcLits(n)
 		}
 	}
+	return lw.err
 }
 
 // funcLits walks the bodies of the func literals in n.
@@ -75,6 +80,10 @@ func (lw *lowerer) funcLits(n ast.Node) {
 // stmt walks a statement; label is the label it carries, if any; inFunc
 // says it is in a function body, where comma-ok compiles.
 func (lw *lowerer) stmt(s ast.Stmt, label *ast.LabeledStmt, inFunc bool) {
+	if l, ok := s.(*ast.LabeledStmt); ok && label == nil {
+		lw.stmt(l.Stmt, l, inFunc) // a labeled statement at top level: its loop knows its label
+		return
+	}
 	// The init of an if, switch or for and the communication of a select
 	// case are not statements of a list: initStmt rewrites the first, and
 	// yaegi compiles "case v, ok := <-ch:" everywhere.
@@ -112,8 +121,10 @@ func (lw *lowerer) stmt(s ast.Stmt, label *ast.LabeledStmt, inFunc bool) {
 		}
 		return true
 	})
-	if r, ok := s.(*ast.RangeStmt); ok {
-		lw.rangeInt(r, label, inFunc)
+	if r, ok := s.(*ast.RangeStmt); ok && lw.rangeInt(r, label, inFunc) {
+		return
+	}
+	if lw.control(s, label, inFunc) { // defer, loop variables (lower_defer.go, lower_loopvar.go)
 		return
 	}
 	if inFunc {

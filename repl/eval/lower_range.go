@@ -23,14 +23,15 @@ import (
 // a parameter of an integer type, a session variable holding an integer.
 // A range over another integer expression is left to yaegi.
 
-// rangeInt lowers r when it ranges over an integer.
-func (lw *lowerer) rangeInt(r *ast.RangeStmt, label *ast.LabeledStmt, inFunc bool) {
+// rangeInt lowers r when it ranges over an integer, and says whether it
+// did.
+func (lw *lowerer) rangeInt(r *ast.RangeStmt, label *ast.LabeledStmt, inFunc bool) bool {
 	if r.Value != nil || (r.Key != nil && r.Tok != token.DEFINE) || !lw.isInt(r.X) {
-		return
+		return false
 	}
 	key, _ := r.Key.(*ast.Ident)
 	if r.Key != nil && key == nil {
-		return
+		return false
 	}
 	sn := lw.rw.sn
 	n, i := lw.temp(), lw.temp()
@@ -55,9 +56,10 @@ func (lw *lowerer) rangeInt(r *ast.RangeStmt, label *ast.LabeledStmt, inFunc boo
 	loop := "; " + i + " < " + n + "; " + i + "++ " + body
 	if syntax.SideEffects(r.X) {
 		lw.replace(start, end, "{ "+n+" := "+x+"; "+head+"for "+i+" := "+n+" - "+n+loop+" }")
-		return
+		return true
 	}
 	lw.replace(start, end, head+"for "+n+", "+i+" := "+x+", ("+x+")-("+x+")"+loop)
+	return true
 }
 
 // isInt reports whether e is an integer, as far as the syntax and the

@@ -71,7 +71,9 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	in.rewriteHelp(rw, vars)
 	in.rewriteTypedCalls(rw) // typedcalls.go
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
-	in.rewriteLower(rw)
+	if err := in.rewriteLower(rw); err != nil {
+		return nil, err
+	}
 	in.rewriteShadowing(rw)
 	if err := in.rewriteTypes(rw); err != nil { // last: it wraps what the others made (lower_methodexpr.go)
 		return nil, err

@@ -79,3 +79,35 @@ func rewritten(t *testing.T, in *Interp, src string) string {
 	}
 	return rw.apply(0, len(sn.Src))
 }
+
+// A variable declared in a top-level block under the name of a session
+// variable, or of a variable of an enclosing block, is a new one, as in
+// Go; yaegi assigned the outer one. The wants are what Go prints.
+func TestBlockVariableShadowingAVariable(t *testing.T) {
+	for _, tt := range []struct {
+		srcs []string
+		want string
+	}{
+		{[]string{`x := 1`, `if true { x := 2; _ = x }`, `fmt.Print(x)`}, "1"},
+		{[]string{`x := 1; if true { x := 2; _ = x }; fmt.Print(x)`}, "1"},
+		{[]string{`k := 10`, `for k := 0; k < 3; k++ {}`, `fmt.Print(k)`}, "10"},
+		{[]string{`{ x := 1; { x := 2; _ = x }; fmt.Print(x) }`}, "1"},
+		{[]string{`n := 5`, `{ n := n * 2; fmt.Print(n, ";") }`, `fmt.Print(n)`}, "10;5"},
+		{[]string{`total := 0`, `for j := 0; j < 3; j++ { total += j }`, `fmt.Print(total)`}, "3"},
+	} {
+		var out bytes.Buffer
+		s, err := NewSession(Options{Stdout: &out, Stderr: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range tt.srcs {
+			if _, err := s.Eval(context.Background(), src); err != nil {
+				t.Fatalf("%s: %v", src, err)
+			}
+		}
+		s.Close()
+		if got := out.String(); got != tt.want {
+			t.Errorf("%q printed %q, want %q", tt.srcs, got, tt.want)
+		}
+	}
+}

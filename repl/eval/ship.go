@@ -216,6 +216,9 @@ func (t *declTable) bundle(src string, names []string, vals []any) (Bundle, erro
 }
 
 func capture(name string, v any) (Capture, error) {
+	if err := syncCopy(name, v); err != nil { // ship_sync.go
+		return Capture{}, err
+	}
 	if err := portable(reflect.ValueOf(v), map[uintptr]bool{}); err != "" {
 		return Capture{}, shipErrorf("the function captures %s, which holds %s: only values of basic and host types can be copied to another interpreter; pass what it needs as plain values", name, err)
 	}

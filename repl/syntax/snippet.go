@@ -87,8 +87,28 @@ func Analyze(src string) (*Snippet, error) {
 		return nil, mapErr(err, src, declPrefix)
 	default:
 		sn, err := parseAs(src, Stmts)
+		if err == nil && endsWithLabel(sn) {
+			return nil, ErrIncomplete
+		}
 		return sn, mapErr(err, src, stmtPrefix)
 	}
+}
+
+// endsWithLabel reports whether the input ends with a label that labels
+// nothing yet ("outer:" typed alone at the prompt, the loop to come on the
+// next line). Go accepts a label before a closing brace, so the input
+// parses; evaluated alone, it would leave the loop's break and continue
+// with an undefined label.
+func endsWithLabel(sn *Snippet) bool {
+	if len(sn.stmts) == 0 {
+		return false
+	}
+	l, ok := sn.stmts[len(sn.stmts)-1].(*ast.LabeledStmt)
+	if !ok {
+		return false
+	}
+	e, ok := l.Stmt.(*ast.EmptyStmt)
+	return ok && e.Implicit
 }
 
 // NeedsMore reports whether src is unfinished input that a continuation line

@@ -37,7 +37,11 @@ func TestAnalyzeIncomplete(t *testing.T) {
 		{`s := "abc`, false}, // interpreted strings cannot span lines
 		{"x := )", false},    // plain syntax error
 		{"1 + 1", false},     //
-		{"", false},          // empty input is complete (and does nothing)
+		{"outer:", true},     // a label: its loop comes on the next line
+		{"x := 1\nouter:", true},
+		{"outer:\nfor {\n\tbreak outer\n}", false},
+		{"outer: ;", false}, // labels an empty statement, as written
+		{"", false},         // empty input is complete (and does nothing)
 		{"// just a comment", false},
 	}
 	for _, tt := range tests {
