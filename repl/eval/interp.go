@@ -168,6 +168,7 @@ type Interp struct {
 	nfuncs    int             // Func bindings made
 	nrestore  int             // restoreVars calls made
 	ntemps    int             // temporaries the lowering declared (lower.go)
+	deferred  []func()        // calls deferred at the prompt, run when the input ends (lower_defer.go)
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code, and typeNames
