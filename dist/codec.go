@@ -21,8 +21,23 @@ type Codec interface {
 	Decode(frame []byte) (Message, error)
 }
 
+// ReplyingCodec is a Codec whose protocol answers some frames itself,
+// below the processes (Erlang's UNLINK_ID_ACK; a SPAWN_REPLY refusing a
+// spawn the dialect does not support). DecodeReply decodes as Decode does
+// and may also return a frame payload that the connection writes back
+// after delivering the message (if any).
+type ReplyingCodec interface {
+	Codec
+	DecodeReply(frame []byte) (m Message, reply []byte, err error)
+}
+
 // Errors of the codecs; compare with errors.Is.
 var (
+	// ErrIgnored: a well-formed frame that carries nothing for the node
+	// (an operation the codec does not support, or one it answered
+	// itself). The connection logs it, if it says why, and reads on: a
+	// peer using a feature gonode lacks keeps its connection.
+	ErrIgnored = errors.New("dist: message ignored")
 	// ErrMalformed: a frame payload that does not decode.
 	ErrMalformed = errors.New("dist: malformed message")
 	// ErrUnencodable: a Message that cannot be encoded (an unknown kind, a

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 )
@@ -106,12 +107,49 @@ func (ds *decodeStage) run() {
 // undecodable frame closes the connection (its reader then ends it) and
 // returns false.
 func (c *conn) deliver(frame []byte) bool {
-	m, err := c.codec.Decode(frame)
+	var m Message
+	var reply []byte
+	var err error
+	if rc, ok := c.codec.(ReplyingCodec); ok {
+		m, reply, err = rc.DecodeReply(frame)
+	} else {
+		m, err = c.codec.Decode(frame)
+	}
+	if errors.Is(err, ErrIgnored) {
+		if err != ErrIgnored {
+			c.n.logf("dist: from %s: %v", c.peer.Name, err)
+		}
+		c.sendFrame(reply)
+		return true
+	}
 	if err != nil {
 		c.n.logf("dist: closing connection from %s: undecodable frame: %v", c.peer.Name, err)
 		c.close(fmt.Errorf("protocol error: %w", err))
 		return false
 	}
 	c.n.dispatch(c, m)
+	c.sendFrame(reply)
 	return true
+}
+
+// sendFrame queues a frame payload a codec made itself (see
+// ReplyingCodec). Like other control signals it never waits for room.
+func (c *conn) sendFrame(payload []byte) {
+	if len(payload) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.appendFrameLocked(payload)
+	first := c.queued == 1
+	c.mu.Unlock()
+	if first {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -118,18 +118,18 @@ func (n *Node) dialHandshake(ctx context.Context, name string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := lookupPort(ctx, n.epmdAddrFor(host), alive, nil)
+	entry, err := lookupEntry(ctx, n.epmdAddrFor(host), alive, nil)
 	if err != nil {
 		return nil, fmt.Errorf("port mapper on %s: %w", host, err)
 	}
-	nc, err := n.cfg.Transport.Dial(ctx, net.JoinHostPort(host, fmt.Sprint(port)), name)
+	nc, err := n.cfg.Transport.Dial(ctx, net.JoinHostPort(host, fmt.Sprint(entry.Port)), name)
 	if err != nil {
 		return nil, err
 	}
 	deadline, _ := ctx.Deadline()
 	_ = nc.SetDeadline(deadline)
 	br := bufio.NewReaderSize(nc, 64<<10)
-	proto := &n.cfg.Protocol
+	proto := n.dialProtocol(entry)
 	info, err := proto.Handshake.Initiate(nc, br, n.handshakeConfig(), name)
 	if err != nil {
 		nc.Close()
@@ -153,12 +153,19 @@ const takeoverWait = time.Second
 // it refuses connections (see takeoverWait), 10 ms doubling. retried, if
 // not nil, is called before each retry (tests).
 func lookupPort(ctx context.Context, addr, alive string, retried func()) (uint16, error) {
+	e, err := lookupEntry(ctx, addr, alive, retried)
+	return e.Port, err
+}
+
+// lookupEntry is lookupPort returning the whole entry, whose Extra tells
+// gonode nodes from BEAM nodes (see dialProtocol).
+func lookupEntry(ctx context.Context, addr, alive string, retried func()) (epmd.Entry, error) {
 	delay := 10 * time.Millisecond
 	deadline := time.Now().Add(takeoverWait)
 	for {
-		port, err := epmd.LookupPort(ctx, addr, alive)
+		e, err := epmd.Lookup(ctx, addr, alive)
 		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().Add(delay).After(deadline) {
-			return port, err
+			return e, err
 		}
 		if retried != nil {
 			retried()
@@ -168,10 +175,21 @@ func lookupPort(ctx context.Context, addr, alive string, retried func()) (uint16
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return 0, err
+			return epmd.Entry{}, err
 		}
 		delay *= 2
 	}
+}
+
+// dialProtocol chooses the protocol to dial a peer with from its port
+// mapper entry: gonode nodes register epmd.GonodeExtra and are dialled
+// with Protocol (native); a node without it is a BEAM node, dialled with
+// Config.Foreign when one is set.
+func (n *Node) dialProtocol(e epmd.Entry) *Protocol {
+	if !e.IsGonode() && n.cfg.Foreign.valid() {
+		return &n.cfg.Foreign
+	}
+	return &n.cfg.Protocol
 }
 
 func (n *Node) handshakeConfig() wire.HandshakeConfig {

@@ -56,6 +56,12 @@ type Config struct {
 	// AlsoAccept lists other protocols the listener recognises by their
 	// first bytes (see Protocol.IsHello).
 	AlsoAccept []Protocol
+	// Foreign, if set, is the protocol of nodes that are not gonode nodes
+	// (the Erlang dialect, dist/erlang): the listener recognises it too,
+	// and a peer whose port mapper entry lacks gonode's mark
+	// (epmd.GonodeExtra) is dialled with it. Gonode peers are dialled with
+	// Protocol.
+	Foreign Protocol
 	// Transport is how the node listens and dials (default TCP).
 	Transport Transport
 	// StartPortMapper, if set, starts a port mapper that outlives the node
@@ -173,7 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	port := listenerPort(ln)
 	alive := cfg.Name[:strings.IndexByte(cfg.Name, '@')]
 	reg, err := epmd.StartRegistrar(ctx, epmd.Config{
-		Addr: cfg.EPMDAddr, Name: alive, Port: uint16(port), Hidden: cfg.Hidden, Logf: cfg.Logf,
+		Addr: cfg.EPMDAddr, Name: alive, Port: uint16(port), Hidden: cfg.Hidden, Logf: cfg.Logf, Extra: epmd.GonodeExtra,
 		StartDaemon: cfg.StartPortMapper,
 	})
 	if err != nil {
@@ -188,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, proc: pn, codec: newNativeCodec(cfg.Types), reg: reg, ln: ln, logf: cfg.Logf,
-		accepts: append([]Protocol{cfg.Protocol}, cfg.AlsoAccept...),
+		accepts: acceptList(cfg),
 		table:   newPeerTable(cfg.Name), watchers: make(map[proc.Pid]bool),
 	}
 	n.rpc.init()
@@ -197,6 +203,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.acceptLoop()
 	return n, nil
+}
+
+// acceptList is what the listener serves: Protocol, AlsoAccept and
+// Foreign.
+func acceptList(cfg Config) []Protocol {
+	out := append([]Protocol{cfg.Protocol}, cfg.AlsoAccept...)
+	if cfg.Foreign.valid() {
+		out = append(out, cfg.Foreign)
+	}
+	return out
 }
 
 func defaultListenHost(name string) string {

@@ -35,12 +35,17 @@ func Register(ctx context.Context, addr, name string, port uint16, hidden bool) 
 	if err != nil {
 		return nil, err
 	}
-	return registerConn(ctx, conn, name, port, hidden)
+	return registerConn(ctx, conn, name, port, hidden, nil)
 }
 
-// registerConn sends ALIVE2_REQ on conn, which it owns from then on.
-func registerConn(ctx context.Context, conn net.Conn, name string, port uint16, hidden bool) (*Registration, error) {
-	req := aliveReq{Port: port, NodeType: NodeTypeNormal, High: DistHigh, Low: DistLow, Name: name}
+// registerConn sends ALIVE2_REQ on conn, which it owns from then on. extra
+// is the entry's Extra field (see Config.Extra).
+func registerConn(ctx context.Context, conn net.Conn, name string, port uint16, hidden bool, extra []byte) (*Registration, error) {
+	if len(extra) > maxExtraLen {
+		conn.Close()
+		return nil, fmt.Errorf("epmd: registering %q: extra of %d bytes, at most %d", name, len(extra), maxExtraLen)
+	}
+	req := aliveReq{Port: port, NodeType: NodeTypeNormal, High: DistHigh, Low: DistLow, Name: name, Extra: extra}
 	if hidden {
 		req.NodeType = NodeTypeHidden
 	}
@@ -98,12 +103,30 @@ func (r *Registration) Close() error {
 // node with short name name. An unknown name gives an error wrapping
 // ErrNotRegistered.
 func LookupPort(ctx context.Context, addr, name string) (uint16, error) {
+	e, err := Lookup(ctx, addr, name)
+	return e.Port, err
+}
+
+// Entry is what the port mapper knows of a registered node (PORT2_RESP).
+type Entry struct {
+	Port     uint16
+	NodeType uint8 // NodeTypeNormal or NodeTypeHidden
+	High     uint16
+	Low      uint16
+	// Extra is what the node registered with it: empty for BEAM nodes,
+	// GonodeExtra for gonode nodes (see Config.Extra).
+	Extra []byte
+}
+
+// Lookup asks the port mapper at addr for the entry of the node with short
+// name name. An unknown name gives an error wrapping ErrNotRegistered.
+func Lookup(ctx context.Context, addr, name string) (Entry, error) {
 	if err := checkShortName(name); err != nil {
-		return 0, err
+		return Entry{}, err
 	}
 	conn, err := dial(ctx, addr)
 	if err != nil {
-		return 0, err
+		return Entry{}, err
 	}
 	defer conn.Close()
 	var p portInfo
@@ -115,9 +138,9 @@ func LookupPort(ctx context.Context, addr, name string) (uint16, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("epmd: looking up %q at %s: %w", name, addr, err)
+		return Entry{}, fmt.Errorf("epmd: looking up %q at %s: %w", name, addr, err)
 	}
-	return p.Port, nil
+	return Entry{Port: p.Port, NodeType: p.NodeType, High: p.High, Low: p.Low, Extra: p.Extra}, nil
 }
 
 // Names lists the nodes registered in the port mapper at addr.

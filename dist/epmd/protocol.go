@@ -68,6 +68,15 @@ const (
 	DistLow  = 5
 )
 
+// GonodeExtra is the Extra field gonode nodes register with (ALIVE2_REQ's
+// Extra, returned in PORT2_RESP): a dialer that finds it speaks gonode's
+// native protocol to the node, and one that does not finds a BEAM node
+// (erl registers an empty Extra).
+var GonodeExtra = []byte("gonode")
+
+// IsGonode reports whether a looked-up entry is a gonode node's.
+func (e Entry) IsGonode() bool { return string(e.Extra) == string(GonodeExtra) }
+
 // Limits checked before anything is allocated.
 const (
 	// MaxRequestLen is the largest request body accepted, as in epmd

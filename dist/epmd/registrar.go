@@ -48,6 +48,11 @@ type Config struct {
 	Port uint16
 	// Hidden registers the node as hidden.
 	Hidden bool
+	// Extra is stored with the entry and returned by lookups (PORT2_RESP's
+	// Extra, kept per node by erl's epmd as by the embedded one): gonode
+	// nodes register GonodeExtra, so that a dialer tells them from BEAM
+	// nodes, which register none. At most 4*MaxNameChars bytes.
+	Extra []byte
 	// Logf receives log lines; nil discards them.
 	Logf func(format string, args ...any)
 	// StartDaemon, if set, is called when no port mapper answers: it
@@ -196,7 +201,7 @@ func (r *Registrar) attempt(ctx context.Context) (*Registration, error) {
 	for tries := 0; ; tries++ {
 		conn, err := dial(ctx, r.dialAddr)
 		if err == nil {
-			return registerConn(ctx, conn, r.cfg.Name, r.cfg.Port, r.cfg.Hidden)
+			return registerConn(ctx, conn, r.cfg.Name, r.cfg.Port, r.cfg.Hidden, r.cfg.Extra)
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) || tries >= 3 {
 			return nil, err

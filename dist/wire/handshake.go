@@ -162,6 +162,11 @@ type PeerInfo struct {
 	Flags    uint64
 	Hidden   bool
 	Version  int // the protocol version agreed on
+	// Dialect is what a protocol other than the native one (dist/erlang)
+	// passes from its handshake to its codec (Protocol.NewConn): for the
+	// Erlang dialect, the flags agreed and this node's identity. Nil for
+	// native connections.
+	Dialect any
 }
 
 func (cfg *HandshakeConfig) check() error {

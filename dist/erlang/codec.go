@@ -1,0 +1,185 @@
+package erlang
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/gonode/gonode/dist"
+	"github.com/gonode/gonode/dist/erlang/etf"
+	"github.com/gonode/gonode/dist/erlang/handshake"
+	"github.com/gonode/gonode/proc"
+)
+
+// Codec is the dist.Codec of one connection to a BEAM node: control
+// messages (control.go) to and from dist.Message. It is made by
+// Protocol's NewConn from what the handshake agreed, and is safe for
+// concurrent use (the connection's writer and reader share it).
+type Codec struct {
+	agreed   uint64 // the flags in effect (handshake.PeerInfo.Agreed)
+	self     string // this node's name
+	creation uint32 // this node's creation
+	peer     string // the peer's name
+	refs     refWords
+	unlinkID atomic.Uint64 // the last UNLINK_ID sent
+}
+
+var _ dist.ReplyingCodec = (*Codec)(nil)
+
+// NewCodec returns the codec of a connection between self (of creation
+// creation) and peer with the flags agreed.
+func NewCodec(self string, creation uint32, peer string, agreed uint64) *Codec {
+	return &Codec{agreed: agreed, self: self, creation: creation, peer: peer}
+}
+
+// selfPid stands in for the sender of a message sent from outside any
+// process where Erlang's control message needs a pid (REG_SEND, EXIT2):
+// process number 0 of this node, which is no process.
+func (c *Codec) selfPid() etf.Pid {
+	return etf.Pid{Node: etf.Atom(c.self), Creation: c.creation}
+}
+
+func (c *Codec) from(p proc.Pid) etf.Pid {
+	if p.IsZero() {
+		return c.selfPid()
+	}
+	return pidToWire(p)
+}
+
+// Encode appends 'p', the control tuple and the message (if the kind
+// carries one) for m. Kinds with no Erlang counterpart in this slice
+// (rpc, spawn, gonode's own peers and tick-time notices) give an error
+// wrapping dist.ErrUnencodable: the sender of an rpc learns that it is
+// not supported; the node's own notices are dropped.
+func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
+	var ctl etf.Tuple
+	var payload any
+	hasPayload := false
+	switch m.Kind {
+	case dist.KindSend:
+		if !m.From.IsZero() && c.agreed&handshake.FlagSendSender != 0 {
+			ctl = etf.Tuple{int64(opSendSender), pidToWire(m.From), pidToWire(m.To)}
+		} else {
+			ctl = etf.Tuple{int64(opSend), etf.Atom(""), pidToWire(m.To)}
+		}
+		payload, hasPayload = m.Payload, true
+	case dist.KindRegSend:
+		ctl = etf.Tuple{int64(opRegSend), c.from(m.From), etf.Atom(""), etf.Atom(m.ToName)}
+		payload, hasPayload = m.Payload, true
+	case dist.KindLink:
+		ctl = etf.Tuple{int64(opLink), pidToWire(m.From), pidToWire(m.To)}
+	case dist.KindUnlink:
+		// The new link protocol (UNLINK_ID, required of every peer): the
+		// peer answers UNLINK_ID_ACK, which Decode takes and drops.
+		ctl = etf.Tuple{int64(opUnlinkID), int64(c.unlinkID.Add(1) & (1<<62 - 1)), pidToWire(m.From), pidToWire(m.To)}
+	case dist.KindExit:
+		ctl = etf.Tuple{int64(opExit), pidToWire(m.From), pidToWire(m.To), c.toTerm(m.Payload, 0)}
+	case dist.KindExit2:
+		ctl = etf.Tuple{int64(opExit2), c.from(m.From), pidToWire(m.To), c.toTerm(m.Payload, 0)}
+	case dist.KindMonitor, dist.KindDemonitor:
+		op := int64(opMonitorP)
+		if m.Kind == dist.KindDemonitor {
+			op = opDemonitorP
+		}
+		ctl = etf.Tuple{op, pidToWire(m.From), c.proc(m.To, m.ToName), c.refs.toWire(m.Ref)}
+	case dist.KindDown:
+		ctl = etf.Tuple{int64(opMonitorEx), c.proc(m.From, m.ToName), pidToWire(m.To), c.refs.toWire(m.Ref), c.toTerm(m.Payload, 0)}
+	default:
+		return dst, fmt.Errorf("%w: %v is not supported over Erlang distribution yet", dist.ErrUnencodable, m.Kind)
+	}
+	out := append(dst, passThrough)
+	out, err := etf.Append(out, ctl)
+	if err == nil && hasPayload {
+		out, err = etf.Append(out, c.toTerm(payload, 0))
+	}
+	if err != nil {
+		return dst, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)
+	}
+	return out, nil
+}
+
+// proc is the monitored side of a monitor control message: the name if
+// the monitor is on a registered name, else the pid.
+func (c *Codec) proc(p proc.Pid, name string) any {
+	if name != "" {
+		return etf.Atom(name)
+	}
+	return pidToWire(p)
+}
+
+// Decode decodes one packet; see DecodeReply.
+func (c *Codec) Decode(frame []byte) (dist.Message, error) {
+	m, _, err := c.DecodeReply(frame)
+	return m, err
+}
+
+// DecodeReply decodes one packet. A packet that is not 'p' followed by a
+// control tuple of the layout its operation has (and the message, if it
+// carries one, and nothing after) is malformed: dist closes the
+// connection. An operation gonode does not handle gives an error
+// wrapping dist.ErrIgnored, which dist logs before reading on; the
+// answers the protocol requires come back as reply (UNLINK_ID_ACK, and
+// SPAWN_REPLY notsup to a SPAWN_REQUEST).
+func (c *Codec) DecodeReply(frame []byte) (dist.Message, []byte, error) {
+	if len(frame) == 0 || frame[0] != passThrough {
+		return dist.Message{}, nil, malformed("packet type %d, want pass-through 112 (no atom cache was agreed)", first(frame))
+	}
+	t, rest, err := etf.Decode(frame[1:])
+	if err != nil {
+		return dist.Message{}, nil, termError("control message", err)
+	}
+	ctl, ok := t.(etf.Tuple)
+	if !ok || len(ctl) == 0 {
+		return dist.Message{}, nil, malformed("control message %T, want a tuple", t)
+	}
+	op, ok := ctl[0].(int64)
+	if !ok {
+		return dist.Message{}, nil, malformed("control operation %v, want an integer", ctl[0])
+	}
+	l, known := layout[op]
+	if !known {
+		return dist.Message{}, nil, fmt.Errorf("%w: control message %d is not supported; dropped", dist.ErrIgnored, op)
+	}
+	if len(ctl) != l.size {
+		return dist.Message{}, nil, malformed("control message %d has %d elements, want %d", op, len(ctl), l.size)
+	}
+	var payload any
+	if l.payload {
+		if len(rest) == 0 {
+			return dist.Message{}, nil, malformed("control message %d without its message", op)
+		}
+		if payload, rest, err = etf.Decode(rest); err != nil {
+			return dist.Message{}, nil, termError(fmt.Sprintf("message of control message %d", op), err)
+		}
+	}
+	if len(rest) != 0 {
+		return dist.Message{}, nil, malformed("%d bytes after control message %d", len(rest), op)
+	}
+	d := decoding{c: c, ctl: ctl}
+	m, reply := d.message(op, payload)
+	if d.err != nil {
+		return dist.Message{}, nil, d.err
+	}
+	return m, reply, d.ignored
+}
+
+func first(b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	return int(b[0])
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", dist.ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// termError sorts etf's errors: a term etf cannot take apart (ErrMalformed,
+// ErrLimit) closes the connection; a well-formed term gonode does not
+// support (LOCAL_EXT, an atom cache reference) drops the packet only.
+func termError(what string, err error) error {
+	if errors.Is(err, etf.ErrUnsupported) || errors.Is(err, etf.ErrAtomCacheRef) {
+		return fmt.Errorf("%w: %s: %v; dropped", dist.ErrIgnored, what, err)
+	}
+	return fmt.Errorf("%w: %s: %v", dist.ErrMalformed, what, err)
+}
