@@ -2,6 +2,7 @@ package eval
 
 import (
 	"go/token"
+	"path"
 	"sort"
 	"strings"
 	"unicode"
@@ -40,6 +41,13 @@ func (s *Session) Complete(line string, pos int) (cands []string, start int) {
 		if key := s.packageKey(pkg); key != "" {
 			for name := range s.env.exportsOf(key) {
 				if token.IsExported(name) && strings.HasPrefix(name, member) {
+					add(pkg + "." + name)
+				}
+			}
+			// The generic functions the shell provides (stdgeneric.go):
+			// yaegi's slices, maps and cmp export none.
+			for fn := range genericResults {
+				if p, name, _ := strings.Cut(fn, "."); p == path.Base(key) && strings.HasPrefix(name, member) {
 					add(pkg + "." + name)
 				}
 			}

@@ -16,6 +16,13 @@ func TestSharedPackageNames(t *testing.T) {
 	if cands, _ := s.Complete("rand.Int", 8); !contains(cands, "rand.Intn") {
 		t.Errorf("completions of rand.Int: %q lack rand.Intn", cands)
 	}
+	// The generic functions the shell provides complete too.
+	if cands, _ := s.Complete("x := slices.So", 14); !contains(cands, "slices.Sort") || !contains(cands, "slices.SortFunc") {
+		t.Errorf("completions of slices.So: %q", cands)
+	}
+	if cands, _ := s.Complete("cmp.C", 5); !contains(cands, "cmp.Compare") {
+		t.Errorf("completions of cmp.C: %q", cands)
+	}
 	runSteps(t, s, []step{
 		{src: `import "crypto/rand"`},
 		{src: "rand.Reader != nil", want: "true"},
