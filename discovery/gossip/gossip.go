@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -73,11 +74,14 @@ type Config struct {
 type Member struct {
 	cfg     Config
 	list    *memberlist.Memberlist
-	changed chan struct{} // 1-buffered: membership changed
+	members members
 	log     discovery.ErrorLog
 
 	closeOnce sync.Once
 	closeErr  error
+	// closed silences memberlist's logger once Close has shut it down:
+	// Shutdown does not wait for a probe under way, which may log after.
+	closed atomic.Bool
 }
 
 // Start binds the gossip port and starts gossiping, alone until Run joins
@@ -92,7 +96,8 @@ func Start(cfg Config) (*Member, error) {
 	if cfg.RejoinInterval <= 0 {
 		cfg.RejoinInterval = DefaultRejoinInterval
 	}
-	m := &Member{cfg: cfg, changed: make(chan struct{}, 1), log: discovery.ErrorLog{Logf: cfg.Logf}}
+	m := &Member{cfg: cfg, log: discovery.ErrorLog{Logf: cfg.Logf}}
+	m.members.init()
 	mc := memberlist.DefaultLANConfig()
 	// The member name must be unique in the cluster; a restarted node gets
 	// a new one, so it joins as a new member instead of fighting its old
@@ -121,13 +126,13 @@ func Start(cfg Config) (*Member, error) {
 	}
 	mc.SecretKey = cfg.SecretKey
 	mc.Delegate = meta(cfg.Node)
-	mc.Events = events{m.changed}
+	mc.Events = &m.members
 	mc.Alive = aliveCheck{}
 	logf := cfg.Logf
 	if !cfg.Verbose {
 		logf = nil
 	}
-	mc.Logger = log.New(logWriter{logf}, "", 0)
+	mc.Logger = log.New(logWriter{logf, &m.closed}, "", 0)
 	if cfg.Tune != nil {
 		cfg.Tune(mc)
 	}
@@ -187,7 +192,7 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-m.changed:
+		case <-m.members.changed:
 			report()
 		case <-joinAt:
 			wait := m.cfg.RejoinInterval
@@ -223,24 +228,19 @@ func (m *Member) join() error {
 var errJoin = errors.New("no member answered")
 
 // names returns the node names of the live members.
-func (m *Member) names() []string {
-	members := m.list.Members()
-	names := make([]string, 0, len(members))
-	for _, n := range members {
-		names = append(names, string(n.Meta))
-	}
-	return discovery.Normalize(names) // drops metadata that is no node name
-}
+func (m *Member) names() []string { return m.members.names() }
 
 // Close leaves the cluster, telling the others at once (they drop this
 // node without waiting to detect a failure), and stops gossiping.
-// Idempotent.
+// Idempotent. memberlist's Shutdown does not wait for a probe under way:
+// it may run on for up to its TCP timeout, but logs and reports nothing.
 func (m *Member) Close() error {
 	m.closeOnce.Do(func() {
 		// One second to hand the leave message to another member: a
 		// cluster of one has nobody to tell.
 		err := m.list.Leave(time.Second)
 		m.closeErr = errors.Join(err, m.list.Shutdown())
+		m.closed.Store(true)
 		if m.closeErr != nil {
 			m.closeErr = fmt.Errorf("gossip: leaving: %w", m.closeErr)
 		}
@@ -275,19 +275,55 @@ func (meta) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (meta) LocalState(join bool) []byte                { return nil }
 func (meta) MergeRemoteState(buf []byte, join bool)     {}
 
-// events wakes Run on every membership change. memberlist calls it with
-// its locks held: it must not call back into memberlist, so it only
-// signals.
-type events struct{ changed chan struct{} }
+// members is the memberlist.EventDelegate that keeps the node name of
+// each live member, and wakes Run on every change. memberlist calls it
+// with its locks held, and the nodes it hands over are its own, written
+// under those locks: the name is copied here, never read later
+// (Memberlist.Members returns those same nodes, which race with
+// memberlist's writes), and nothing calls back into memberlist.
+type members struct {
+	mu      sync.Mutex
+	byName  map[string]string // guarded by mu: member name -> node name
+	changed chan struct{}     // 1-buffered: membership changed
+}
 
-func (e events) NotifyJoin(*memberlist.Node)   { e.signal() }
-func (e events) NotifyLeave(*memberlist.Node)  { e.signal() }
-func (e events) NotifyUpdate(*memberlist.Node) { e.signal() }
-func (e events) signal() {
+func (e *members) init() {
+	e.byName = make(map[string]string)
+	e.changed = make(chan struct{}, 1)
+}
+
+func (e *members) NotifyJoin(n *memberlist.Node)   { e.set(n.Name, string(n.Meta)) }
+func (e *members) NotifyUpdate(n *memberlist.Node) { e.set(n.Name, string(n.Meta)) }
+func (e *members) NotifyLeave(n *memberlist.Node) {
+	e.mu.Lock()
+	delete(e.byName, n.Name)
+	e.mu.Unlock()
+	e.signal()
+}
+
+func (e *members) set(member, node string) {
+	e.mu.Lock()
+	e.byName[member] = node
+	e.mu.Unlock()
+	e.signal()
+}
+
+func (e *members) signal() {
 	select {
 	case e.changed <- struct{}{}:
 	default: // a signal is pending: Run reads the members once for both
 	}
+}
+
+// names returns the node names of the live members, sorted.
+func (e *members) names() []string {
+	e.mu.Lock()
+	names := make([]string, 0, len(e.byName))
+	for _, n := range e.byName {
+		names = append(names, n)
+	}
+	e.mu.Unlock()
+	return discovery.Normalize(names) // drops metadata that is no node name
 }
 
 // aliveCheck refuses members whose metadata is not a node name: they are
@@ -304,11 +340,12 @@ func (aliveCheck) NotifyAlive(n *memberlist.Node) error {
 // logWriter passes memberlist's warnings and errors to Logf and drops its
 // debug and info lines (every probe, every join).
 type logWriter struct {
-	logf func(format string, args ...any)
+	logf   func(format string, args ...any)
+	closed *atomic.Bool
 }
 
 func (w logWriter) Write(b []byte) (int, error) {
-	if w.logf != nil && (bytes.Contains(b, []byte("[WARN]")) || bytes.Contains(b, []byte("[ERR]"))) {
+	if w.logf != nil && !w.closed.Load() && (bytes.Contains(b, []byte("[WARN]")) || bytes.Contains(b, []byte("[ERR]"))) {
 		w.logf("gossip: %s", bytes.TrimSpace(b))
 	}
 	return len(b), nil

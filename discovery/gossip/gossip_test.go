@@ -71,6 +71,7 @@ func (m *member) crash(t *testing.T) {
 		if err := m.list.Shutdown(); err != nil {
 			t.Fatal(err)
 		}
+		m.closed.Store(true)
 	})
 }
 
