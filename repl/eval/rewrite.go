@@ -71,6 +71,7 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	in.rewriteHelp(rw, vars)
 	in.rewriteTypedCalls(rw) // typedcalls.go
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+	in.rewriteMethodValues(rw) // lower_methodvalue.go: before the statement rewrites, which keep it
 	if err := in.rewriteLower(rw); err != nil {
 		return nil, err
 	}

@@ -83,6 +83,9 @@ func (in *Interp) run(ctx context.Context, src string, commit bool) (Result, err
 	if err := sn.CheckGo(); err != nil {
 		return Result{}, err
 	}
+	if first, rest, ok := in.splitRedeclaration(sn); ok { // lower_redeclare.go
+		return in.runSplit(ctx, first, rest, commit)
+	}
 	entries, vars := extract(sn)
 	rw, err := in.rewrite(sn, vars)
 	if err != nil {

@@ -21,7 +21,9 @@ import (
 // literal called at once; the variables it declares were local to it
 // anyway, and a defer in it still runs when the input ends (lower_defer.go).
 // A loop whose variables get a copy per iteration (lower_loopvar.go)
-// declares its variable twice, so it is wrapped too.
+// declares its variable twice, so it is wrapped too. So is a type switch
+// that binds a variable (switch x := v.(type)): at top level yaegi
+// panicked with "index out of range [1] with length 1".
 
 // rewriteShadowing wraps each top-level compound statement that declares
 // a name of a package-level function or variable, or a name twice, into
@@ -60,7 +62,7 @@ func (in *Interp) rewriteShadowing(rw *rewrite) {
 				}
 			}
 		}
-		if !declaresAny(s, globals) && !declaresTwice(s) && !copiesLoopVars(s) {
+		if !declaresAny(s, globals) && !declaresTwice(s) && !copiesLoopVars(s) && !bindsTypeSwitch(inner) {
 			continue
 		}
 		start, end := rw.sn.Off(s.Pos()), rw.sn.Off(s.End())
@@ -244,4 +246,14 @@ func (t *declTable) varNames() []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// bindsTypeSwitch reports whether s is a type switch binding a variable.
+func bindsTypeSwitch(s ast.Stmt) bool {
+	ts, ok := s.(*ast.TypeSwitchStmt)
+	if !ok {
+		return false
+	}
+	_, binds := ts.Assign.(*ast.AssignStmt)
+	return binds
 }

@@ -94,6 +94,7 @@ func TestBlockVariableShadowingAVariable(t *testing.T) {
 		{[]string{`{ x := 1; { x := 2; _ = x }; fmt.Print(x) }`}, "1"},
 		{[]string{`n := 5`, `{ n := n * 2; fmt.Print(n, ";") }`, `fmt.Print(n)`}, "10;5"},
 		{[]string{`total := 0`, `for j := 0; j < 3; j++ { total += j }`, `fmt.Print(total)`}, "3"},
+		{[]string{`var v any = 1`, "switch x := v.(type) {\ncase int:\n\tfmt.Print(\"int \", x+1)\ncase string:\n\tfmt.Print(\"string\", x)\n}"}, "int 2"},
 	} {
 		var out bytes.Buffer
 		s, err := NewSession(Options{Stdout: &out, Stderr: io.Discard})
