@@ -14,6 +14,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
+	"github.com/gonode/gonode/dist/erlang"
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
 	"github.com/gonode/gonode/repl/eval"
@@ -54,6 +55,12 @@ type Config struct {
 	Discover   string
 	Join       []string
 	GossipPort int
+	// Erlang makes the node speak Erlang's distribution protocol with BEAM
+	// (Erlang and Elixir) nodes as well (dist/erlang): it accepts their
+	// connections, dials nodes whose port mapper entry lacks gonode's mark
+	// with it, and answers net_kernel's is_auth (net_adm:ping). Not over
+	// TLS, which BEAM nodes do not speak to gonode.
+	Erlang bool
 	// Remsh, if set, names a node to attach a remote shell to (iex
 	// --remsh): snippets run there; NodeName is this terminal's own
 	// hidden node (see RemshName).
@@ -64,6 +71,15 @@ type Config struct {
 
 	Stdin          *os.File
 	Stdout, Stderr io.Writer
+}
+
+// erlangProtocol is the dialect for BEAM peers when cfg asks for it and
+// the node runs without TLS.
+func erlangProtocol(cfg Config, transport dist.Transport) dist.Protocol {
+	if !cfg.Erlang || transport != nil {
+		return dist.Protocol{}
+	}
+	return erlang.Protocol()
 }
 
 // ShortName resolves an --sname argument (see dist.ShortName).
@@ -140,7 +156,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
 			Functions: firstResolver{remsh, cfg.embed.functions(sessionFuncs{rt})}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
-			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer,
+			RPCAllow: cfg.RPCAllow, MaxCallsPerPeer: cfg.MaxCallsPerPeer, Foreign: erlangProtocol(cfg, transport),
 			Types: rt.structTypes(), // session types cross by name (typed.go)
 			Logf:  func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) },
 		})
@@ -156,6 +172,12 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		if rt.cluster, err = startCluster(d, func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }); err != nil {
 			rt.close()
 			return nil, err
+		}
+		if cfg.Erlang && transport == nil { // after the cluster services: global_name_server is theirs
+			if err = erlang.StartSystem(rt.node, func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }); err != nil {
+				rt.close()
+				return nil, err
+			}
 		}
 		if rt.remote, err = serveRemoteShell(d, remsh, RemoteShellOptions{Halt: rt.halt, Exports: cfg.embed.packages()}, s, rt.cluster); err != nil {
 			rt.close()

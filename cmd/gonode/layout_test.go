@@ -23,7 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
+		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "dist/erlang", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term"},
 		"repl/conformance": {"repl"},
 		"repl/eval":        {"repl/format", "repl/syntax"},
 		"repl/format":      {},
@@ -40,6 +40,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"dist/erlang/etf": {},
 		// The Erlang distribution handshake (issue 12): standard library only.
 		"dist/erlang/handshake": {},
+		// The Erlang dialect (issue 12): the adapter between those two and
+		// dist (dist/wire for the types of dist.Handshaker).
+		"dist/erlang": {"dist", "dist/erlang/etf", "dist/erlang/handshake", "dist/wire", "proc"},
 		// Discovery (issue 13): strategies behind one interface; none
 		// imports dist, only its standard-library port mapper client.
 		"discovery":                  {"dist/epmd"},

@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		tlsDir, tlsCert, tlsKey   string
 		tlsCA                     string
 		hidden, noHalt, quiet     bool
+		erlangDist                bool
 		tickTime                  time.Duration
 		maxMailbox                int
 		mailboxFull               string
@@ -106,7 +107,7 @@ outlives it (gonode epmd -daemon).`,
 				MaxMailbox: maxMailbox, KillOnFullMailbox: mailboxFull == "kill",
 				StartPortMapper: repl.StartPortMapperDaemon,
 				Stdin:           os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
-				RPCAllow: rpcAllow, MaxCallsPerPeer: maxPeerCalls,
+				RPCAllow: rpcAllow, MaxCallsPerPeer: maxPeerCalls, Erlang: erlangDist,
 			}
 			if len(args) == 1 {
 				cfg.Script = args[0]
@@ -159,6 +160,7 @@ outlives it (gonode epmd -daemon).`,
 	f.StringVar(&cookie, "cookie", "", "the shared secret (default: $"+cookieEnv+", else ~/.erlang.cookie, created if missing)")
 	f.StringVarP(&eval, "eval", "e", "", "evaluate `CODE`, print its value, and exit")
 	f.StringVar(&remsh, "remsh", "", "attach a shell to the running node `NAME@HOST` instead of running one here (iex --remsh): snippets run there; this terminal's node is hidden, named remsh_<random>@HOST unless --sname or --name is given")
+	f.BoolVar(&erlangDist, "erlang", true, "speak Erlang's distribution protocol with Erlang and Elixir nodes too (same cookie, e.g. ~/.erlang.cookie): accept them, and dial a node whose port mapper entry lacks gonode's mark with it; --erlang=false: gonode's protocol only; off with TLS")
 	f.BoolVar(&hidden, "hidden", false, "start a hidden node: it connects only where asked and is not listed by peers")
 	f.BoolVar(&noHalt, "no-halt", false, "keep the node running after the script or piped input ends, until killed")
 	f.BoolVarP(&quiet, "quiet", "q", false, "keep asynchronous notices (node up/down, remote output) off stdout")

@@ -178,3 +178,23 @@ func TestAddrFromEnv(t *testing.T) {
 		t.Errorf("junk: %q", got)
 	}
 }
+
+// The Extra a node registers with is kept per node by the embedded port
+// mapper and returned by Lookup, as erl's epmd does: gonode's mark tells
+// its nodes from BEAM nodes.
+func TestRegistrarExtra(t *testing.T) {
+	addr := freeAddr(t)
+	ctx := testCtx(t)
+	marked, err := StartRegistrar(ctx, Config{Addr: addr, Name: "marked", Port: 5001, Extra: GonodeExtra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer marked.Close()
+	startRegistrar(t, addr, "plain", 5002)
+	if e, err := Lookup(ctx, addr, "marked"); err != nil || !e.IsGonode() || e.Port != 5001 || e.High != DistHigh {
+		t.Errorf("Lookup(marked) = %+v, %v; want port 5001 and Extra %q", e, err, GonodeExtra)
+	}
+	if e, err := Lookup(ctx, addr, "plain"); err != nil || e.IsGonode() || len(e.Extra) != 0 {
+		t.Errorf("Lookup(plain) = %+v, %v; want no Extra", e, err)
+	}
+}

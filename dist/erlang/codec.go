@@ -64,6 +64,9 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 		}
 		payload, hasPayload = m.Payload, true
 	case dist.KindRegSend:
+		if m.ToName == GlobalNameServer {
+			return dst, errGlobal
+		}
 		ctl = etf.Tuple{int64(opRegSend), c.from(m.From), etf.Atom(""), etf.Atom(m.ToName)}
 		payload, hasPayload = m.Payload, true
 	case dist.KindLink:
@@ -97,6 +100,14 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// errGlobal refuses what gonode's cluster/global sends a BEAM node's
+// global_name_server: the two name servers speak different protocols,
+// and the BEAM's would log a warning for each message. Decode drops what
+// a BEAM's global sends to global_name_server for the same reason (see
+// system.go). cluster/global ignores the error: the BEAM node takes no
+// part in gonode's global names.
+var errGlobal = fmt.Errorf("%w: gonode's global name server does not speak to a BEAM node's", dist.ErrUnencodable)
 
 // proc is the monitored side of a monitor control message: the name if
 // the monitor is on a registered name, else the pid.
@@ -138,7 +149,7 @@ func (c *Codec) DecodeReply(frame []byte) (dist.Message, []byte, error) {
 	}
 	l, known := layout[op]
 	if !known {
-		return dist.Message{}, nil, fmt.Errorf("%w: control message %d is not supported; dropped", dist.ErrIgnored, op)
+		return dist.Message{}, nil, ignoredf("control message %d is not supported", op)
 	}
 	if len(ctl) != l.size {
 		return dist.Message{}, nil, malformed("control message %d has %d elements, want %d", op, len(ctl), l.size)
@@ -170,6 +181,11 @@ func first(b []byte) int {
 	return int(b[0])
 }
 
+// ignoredf says why a packet is dropped; dist logs it and reads on.
+func ignoredf(format string, args ...any) error {
+	return fmt.Errorf("%s; dropped (%w)", fmt.Sprintf(format, args...), dist.ErrIgnored)
+}
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", dist.ErrMalformed, fmt.Sprintf(format, args...))
 }
@@ -179,7 +195,7 @@ func malformed(format string, args ...any) error {
 // support (LOCAL_EXT, an atom cache reference) drops the packet only.
 func termError(what string, err error) error {
 	if errors.Is(err, etf.ErrUnsupported) || errors.Is(err, etf.ErrAtomCacheRef) {
-		return fmt.Errorf("%w: %s: %v; dropped", dist.ErrIgnored, what, err)
+		return ignoredf("%s: %v", what, err)
 	}
 	return fmt.Errorf("%w: %s: %v", dist.ErrMalformed, what, err)
 }

@@ -147,6 +147,7 @@ func TestProtocolAnswers(t *testing.T) {
 		"UNLINK_ID_ACK": packetOf(t, etf.Tuple{int64(opUnlinkAck), id, pidToWire(pidB), pidToWire(pidG)}),
 		"GROUP_LEADER":  packetOf(t, etf.Tuple{int64(opGroupLead), pidToWire(pidB), pidToWire(pidG)}),
 		"unknown 99":    packetOf(t, etf.Tuple{int64(99), etf.Atom("x")}),
+		"global's":      packetOf(t, etf.Tuple{int64(opRegSend), pidToWire(pidB), etf.Atom(""), etf.Atom(GlobalNameServer)}, etf.Tuple{etf.Atom("$gen_cast"), etf.Tuple{etf.Atom("init_connect")}}),
 	} {
 		if _, reply, err := c.DecodeReply(frame); !errors.Is(err, dist.ErrIgnored) || reply != nil {
 			t.Errorf("%s: %v, reply %v; want ErrIgnored and no reply", name, err, reply)
@@ -185,6 +186,10 @@ func TestUnsupportedKinds(t *testing.T) {
 		if _, err := c.Encode(nil, &dist.Message{Kind: k, To: pidB}); !errors.Is(err, dist.ErrUnencodable) {
 			t.Errorf("%v: %v, want ErrUnencodable", k, err)
 		}
+	}
+	global := dist.Message{Kind: dist.KindRegSend, From: pidG, ToName: GlobalNameServer, Payload: []any{proc.Atom("global_sync")}}
+	if _, err := c.Encode(nil, &global); !errors.Is(err, dist.ErrUnencodable) {
+		t.Errorf("gonode's global to a BEAM's: %v, want ErrUnencodable", err)
 	}
 	if _, err := c.Encode(nil, &dist.Message{Kind: dist.KindSend, To: pidB, Payload: make(chan int)}); !errors.Is(err, dist.ErrUnencodable) {
 		t.Errorf("a channel: %v, want ErrUnencodable", err)

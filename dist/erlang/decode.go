@@ -73,6 +73,10 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 	case opSendSender, opSendSendTT:
 		return dist.Message{Kind: dist.KindSend, From: d.pid(1), To: d.pid(2), Payload: d.term(payload)}, nil
 	case opRegSend, opRegSendTT:
+		if d.atom(3) == GlobalNameServer && d.err == nil {
+			d.ignored = dist.ErrIgnored // global's protocol, which gonode's does not speak: see errGlobal
+			return dist.Message{}, nil
+		}
 		return dist.Message{Kind: dist.KindRegSend, From: d.pid(1), To: proc.Pid{Node: c.self}, ToName: d.atom(3), Payload: d.term(payload)}, nil
 	case opLink:
 		return dist.Message{Kind: dist.KindLink, From: d.pid(1), To: d.pid(2)}, nil
@@ -119,10 +123,10 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 		return dist.Message{}, d.refuseSpawn()
 	case opAliasSend, opAliasSndTT:
 		// proc has no aliases: nothing here can be reached through one.
-		d.ignored = fmt.Errorf("%w: ALIAS_SEND to %v: gonode processes have no aliases; dropped", dist.ErrIgnored, d.ctl[2])
+		d.ignored = ignoredf("ALIAS_SEND to %v: gonode processes have no aliases", d.ctl[2])
 		return dist.Message{}, nil
 	}
-	d.ignored = fmt.Errorf("%w: control message %d is not supported; dropped", dist.ErrIgnored, op)
+	d.ignored = ignoredf("control message %d is not supported", op)
 	return dist.Message{}, nil
 }
 
@@ -145,8 +149,16 @@ func (d *decoding) refuseSpawn() []byte {
 	if d.err != nil {
 		return nil
 	}
-	d.ignored = fmt.Errorf("%w: spawn request for %v from %v answered %s: spawning BEAM functions is not supported", dist.ErrIgnored, mfa, from, spawnReplyError)
+	d.ignored = ignoredf("spawn request for %s from %v answered %s: spawning BEAM functions is not supported", mfaString(mfa), from, spawnReplyError)
 	return d.c.packet(etf.Tuple{int64(opSpawnReply), d.ctl[1], pidToWire(from), int64(0), etf.Atom(spawnReplyError)}, nil, false)
+}
+
+// mfaString prints a spawn request's {Module, Function, Arity} as M:F/A.
+func mfaString(t etf.Tuple) string {
+	if len(t) != 3 {
+		return fmt.Sprint(t)
+	}
+	return fmt.Sprintf("%v:%v/%v", t[0], t[1], t[2])
 }
 
 // packet encodes a packet the codec sends by itself. Its terms are plain

@@ -19,17 +19,23 @@ import (
 //   - rex, the rpc server of the old rpc protocol, answers a gen_call
 //     with {badrpc, notsup}: rpc into gonode is not supported yet (OTP's
 //     rpc:call uses erpc, whose SPAWN_REQUEST the codec answers notsup).
-//   - global_name_server takes and drops what the peer's global sends at
-//     connect ({init_connect, ...} and the lock protocol): global's name
-//     table is not synchronised with gonode, and the connection stays up.
+//   - global_name_server is there to be monitored: what a BEAM's global
+//     sends it ({init_connect, ...} and the lock protocol) is dropped by
+//     the codec before it gets there, and gonode's own cluster/global,
+//     which holds the name in the shell, sends BEAM nodes nothing (see
+//     errGlobal). Global names are not shared with BEAM nodes; the
+//     connection stays up.
 const (
 	NetKernel        = "net_kernel"
 	Rex              = "rex"
 	GlobalNameServer = "global_name_server"
 )
 
-// StartSystem registers net_kernel, rex and global_name_server on n.
-// logf, if not nil, hears of requests left unanswered.
+// StartSystem registers net_kernel, rex and global_name_server on n,
+// leaving alone a name a process of the node already holds (gonode's own
+// cluster/global runs as global_name_server, and logs and drops what the
+// BEAM's global sends it). logf, if not nil, hears of requests left
+// unanswered.
 func StartSystem(n *proc.Node, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -44,6 +50,9 @@ func StartSystem(n *proc.Node, logf func(string, ...any)) error {
 	}
 	var errs []error
 	for _, h := range handlers {
+		if _, taken := n.Whereis(h.name); taken {
+			continue
+		}
 		if _, err := n.SpawnHandler(h.h, proc.SpawnOptions{Name: h.name, Label: "Erlang " + h.name}); err != nil {
 			errs = append(errs, fmt.Errorf("erlang: starting %s: %w", h.name, err))
 		}
