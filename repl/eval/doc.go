@@ -126,6 +126,35 @@
 // a block declaring several variables from a call runs as a function
 // literal called at once (lower_multidef.go).
 //
+// # Control flow and scopes as in compiled Go
+//
+// yaegi v0.16.1 gets some of Go's control flow and scoping wrong without a
+// word; the shell rewrites those forms too:
+//
+//   - defer (lower_defer.go): a deferred call's arguments, and a callee
+//     held in a variable, are evaluated at the defer statement. At the
+//     prompt the session plays main: a defer typed there runs when the
+//     shell's input ends (end of a script or of piped input, Ctrl-D), the
+//     calls in reverse order, a panic in one not stopping the others;
+//     leaving otherwise (exit, halt, an interrupted input, which rebuilds
+//     the interpreter) skips them, as os.Exit does. recover() in a defer
+//     typed at the prompt, and a deferred call of a func literal the same
+//     function stored in a variable (yaegi deadlocks), are refused.
+//   - loop variables (lower_loopvar.go): when a loop's body captures its
+//     variable (a func literal, &v, a defer), each iteration gets its own
+//     copy (Go 1.22), carried over to the next iteration when the body
+//     assigns it.
+//   - scopes (shadow.go): a block, loop, if or switch typed at the prompt
+//     that declares a name of a session variable or function, or a name
+//     twice, or binds a type switch's variable, runs as a function literal
+//     called at once (yaegi assigned the outer variable).
+//   - method values (lower_methodvalue.go): x.M of a shell type's value
+//     method binds a copy of x when evaluated.
+//   - redeclaration at the prompt (lower_redeclare.go): "x := x + 1" runs
+//     in two evaluations, so that the input reads the old x, not zero.
+//   - spawn refuses to capture a sync.WaitGroup, Mutex or atomic value by
+//     value: the process would use its own copy (ship_sync.go).
+//
 // # Failures
 //
 // A snippet fails when it does not parse or compile (syntax.Analyze),
