@@ -45,6 +45,9 @@ case System.argv() do
       def sq(v), do: v * v
       def fib(n) when n < 2, do: n
       def fib(n), do: fib(n - 1) + fib(n - 2)
+      def sum(n), do: sum(n, 0)
+      defp sum(0, acc), do: acc
+      defp sum(n, acc), do: sum(n - 1, acc + n)
     end
     """
     [{BShell, _}] = :erpc.call(peer, Code, :compile_string, [src])
@@ -57,6 +60,7 @@ case System.argv() do
     end
 
     BS.time_calls("rpc-Fib", 5, fn -> 75025 = :erpc.call(peer, BShell, :fib, [25]) end)
+    BS.time_calls("rpc-Sum", 5, fn -> 500000500000 = :erpc.call(peer, BShell, :sum, [1_000_000]) end)
     # Evaluated, not compiled: a fun of the evaluator, as a literal typed
     # in iex is, so that the peer runs it without this script's code.
     {reply, _} = Code.eval_string("fn -> send(me, :done) end", me: self())

@@ -41,6 +41,7 @@ calls() {
 	cat > "$dir/setup.gos" <<'GOS'
 func Sq(v int) int { return v * v }
 func Fib(n int) int { if n < 2 { return n }; return Fib(n-1) + Fib(n-2) }
+func Sum(n int) int { s := 0; for i := 1; i <= n; i++ { s += i }; return s }
 GOS
 	cat > "$dir/bench.gos" <<GOS
 peer := "bsh2@localhost"
@@ -61,6 +62,7 @@ timeRPC("Sq", 5, 200)
 timeRPC("strings.ToUpper", "hi", $N)
 timeRPC("Sq", 5, $N)
 timeRPC("Fib", 25, 5)
+timeRPC("Sum", 1000000, 5)
 me := self()
 spawns := make([]time.Duration, 1000)
 for i := 0; i < len(spawns); i++ {
@@ -95,6 +97,8 @@ GOS
 		go test -run '^$' -bench 'ShellRPC' -benchtime 3000x -count 3 ./repl/
 		go test -run '^$' -bench 'Fib25/go' -benchtime 200x -count 3 ./repl/eval/
 		go test -run '^$' -bench 'Fib25/shell' -benchtime 3x -count 3 ./repl/eval/
+		go test -run '^$' -bench 'Sum1M/go' -benchtime 200x -count 3 ./repl/eval/
+		go test -run '^$' -bench 'Sum1M/shell' -benchtime 3x -count 3 ./repl/eval/
 	} | grep '^Benchmark' | tee "$dir/gotest.txt"
 
 	# The median over rounds of each figure (the last line of each name in a
@@ -121,8 +125,10 @@ GOS
 	row "BEAM: run-time module / String.upcase" "$bs" "$bu" "" ""
 	row "spawn of a literal on the other node, until its reply (BEAM: Node.spawn of an iex-style fun)" "$(med spawn-remote "$dir/gonode.txt")" "$(med spawn-remote "$dir/beam.txt")" "<= 2x BEAM" 2
 	row "rpc into fib(25)" "$(med rpc-Fib "$dir/gonode.txt")" "$(med rpc-Fib "$dir/beam.txt")" "(report)" ""
+	row "rpc into sum(1..1,000,000), a for loop (BEAM: tail recursion)" "$(med rpc-Sum "$dir/gonode.txt")" "$(med rpc-Sum "$dir/beam.txt")" "(report)" ""
 	echo
 	echo "compiled Go fib(25): $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkFib25/go)") us; shell fib(25) in process: $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkFib25/shell)") us;" \
+		"compiled Go sum(1M): $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkSum1M/go)") us; shell sum(1M) in process: $(awk '{ print $1 / 1000 }' <<<"$(gof BenchmarkSum1M/shell)") us;" \
 		"in-process call path (no network): strings.ToUpper $(gof 'BenchmarkSessionCall/fn=strings.ToUpper') ns, shell function $(gof 'BenchmarkSessionCall/fn=Compute') ns;" \
 		"rpc between two nodes in one process from compiled Go, median: strings.ToUpper $(gofm 'BenchmarkShellRPC/fn=strings.ToUpper') us, shell function $(gofm 'BenchmarkShellRPC/fn=Sq') us"
 }

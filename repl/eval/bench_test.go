@@ -85,6 +85,41 @@ func BenchmarkFib25(b *testing.B) {
 	})
 }
 
+// BenchmarkSum1M is the loop case: the sum of 1..1,000,000 in a for
+// loop, interpreted (shell) and compiled (go).
+func BenchmarkSum1M(b *testing.B) {
+	const want = 500000500000
+	b.Run("shell", func(b *testing.B) {
+		s := newTestSession(b, newHost())
+		if _, err := s.Eval(context.Background(), "func Sum(n int) int { s := 0; for i := 1; i <= n; i++ { s += i }; return s }"); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		for i := 0; i < b.N; i++ {
+			if out, err := s.Call(ctx, "Sum", 1000000); err != nil || out[0] != want {
+				b.Fatal(out, err)
+			}
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if compiledSum(1000000) != want {
+				b.Fatal("sum")
+			}
+		}
+	})
+}
+
+//go:noinline
+func compiledSum(n int) int {
+	s := 0
+	for i := 1; i <= n; i++ {
+		s += i
+	}
+	return s
+}
+
 func compiledFib(n int) int {
 	if n < 2 {
 		return n
