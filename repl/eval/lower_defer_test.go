@@ -132,3 +132,22 @@ func TestDeferOfAStoredLiteralRefused(t *testing.T) {
 		t.Fatalf("printed %q, want %q", got, "xy")
 	}
 }
+
+// A redefinition rebuilds the shell interpreter: the calls deferred at the
+// prompt still run when the input ends.
+func TestDeferAtThePromptSurvivesARebuild(t *testing.T) {
+	var out syncBuffer
+	s := newTestSessionOut(t, newHost(), &out)
+	evalAll(t, s, `type T struct{ A int }`, `x := 1; defer fmt.Print("deferred ", x)`)
+	res, err := s.Eval(context.Background(), `type T struct{ A, B int }`)
+	if err != nil || !strings.Contains(res.Notice, "rebuilt") {
+		t.Fatalf("redefining T: %v, notice %q; want a rebuild", err, res.Notice)
+	}
+	if !s.HasDeferred() {
+		t.Fatal("the rebuild dropped the deferred call")
+	}
+	evalAll(t, s, RunDeferredSrc)
+	if got := out.String(); got != "deferred 1" {
+		t.Fatalf("printed %q", got)
+	}
+}

@@ -198,6 +198,12 @@ func (s *Session) rebuild(why string) string {
 		s.tab.dropEntries(broken)
 	}
 	s.tab.dropVars(lost)
+	if old := s.shell; !old.Abandoned() {
+		// Calls deferred at the prompt still run when the input ends, in
+		// the interpreter that made them (lower_defer.go); a cancelled one
+		// runs nothing more, so an interruption drops them.
+		in.deferred, old.deferred = old.deferred, nil
+	}
 	s.shell = in
 	s.learnShellTypes() // a rebuild after a push may bring types (types.go)
 	msg := why + ": shell interpreter rebuilt"
