@@ -109,6 +109,11 @@ func TestRealNode(t *testing.T) {
 		if got := erl.run(t, "missing", gonodeName); got != "{{missing,gonode@localhost},noproc}" {
 			t.Errorf("monitor of a missing name: %s", got)
 		}
+		// rpc into gonode is refused at once (SPAWN_REPLY notsup), and the
+		// connection stays.
+		if got := erl.run(t, "rpc", gonodeName); got != "{{badrpc,notsup},{error,{erpc,notsup}}}" {
+			t.Errorf("rpc:call and erpc:call into gonode: %s", got)
+		}
 		// A BEAM process linked to a gonode process that erl kills dies
 		// with killed, and the gonode process with killed too.
 		if got := erl.run(t, "killremote", gonodeName); got != "killed" {
