@@ -71,6 +71,9 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	in.rewriteHelp(rw, vars)
 	in.rewriteTypedCalls(rw) // typedcalls.go
 	sort.Slice(rw.edits, func(i, j int) bool { return rw.edits[i].start < rw.edits[j].start })
+	if err := in.rewriteMinMax(rw); err != nil { // lower_minmax.go: before the statement rewrites, which keep it
+		return nil, err
+	}
 	in.rewriteMethodValues(rw) // lower_methodvalue.go: before the statement rewrites, which keep it
 	if err := in.rewriteLower(rw); err != nil {
 		return nil, err

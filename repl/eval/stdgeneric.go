@@ -54,6 +54,7 @@ var genericResults = map[string]int{
 func genericSymbols() map[string]reflect.Value {
 	return map[string]reflect.Value{
 		"Clear":                reflect.ValueOf(clearValue),
+		"MinMax":               reflect.ValueOf(minMax),
 		"SlicesSort":           reflect.ValueOf(slicesSort),
 		"SlicesSortFunc":       reflect.ValueOf(func(s, f any) { slicesSortFunc(s, f, false) }),
 		"SlicesSortStableFunc": reflect.ValueOf(func(s, f any) { slicesSortFunc(s, f, true) }),
@@ -100,7 +101,7 @@ func (in *Interp) rewriteGenerics(rw *rewrite) error {
 					}
 					return false
 				}
-				fail(call, "%s of anything but number and string literals is not available in the shell (its interpreter predates Go 1.21); compare instead: m := a; if b %s m { m = b }", name, map[bool]string{true: "<", false: ">"}[name == "min"])
+				return true // of variables: rewriteMinMax (lower_minmax.go)
 			case name == "clear" && in.isBuiltin(sn, name) && len(call.Args) == 1:
 				if f, e := sn.Off(call.Fun.Pos()), sn.Off(call.Fun.End()); rw.freeRange(f, e) {
 					rw.replace(f, e, rtName+".Clear")

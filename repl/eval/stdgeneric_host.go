@@ -220,3 +220,29 @@ func mapsEqual(a, b any) bool {
 	}
 	return true
 }
+
+// minMax is min (isMin) or max of values typed alone at the prompt, for
+// printing: an untyped constant among them, which the interpreter typed
+// int, takes the type of a float argument.
+func minMax(isMin bool, args ...any) any {
+	var best reflect.Value
+	var float reflect.Type
+	for _, a := range args {
+		if v := reflect.ValueOf(a); v.CanFloat() && float == nil {
+			float = v.Type()
+		}
+	}
+	for _, a := range args {
+		v := reflect.ValueOf(a)
+		if float != nil && v.Type() != float && v.CanConvert(float) {
+			v = v.Convert(float)
+		}
+		if v.CanFloat() && math.IsNaN(v.Float()) {
+			return v.Interface()
+		}
+		if !best.IsValid() || (less(v, best) < 0) == isMin && less(v, best) != 0 {
+			best = v
+		}
+	}
+	return best.Interface()
+}

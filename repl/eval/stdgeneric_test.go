@@ -12,7 +12,7 @@ func TestGenericStdlib(t *testing.T) {
 		{src: "max(1, 0.5)", want: "1.0"}, // an untyped float constant
 		{src: "min(-3, 2) * 2", want: "-6"},
 		{src: "x := 3"},
-		{src: "min(x, 2)", want: "min of anything but number and string literals is not available", err: true},
+		{src: "min(x, 2)", want: "2"}, // printed only: the host computes it
 		{src: `m := map[string]int{"a": 1, "b": 2}`},
 		{src: "clear(m)"},
 		{src: "len(m)", want: "0"},
@@ -47,4 +47,35 @@ func TestGenericStdlib(t *testing.T) {
 		{src: "func clear(v int) int { return v + 1 }"},
 		{src: "clear(1)", want: "2"},
 	})
+}
+
+// TestMinMaxOfVariables checks min and max of variables, computed in
+// statements put before the statement that uses them, and the refusals.
+func TestMinMaxOfVariables(t *testing.T) {
+	var out syncBuffer
+	s := newTestSessionOut(t, newHost(), &out)
+	runSteps(t, s, []step{
+		{src: "a, b, f := 3, 7, 2.5"},
+		{src: "m := min(a, b) * 10"},
+		{src: "m", want: "30"},
+		{src: "x := 1; max(a, b) - x", want: "6"}, // typed last, after a statement
+		{src: "var w = max(f, 1)"},
+		{src: "w", want: "2.5"},
+		{src: "func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }"},
+		{src: "fmt.Sprint(clamp(12, 0, 10), clamp(-4, 0, 10), clamp(5, 0, 10))", want: `"10 0 5"`},
+		{src: "best := 0; for _, v := range []int{4, 9, 2} { best = max(best, v) }; best", want: "9"},
+		{src: "if min(a, b) == 3 { fmt.Print(\"three|\") }"},
+		{src: "fmt.Println(max(a, 4), min(f, 2))"},
+		{src: `min("b", s2)`, want: "undefined: s2", err: true},
+		{src: "nan := math.NaN(); fmt.Print(min(nan, f), max(f, nan), \"|\")"},
+		{src: "max(float64(a), f)", want: "3.0"},
+		{src: "for i := 0; i < min(a, 2); i++ {}", want: "min of variables in a for loop's condition is not available", err: true},
+		{src: "ok := true; if ok && max(a, b) > 1 {}", want: "max of variables after && or || is not available", err: true},
+		{src: "min(a, b) * 2", want: "min of variables in this statement is not available", err: true},
+		{src: "max(a, len(strings.Repeat(\"x\", 9)))", want: "9"}, // printed only: the host computes it
+		{src: "y := max(a, len(strings.Repeat(\"x\", 9)))", want: "with arguments that call functions", err: true},
+	})
+	if got, want := out.String(), "three|4 2\nNaN NaN|"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
 }
