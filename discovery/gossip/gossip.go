@@ -28,6 +28,11 @@ const DefaultPort = 7946
 // DefaultRejoinInterval is how often a member joins its seeds again.
 const DefaultRejoinInterval = 15 * time.Second
 
+// firstJoinRetry is the wait after a first failed join, doubled after
+// each failure up to RejoinInterval: members started together with their
+// seed (a script, a deployment) find it up a moment later.
+const firstJoinRetry = 250 * time.Millisecond
+
 // label keeps gonode's gossip apart from other memberlist users on the
 // same ports (Consul, Serf): a packet with another label is dropped.
 const label = "gonode"
@@ -172,7 +177,7 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 		joinNow <- time.Now()
 		joinAt = joinNow
 	}
-	backoff := time.Second
+	backoff := firstJoinRetry
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -200,7 +205,7 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 				wait = backoff + rand.N(backoff/4)
 				backoff = min(2*backoff, m.cfg.RejoinInterval)
 			} else {
-				backoff = time.Second
+				backoff = firstJoinRetry
 			}
 			timer = time.NewTimer(wait)
 			joinAt = timer.C
