@@ -108,7 +108,7 @@
 // (lower_fmt.go, hostview.go). Go 1.21's min, max and clear and the
 // slices, maps and cmp functions yaegi lacks are provided where that can
 // be done exactly, and refused with what to write instead elsewhere
-// (stdgeneric.go).
+// (stdgeneric.go; min and max of variables: lower_minmax.go).
 //
 // # Forms yaegi cannot compile
 //

@@ -16,8 +16,8 @@ import (
 // packages are empty, and its interpreted generics fail on most of them).
 // The shell provides them where it can do so exactly:
 //
-//   - min and max of constants are folded into a constant, as Go does;
-//     of variables they are refused with what to write instead;
+//   - min and max of constants are folded into a constant, as Go does
+//     (of variables: lower_minmax.go);
 //   - clear(x) and the slices and maps functions that return no value of a
 //     type parameter (Sort, SortFunc, Contains, Index, Reverse, Equal ...)
 //     become calls of host functions that do the work through reflect: a
