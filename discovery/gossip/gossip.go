@@ -1,7 +1,6 @@
 package gossip
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +82,9 @@ type Member struct {
 	members members
 	log     discovery.ErrorLog
 
+	joins     sync.WaitGroup // the join Run has under way
+	joinMu    sync.Mutex     // guards closing and joins.Add against Close's Wait
+	closing   bool           // guarded by joinMu: Close began; no new join
 	closeOnce sync.Once
 	closeErr  error
 	// closed silences memberlist's logger once Close has shut it down:
@@ -171,12 +174,16 @@ func (m *Member) Addr() string {
 // A member suspected of failure stays in the set until it is declared
 // failed. Run leaves the cluster only on Close.
 func (m *Member) Run(ctx context.Context, found func([]string)) error {
+	// A join runs in a goroutine of its own: one to an unreachable host
+	// takes memberlist's TCP timeout, and membership changes are reported
+	// meanwhile. Close waits for it.
 	var joinAt <-chan time.Time
 	joinNow := make(chan time.Time, 1)
 	if len(m.cfg.Join) > 0 {
 		joinNow <- time.Now()
 		joinAt = joinNow
 	}
+	joined := make(chan error, 1)
 	backoff := firstJoinRetry
 	var timer *time.Timer
 	defer func() {
@@ -187,7 +194,7 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 	var last []string
 	report := func() {
 		names := m.names()
-		if last == nil || !equal(names, last) {
+		if last == nil || !slices.Equal(names, last) {
 			last = names
 			found(names)
 		}
@@ -200,8 +207,21 @@ func (m *Member) Run(ctx context.Context, found func([]string)) error {
 		case <-m.members.changed:
 			report()
 		case <-joinAt:
+			joinAt = nil
+			m.joinMu.Lock()
+			if m.closing {
+				m.joinMu.Unlock()
+				continue
+			}
+			m.joins.Add(1)
+			m.joinMu.Unlock()
+			go func() {
+				defer m.joins.Done()
+				joined <- m.join()
+			}()
+		case err := <-joined:
 			wait := m.cfg.RejoinInterval
-			if err := m.join(); err != nil {
+			if err != nil {
 				wait = backoff + rand.N(backoff/4)
 				backoff = min(2*backoff, m.cfg.RejoinInterval)
 			} else {
@@ -237,121 +257,25 @@ func (m *Member) names() []string { return m.members.names() }
 
 // Close leaves the cluster, telling the others at once (they drop this
 // node without waiting to detect a failure), and stops gossiping.
-// Idempotent. memberlist's Shutdown does not wait for a probe under way:
-// it may run on for up to its TCP timeout, but logs and reports nothing.
+// It waits for a join under way (a host that does not answer holds it
+// for up to memberlist's TCP timeout). Idempotent, and safe while Run
+// runs, though Run is meant to return first. memberlist's Shutdown does
+// not wait for a probe under way: it may run on for up to its TCP
+// timeout, but logs and reports nothing.
 func (m *Member) Close() error {
 	m.closeOnce.Do(func() {
+		m.joinMu.Lock()
+		m.closing = true
+		m.joinMu.Unlock()
 		// One second to hand the leave message to another member: a
 		// cluster of one has nobody to tell.
 		err := m.list.Leave(time.Second)
 		m.closeErr = errors.Join(err, m.list.Shutdown())
 		m.closed.Store(true)
+		m.joins.Wait()
 		if m.closeErr != nil {
 			m.closeErr = fmt.Errorf("gossip: leaving: %w", m.closeErr)
 		}
 	})
 	return m.closeErr
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// meta is the memberlist.Delegate that hands out the node name as this
-// member's metadata; it carries no messages or state of its own.
-type meta string
-
-func (d meta) NodeMeta(limit int) []byte {
-	if len(d) > limit {
-		return nil // checked in Start: cannot happen
-	}
-	return []byte(d)
-}
-func (meta) NotifyMsg([]byte)                           {}
-func (meta) GetBroadcasts(overhead, limit int) [][]byte { return nil }
-func (meta) LocalState(join bool) []byte                { return nil }
-func (meta) MergeRemoteState(buf []byte, join bool)     {}
-
-// members is the memberlist.EventDelegate that keeps the node name of
-// each live member, and wakes Run on every change. memberlist calls it
-// with its locks held, and the nodes it hands over are its own, written
-// under those locks: the name is copied here, never read later
-// (Memberlist.Members returns those same nodes, which race with
-// memberlist's writes), and nothing calls back into memberlist.
-type members struct {
-	mu      sync.Mutex
-	byName  map[string]string // guarded by mu: member name -> node name
-	changed chan struct{}     // 1-buffered: membership changed
-}
-
-func (e *members) init() {
-	e.byName = make(map[string]string)
-	e.changed = make(chan struct{}, 1)
-}
-
-func (e *members) NotifyJoin(n *memberlist.Node)   { e.set(n.Name, string(n.Meta)) }
-func (e *members) NotifyUpdate(n *memberlist.Node) { e.set(n.Name, string(n.Meta)) }
-func (e *members) NotifyLeave(n *memberlist.Node) {
-	e.mu.Lock()
-	delete(e.byName, n.Name)
-	e.mu.Unlock()
-	e.signal()
-}
-
-func (e *members) set(member, node string) {
-	e.mu.Lock()
-	e.byName[member] = node
-	e.mu.Unlock()
-	e.signal()
-}
-
-func (e *members) signal() {
-	select {
-	case e.changed <- struct{}{}:
-	default: // a signal is pending: Run reads the members once for both
-	}
-}
-
-// names returns the node names of the live members, sorted.
-func (e *members) names() []string {
-	e.mu.Lock()
-	names := make([]string, 0, len(e.byName))
-	for _, n := range e.byName {
-		names = append(names, n)
-	}
-	e.mu.Unlock()
-	return discovery.Normalize(names) // drops metadata that is no node name
-}
-
-// aliveCheck refuses members whose metadata is not a node name: they are
-// someone else's memberlist cluster, or broken.
-type aliveCheck struct{}
-
-func (aliveCheck) NotifyAlive(n *memberlist.Node) error {
-	if !discovery.ValidName(string(n.Meta)) {
-		return fmt.Errorf("gossip: member %q carries no node name", n.Name)
-	}
-	return nil
-}
-
-// logWriter passes memberlist's warnings and errors to Logf and drops its
-// debug and info lines (every probe, every join).
-type logWriter struct {
-	logf   func(format string, args ...any)
-	closed *atomic.Bool
-}
-
-func (w logWriter) Write(b []byte) (int, error) {
-	if w.logf != nil && !w.closed.Load() && (bytes.Contains(b, []byte("[WARN]")) || bytes.Contains(b, []byte("[ERR]"))) {
-		w.logf("gossip: %s", bytes.TrimSpace(b))
-	}
-	return len(b), nil
 }

@@ -57,9 +57,11 @@ func startMember(t *testing.T, node, bind string, port int, key []byte, join ...
 	if err != nil {
 		t.Fatalf("starting %s: %v", node, err)
 	}
+	// Cleanups run last first: Run stops, then the member closes, as
+	// discovery.Start's Close does.
+	t.Cleanup(func() { m.Close() })
 	rec := testnet.NewRecorder()
 	testnet.Run(t, m.Run, rec.Found)
-	t.Cleanup(func() { m.Close() })
 	return &member{m, rec}
 }
 
