@@ -154,6 +154,10 @@
 //     in two evaluations, so that the input reads the old x, not zero.
 //   - spawn refuses to capture a sync.WaitGroup, Mutex or atomic value by
 //     value: the process would use its own copy (ship_sync.go).
+//   - a send or receive statement at the prompt on a channel made there
+//     that nothing else was given, and that cannot go on at once, fails as
+//     Go's deadlock instead of hanging (lower_deadlock.go). Any other
+//     blocked operation waits, as in Go, until Ctrl-C.
 //
 // # Failures
 //

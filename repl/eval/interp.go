@@ -169,6 +169,7 @@ type Interp struct {
 	nrestore  int             // restoreVars calls made
 	ntemps    int             // temporaries the lowering declared (lower.go)
 	deferred  []func()        // calls deferred at the prompt, run when the input ends (lower_defer.go)
+	private   map[string]bool // channels made at the prompt that nothing else holds (lower_deadlock.go)
 	evalCtx   context.Context // the context of the running evaluation: contained calls stop with it (contain.go)
 
 	resMu  sync.Mutex // guards result, set by __gonode.Result from evaluated code, and typeNames
@@ -229,6 +230,7 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		"Defer":        reflect.ValueOf(in.deferAtEnd),  // lower_defer.go
 		"RunDeferred":  reflect.ValueOf(in.runDeferred), // lower_defer.go
 		"CallDeferred": reflect.ValueOf(callDeferred),   // lower_defer.go
+		"Deadlock":     reflect.ValueOf(deadlockError),  // lower_deadlock.go
 	}
 	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
 	rt["Shown"] = reflect.ValueOf(in.setShown)

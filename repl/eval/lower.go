@@ -50,6 +50,7 @@ type lowerer struct {
 // its new text.
 func (in *Interp) rewriteLower(rw *rewrite) error {
 	lw := &lowerer{in: in, rw: rw}
+	in.watchChannels(rw.sn) // lower_deadlock.go
 	lw.ints = intNames(rw.sn, in.tab)
 	for _, n := range rw.sn.Roots() {
 		switch n := n.(type) {

@@ -34,6 +34,9 @@ var errLoopVar = errors.New("this loop both changes its variable and keeps it (i
 // control rewrites s when it is a defer statement (lower_defer.go) or a
 // loop whose body captures its variables, and says whether s was handled.
 func (lw *lowerer) control(s ast.Stmt, label *ast.LabeledStmt, inFunc bool) bool {
+	if !inFunc && lw.deadlock(s) { // lower_deadlock.go
+		return true
+	}
 	switch s := s.(type) {
 	case *ast.DeferStmt:
 		lw.deferStmt(s, label, inFunc)
