@@ -134,8 +134,19 @@ func startErl(t *testing.T, cookie string) *erlNode {
 	}
 	cmd.Stderr = cmd.Stdout
 	n.in = in
+	// The reader ends when erl is killed (start's cleanup, which runs
+	// first) and its stdout closes; this cleanup waits for it.
+	read := make(chan struct{})
+	started := false
+	t.Cleanup(func() {
+		if started {
+			<-read
+		}
+	})
 	start(t, cmd)
-	go func() { // ends when erl exits and its stdout closes
+	started = true
+	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			n.mu.Lock()
