@@ -1,9 +1,7 @@
 package erlang
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -105,42 +103,13 @@ func TestFakeBeamPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(n.Port()))
+	f, err := dialFake(t, n, handshake.Config{Name: "fake@localhost", Creation: 9, Cookie: "c"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	if _, err := handshake.Initiate(c, br, handshake.Config{Name: "fake@localhost", Creation: 9, Cookie: "c"}, "g@localhost"); err != nil {
-		t.Fatal(err)
-	}
 	waitUntil(t, "the fake peer to be up", func() bool { return len(n.Nodes()) == 1 })
-	send := func(p []byte) {
-		t.Helper()
-		if _, err := c.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p)))); err == nil {
-			_, err = c.Write(p)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() []byte { // the next packet that is not a tick
-		t.Helper()
-		for {
-			var hdr [4]byte
-			if _, err := io.ReadFull(br, hdr[:]); err != nil {
-				t.Fatalf("reading a packet: %v", err)
-			}
-			p := make([]byte, binary.BigEndian.Uint32(hdr[:]))
-			if _, err := io.ReadFull(br, p); err != nil {
-				t.Fatal(err)
-			}
-			if len(p) > 0 {
-				return p
-			}
-		}
-	}
+	send := func(p []byte) { t.Helper(); f.send(t, p) }
+	read := func() []byte { t.Helper(); return f.read(t) }
 	fake := etf.Pid{Node: "fake@localhost", ID: 40, Creation: 9}
 	local := etf.Pid{Node: "g@localhost", ID: 1, Creation: 1}
 	send(packetOf(t, etf.Tuple{int64(opGroupLead), fake, local}))
@@ -160,7 +129,7 @@ func TestFakeBeamPeer(t *testing.T) {
 		t.Fatalf("the connection went after packets it does not support")
 	}
 	send([]byte{passThrough, 131, 104}) // a tuple cut short
-	if _, err := io.ReadAll(br); err != nil {
+	if _, err := io.ReadAll(f.br); err != nil {
 		t.Fatalf("the node did not close the connection after a malformed packet: %v", err)
 	}
 	waitUntil(t, "the malformed packet to be logged", func() bool {
