@@ -275,6 +275,13 @@ func (lw *lowerer) text(n ast.Node) string {
 // was made with them applied).
 func (lw *lowerer) replace(start, end int, text string) {
 	rw := lw.rw
+	for _, e := range rw.edits {
+		if e.start < end && e.end > start && !(e.start >= start && e.end <= end) {
+			// Inside another rewrite (a ship call's literal, which the
+			// interpreter receiving it lowers itself), or across one: left.
+			return
+		}
+	}
 	kept := rw.edits[:0]
 	for _, e := range rw.edits {
 		if e.start < start || e.end > end {

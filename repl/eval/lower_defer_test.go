@@ -151,3 +151,24 @@ func TestDeferAtThePromptSurvivesARebuild(t *testing.T) {
 		t.Fatalf("printed %q", got)
 	}
 }
+
+// A func literal shipped to a process is lowered by the interpreter that
+// receives it: its defers and loops are left as written in the shell.
+func TestDeferInAShippedLiteral(t *testing.T) {
+	ctx := context.Background()
+	h := newHost()
+	s := newTestSession(t, h)
+	evalAll(t, s, `spawn(func() { for i := 0; i < 3; i++ { defer fmt.Print(i) } })`)
+	var out syncBuffer
+	f, err := s.Load(ctx, <-h.spawned, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if _, err := f.Call(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "210" {
+		t.Fatalf("the process printed %q, want 210", got)
+	}
+}
