@@ -195,3 +195,39 @@ func TestUnsupportedKinds(t *testing.T) {
 		t.Errorf("a channel: %v, want ErrUnencodable", err)
 	}
 }
+
+// A BEAM's gen_call is delivered as a proc.CallRequest, and the
+// CallReply goes back tagged as gen:call tagged it: [alias | Mref] from
+// OTP 24 on (ALIAS agreed), the ref before.
+func TestGenCall(t *testing.T) {
+	mref := etf.Ref{Node: etf.Atom(peer), Creation: 3, Len: 3, ID: [5]uint32{7, 8, 9}}
+	aliasTag := etf.ImproperList{Elems: []any{etf.Atom("alias")}, Tail: mref}
+	for _, tt := range []struct {
+		flags uint64
+		tag   any
+	}{{agreed, aliasTag}, {agreed &^ handshake.FlagAlias, mref}} {
+		c := NewCodec(self, 7, peer, tt.flags)
+		call := etf.Tuple{etf.Atom("$gen_call"), etf.Tuple{pidToWire(pidB), tt.tag}, etf.Tuple{etf.Atom("add"), int64(1), int64(2)}}
+		m, err := c.Decode(packetOf(t, etf.Tuple{int64(opRegSend), pidToWire(pidB), etf.Atom(""), etf.Atom("calc")}, call))
+		req, ok := m.Payload.(proc.CallRequest)
+		if err != nil || !ok || req.From != pidB || req.Ref.ID != [3]uint32{7, 8, 9} {
+			t.Fatalf("flags %x: %#v, %v; want a CallRequest from %v", tt.flags, m.Payload, err, pidB)
+		}
+		frame, err := c.Encode(nil, &dist.Message{Kind: dist.KindSend, From: pidG, To: req.From, Payload: proc.CallReply{Ref: req.Ref, Reply: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := etf.Decode(frame[1:])
+		got, _, _ := etf.Decode(rest)
+		if want := (etf.Tuple{tt.tag, int64(3)}); !etf.Equal(got, want) {
+			t.Errorf("flags %x: reply %#v, want %#v", tt.flags, got, want)
+		}
+	}
+	// A plain ref from a peer with ALIAS is not gen:call's: the tuple
+	// stays a tuple rather than get a reply it would not match.
+	c := newTestCodec()
+	call := etf.Tuple{etf.Atom("$gen_call"), etf.Tuple{pidToWire(pidB), mref}, etf.Atom("x")}
+	if m, err := c.Decode(packetOf(t, etf.Tuple{int64(opSend), etf.Atom(""), pidToWire(pidG)}, call)); err != nil || reflect.TypeOf(m.Payload) != reflect.TypeOf(etf.Tuple{}) {
+		t.Errorf("%#v, %v; want the tuple", m.Payload, err)
+	}
+}

@@ -65,19 +65,22 @@ func (d *decoding) proc(i int, node string) (proc.Pid, string) {
 
 func (d *decoding) term(v any) any { return d.c.fromTerm(v, 0) }
 
+// msg converts a message (not a reason): gen_calls become CallRequests.
+func (d *decoding) msg(v any) any { return d.c.payload(v) }
+
 func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 	c := d.c
 	switch op {
 	case opSend, opSendTT:
-		return dist.Message{Kind: dist.KindSend, To: d.pid(2), Payload: d.term(payload)}, nil
+		return dist.Message{Kind: dist.KindSend, To: d.pid(2), Payload: d.msg(payload)}, nil
 	case opSendSender, opSendSendTT:
-		return dist.Message{Kind: dist.KindSend, From: d.pid(1), To: d.pid(2), Payload: d.term(payload)}, nil
+		return dist.Message{Kind: dist.KindSend, From: d.pid(1), To: d.pid(2), Payload: d.msg(payload)}, nil
 	case opRegSend, opRegSendTT:
 		if d.atom(3) == GlobalNameServer && d.err == nil {
 			d.ignored = dist.ErrIgnored // global's protocol, which gonode's does not speak: see errGlobal
 			return dist.Message{}, nil
 		}
-		return dist.Message{Kind: dist.KindRegSend, From: d.pid(1), To: proc.Pid{Node: c.self}, ToName: d.atom(3), Payload: d.term(payload)}, nil
+		return dist.Message{Kind: dist.KindRegSend, From: d.pid(1), To: proc.Pid{Node: c.self}, ToName: d.atom(3), Payload: d.msg(payload)}, nil
 	case opLink:
 		return dist.Message{Kind: dist.KindLink, From: d.pid(1), To: d.pid(2)}, nil
 	case opUnlink:

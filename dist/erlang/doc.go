@@ -57,7 +57,11 @@
 // killed, noproc, noconnection and shutdown are the same atoms both ways),
 // integers int, tuples etf.Tuple, binaries string. gonode's exit and down
 // messages go out as {'EXIT', Pid, Reason} and {'DOWN', Ref, process, Obj,
-// Reason}. proc.Ref holds 3 words, as every ref OTP 25 makes; a ref of 4
+// Reason}. A message {'$gen_call', {From, [alias | Mref]}, Request}, as
+// gen:call and GenServer.call send it, is delivered as a
+// proc.CallRequest, so that gonode's otp servers (and Process.Reply)
+// answer it; the proc.CallReply goes back as {[alias | Mref], Reply}
+// (with a plain Mref to a peer without ALIAS). proc.Ref holds 3 words, as every ref OTP 25 makes; a ref of 4
 // or 5 words from a later OTP keeps its extra words in a bounded table of
 // the connection, so that it goes back whole.
 //
@@ -72,9 +76,9 @@
 // # Not yet
 //
 // rpc in either direction (erpc's SPAWN_REQUEST is refused notsup),
-// spawning BEAM funs, gen_call into gonode servers (a BEAM gen_call
-// arrives as the tuple {'$gen_call', {From, Tag}, Request}, not as a
-// proc.CallRequest, so gonode's otp servers do not answer it),
+// spawning BEAM funs, proc's Call to a BEAM gen_server (gen:reply's
+// {Ref, Reply} arrives as a tuple, which Call does not take: telling it
+// from data holding a ref would need the caller's monitors),
 // aliases, fragments (FRAGMENTS is not offered, so the BEAM sends whole
 // packets), the atom cache, global's name registry, and sending
 // gonode-specific values (Go structs, channels) to BEAM processes.

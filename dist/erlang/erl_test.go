@@ -58,6 +58,8 @@ io:format("ready ~s~n", [node()]),
           M = monitor(process, B),
           exit(G, kill),
           receive {'DOWN', M, process, B, Why} -> Why after 5000 -> timeout end end);
+        "gencall" -> Wait(gencall, fun() -> {gen_server:call({calc, N}, {add, 1, 2}),
+          catch gen_server:call({missing, N}, x)} end);
         "rpc" -> Wait(rpc, fun() -> {rpc:call(N, erlang, node, []),
           try erpc:call(N, erlang, node, []) catch Class:Reason -> {Class, Reason} end} end);
         "disconnect" -> Wait(disconnect, fun() -> erlang:disconnect_node(N) end);

@@ -10,14 +10,16 @@ import (
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/epmd"
 	"github.com/gonode/gonode/dist/erlang/etf"
+	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
 )
 
 const gonodeName = "gonode@localhost"
 
 // startGonode starts a gonode node registered in erl's epmd, speaking the
-// Erlang dialect, with the system processes and two of the test's own:
-// echo answers {From, Msg} with {echoed, Msg}; victims answers {From,
+// Erlang dialect, with the system processes and three of the test's own:
+// echo answers {From, Msg} with {echoed, Msg}; calc, an otp.Server,
+// answers the call {add, A, B} with A+B; victims answers {From,
 // victim} with {victim, G}, G a new process it monitors, and sends the
 // reason G ends with on died.
 func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf, chan any) {
@@ -46,6 +48,20 @@ func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf
 			}
 		}
 	}, proc.SpawnOptions{Name: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = otp.StartServerOn(pn, otp.Server{ // a gen_server of gonode's: {add, A, B} gives A+B
+		Init: func(*proc.Process, any) (any, error) { return nil, nil },
+		HandleCall: func(_ *proc.Process, req any, _ proc.CallRequest, st any) (any, any, error) {
+			if t, ok := req.(etf.Tuple); ok && len(t) == 3 && t[0] == proc.Atom("add") {
+				a, _ := t[1].(int)
+				b, _ := t[2].(int)
+				return a + b, st, nil
+			}
+			return proc.Atom("badreq"), st, nil
+		},
+	}, nil, otp.ServerOptions{Name: "calc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +124,11 @@ func TestRealNode(t *testing.T) {
 		}
 		if got := erl.run(t, "missing", gonodeName); got != "{{missing,gonode@localhost},noproc}" {
 			t.Errorf("monitor of a missing name: %s", got)
+		}
+		// gen_server:call (GenServer.call) into a gonode process that
+		// answers calls, and to a name gonode lacks.
+		if got := erl.run(t, "gencall", gonodeName); got != "{3,{'EXIT',{noproc,{gen_server,call,[{missing,gonode@localhost},x]}}}}" {
+			t.Errorf("gen_server:call into gonode: %s", got)
 		}
 		// rpc into gonode is refused at once (SPAWN_REPLY notsup), and the
 		// connection stays.

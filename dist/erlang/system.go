@@ -12,7 +12,7 @@ import (
 // StartSystem starts them as handler processes of the node (they hold no
 // goroutine while idle, and the node stops them with the rest):
 //
-//   - net_kernel answers {'$gen_call', {From, Tag}, {is_auth, Node}} with
+//   - net_kernel answers the gen_call {is_auth, Node} with
 //     yes, as the BEAM's does once the handshake has proved the cookie:
 //     net_adm:ping(gonode) is then pong. Other requests get no answer (a
 //     gen_call of the BEAM then times out, as with a busy net_kernel).
@@ -60,41 +60,23 @@ func StartSystem(n *proc.Node, logf func(string, ...any)) error {
 	return errors.Join(errs...)
 }
 
-// genCall takes apart {'$gen_call', {From, Tag}, Request}, as gen:call
-// sends it (Tag is [alias | Ref] from OTP 24 on, a Ref before).
-func genCall(msg any) (from proc.Pid, tag, req any, ok bool) {
-	t, ok := msg.(etf.Tuple)
-	if !ok || len(t) != 3 || t[0] != proc.Atom("$gen_call") {
-		return proc.Pid{}, nil, nil, false
-	}
-	ft, ok := t[1].(etf.Tuple)
-	if !ok || len(ft) != 2 {
-		return proc.Pid{}, nil, nil, false
-	}
-	from, ok = ft[0].(proc.Pid)
-	return from, ft[1], t[2], ok
-}
-
-// reply answers a gen_call as gen:reply does, {Tag, Reply} to the caller;
-// gen:call receives it whether it comes to the caller's pid or alias.
-func reply(p *proc.Process, from proc.Pid, tag, r any) {
-	_ = p.Send(from, etf.Tuple{tag, r})
-}
+// The codec delivers a BEAM's gen_call as a proc.CallRequest (see
+// callRequest), answered with Process.Reply as any call.
 
 func netKernel(p *proc.Process, msg any, logf func(string, ...any)) {
-	from, tag, req, ok := genCall(msg)
+	req, ok := msg.(proc.CallRequest)
 	if !ok {
 		return
 	}
-	if t, ok := req.(etf.Tuple); ok && len(t) == 2 && t[0] == proc.Atom("is_auth") {
-		reply(p, from, tag, proc.Atom("yes"))
+	if t, ok := req.Request.(etf.Tuple); ok && len(t) == 2 && t[0] == proc.Atom("is_auth") {
+		_ = p.Reply(req, proc.Atom("yes"))
 		return
 	}
-	logf("erlang: net_kernel: request %v from %v not supported; left unanswered", req, from)
+	logf("erlang: net_kernel: request %v from %v not supported; left unanswered", req.Request, req.From)
 }
 
 func rex(p *proc.Process, msg any) {
-	if from, tag, _, ok := genCall(msg); ok {
-		reply(p, from, tag, etf.Tuple{proc.Atom("badrpc"), proc.Atom("notsup")})
+	if req, ok := msg.(proc.CallRequest); ok {
+		_ = p.Reply(req, etf.Tuple{proc.Atom("badrpc"), proc.Atom("notsup")})
 	}
 }

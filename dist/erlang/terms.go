@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/gonode/gonode/dist/erlang/etf"
+	"github.com/gonode/gonode/dist/erlang/handshake"
 	"github.com/gonode/gonode/proc"
 )
 
@@ -117,7 +118,13 @@ func (c *Codec) toTerm(v any, depth int) any {
 	case proc.CallRequest:
 		return etf.Tuple{etf.Atom("$gen_call"), etf.Tuple{c.toTerm(x.From, depth), c.toTerm(x.Ref, depth)}, c.toTerm(x.Request, depth)}
 	case proc.CallReply:
-		return etf.Tuple{c.toTerm(x.Ref, depth), c.toTerm(x.Reply, depth)}
+		// gen:reply's {Tag, Reply}: a BEAM caller from OTP 24 on (ALIAS)
+		// made its Tag [alias | Mref] (see callRequest).
+		var tag any = c.refs.toWire(x.Ref)
+		if c.agreed&handshake.FlagAlias != 0 {
+			tag = etf.ImproperList{Elems: []any{etf.Atom("alias")}, Tail: tag}
+		}
+		return etf.Tuple{tag, c.toTerm(x.Reply, depth)}
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -162,6 +169,48 @@ func (c *Codec) toTerm(v any, depth int) any {
 		return out
 	}
 	return v
+}
+
+// callRequest recognises a gen_call, {'$gen_call', {From, Tag}, Request},
+// as gen:call and GenServer.call send it, so that a gonode process
+// answers it as any call (proc.CallRequest and Process.Reply). Tag is
+// [alias | Mref] from OTP 24 on (a peer with ALIAS), a ref before; the
+// reply goes back in the same form (see toTerm). Only the whole message
+// is a call; the same tuple inside other data stays a tuple.
+func (c *Codec) callRequest(v any) (proc.CallRequest, bool) {
+	t, ok := v.(etf.Tuple)
+	if !ok || len(t) != 3 || t[0] != etf.Atom("$gen_call") {
+		return proc.CallRequest{}, false
+	}
+	ft, ok := t[1].(etf.Tuple)
+	if !ok || len(ft) != 2 {
+		return proc.CallRequest{}, false
+	}
+	from, ok := ft[0].(etf.Pid)
+	if !ok {
+		return proc.CallRequest{}, false
+	}
+	tag := ft[1]
+	alias := c.agreed&handshake.FlagAlias != 0
+	if l, ok := tag.(etf.ImproperList); ok && alias && len(l.Elems) == 1 && l.Elems[0] == etf.Atom("alias") {
+		tag = l.Tail
+	} else if alias {
+		return proc.CallRequest{}, false // a plain ref would get its reply tagged [alias | Ref]
+	}
+	ref, ok := tag.(etf.Ref)
+	if !ok {
+		return proc.CallRequest{}, false
+	}
+	return proc.CallRequest{From: pidFromWire(from), Ref: c.refs.fromWire(ref), Request: c.fromTerm(t[2], 0)}, true
+}
+
+// payload converts a message's payload: a gen_call becomes a
+// proc.CallRequest, anything else goes through fromTerm.
+func (c *Codec) payload(v any) any {
+	if req, ok := c.callRequest(v); ok {
+		return req
+	}
+	return c.fromTerm(v, 0)
 }
 
 // fromTerm converts a decoded term for gonode's processes.
