@@ -323,6 +323,7 @@ type sessionSources struct{ rt *Runtime }
 
 func (s sessionSources) Compile(source string) (dist.Callable, error) {
 	rt := s.rt
+	rt.preloadTypes(source) // typed.go
 	return func(ctx context.Context, args []any) (any, error) {
 		p, gl, ok := dist.ProcessFrom(ctx)
 		if !ok {

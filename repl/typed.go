@@ -1,8 +1,12 @@
 package repl
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"reflect"
+	"strings"
+	"time"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/repl/eval"
@@ -54,3 +58,25 @@ func (x *Proc) As(v any, ptr any) any {
 func typeName(t reflect.Type) string {
 	return t.String()
 }
+
+// preloadTypes compiles a spawned literal that declares types before its
+// process starts, on the connection's reader, which Compile runs on: the
+// messages its sender sends it next are decoded after this node knows the
+// types, so that a Vec sent right after spawn(node2, func() {...}) arrives
+// as a Vec, not as a map. The compiled interpreter is pooled, and the
+// process takes it up (Session.Compile is keyed by the source). A literal
+// without types keeps compiling in its process, off the reader.
+func (rt *Runtime) preloadTypes(source string) {
+	if !strings.Contains(source, "type ") {
+		return
+	}
+	ctx, cancel := context.WithTimeout(rt.ctx, preloadTimeout)
+	defer cancel()
+	if f, err := rt.session.Compile(ctx, source, io.Discard); err == nil {
+		f.Release()
+	} // else the process compiles it again and fails with the error
+}
+
+// preloadTimeout bounds the time a spawn that declares types holds its
+// connection's reader.
+const preloadTimeout = 2 * time.Second
