@@ -24,11 +24,22 @@ import (
 // max typed alone at the prompt is only printed: the host computes it
 // (__gonode.MinMax). Other uses are refused with what to write.
 
-// minMaxCall is a call of min or max found in a statement.
+// minMaxCall is a call of min or max found in a statement, or of a
+// generic function computed the same way (intoHosts).
 type minMaxCall struct {
 	call *ast.CallExpr
 	min  bool
+	into string // the intoHosts entry of a generic function, or ""
 	bad  string // why it cannot be hoisted, or ""
+}
+
+// intoHosts are the generic functions whose result has the type of their
+// first argument: hoisted as "t := s; __gonode.X(&t, args...)", the host
+// replacing *(&t) with the result; printed alone, "__gonode.XValue(s,
+// args...)" (stdgeneric_host.go).
+var intoHosts = map[string]string{
+	"maps.Clone": "MapsClone", "slices.Insert": "SlicesInsert", "slices.Delete": "SlicesDelete",
+	"slices.Compact": "SlicesCompact",
 }
 
 // rewriteMinMax hoists the min and max calls of variables (constants are
@@ -60,7 +71,11 @@ func (in *Interp) rewriteMinMax(rw *rewrite) error {
 				start, end := sn.Off(c.call.Pos()), sn.Off(c.call.End())
 				if c.call == final || last && at == 0 && c.bad == "" && printArg(s, c.call) {
 					args := rw.apply(sn.Off(c.call.Lparen)+1, sn.Off(c.call.Rparen))
-					rw.replace(start, end, fmt.Sprintf("%s.MinMax(%v, %s)", rtName, c.min, args))
+					if c.into != "" {
+						rw.replace(start, end, fmt.Sprintf("%s.%sValue(%s)", rtName, c.into, args))
+					} else {
+						rw.replace(start, end, fmt.Sprintf("%s.MinMax(%v, %s)", rtName, c.min, args))
+					}
 					continue
 				}
 				if c.bad == "" && (!last && start == at || last && at == 0 || !rw.freeRange(start, end)) {
@@ -109,6 +124,10 @@ func (in *Interp) rewriteMinMax(rw *rewrite) error {
 // minMaxRefused says why the call c cannot be provided, and what to write.
 func minMaxRefused(sn *syntax.Snippet, c minMaxCall) error {
 	name := map[bool]string{true: "min", false: "max"}[c.min]
+	if c.into != "" {
+		name = calleeName(c.call.Fun)
+		return fmt.Errorf("%s%s %s is not available in the shell (its interpreter has no generic standard library); assign it to a variable first, with variables as its arguments: c := %s(x)", lineOf(sn, c.call.Pos()), name, c.bad, name)
+	}
 	return fmt.Errorf("%s%s of variables %s is not available in the shell (its interpreter predates Go 1.21); assign it to a variable first, with variables as its arguments: m := %s(x, y)", lineOf(sn, c.call.Pos()), name, c.bad, name)
 }
 
@@ -125,6 +144,13 @@ func hoistMinMax(rw *rewrite, sn *syntax.Snippet, c minMaxCall, tmp string) stri
 	// expression, so it binds tighter than < and ||, and yaegi fails on
 	// (b) != (b) in a condition ("reflect: call of reflect.Value.Bool").
 	text := func(a ast.Expr) string { return rw.apply(sn.Off(a.Pos()), sn.Off(a.End())) }
+	if c.into != "" {
+		args := []string{"&" + tmp}
+		for _, a := range c.call.Args[1:] {
+			args = append(args, text(a))
+		}
+		return tmp + " := " + text(c.call.Args[0]) + "; " + rtName + "." + c.into + "(" + strings.Join(args, ", ") + ")"
+	}
 	op := map[bool]string{true: "<", false: ">"}[c.min]
 	out := []string{tmp + " := " + text(c.call.Args[seed])}
 	for i, a := range c.call.Args {
@@ -185,6 +211,15 @@ func (in *Interp) minMaxOf(sn *syntax.Snippet, s ast.Stmt) (calls []minMaxCall, 
 						}
 						calls = append(calls, minMaxCall{call: n, min: name == "min", bad: why})
 					}
+				}
+				if host := intoHosts[name]; host != "" && len(n.Args) > 0 && n.Ellipsis == token.NoPos && in.isPackage(sn, name[:strings.IndexByte(name, '.')]) {
+					why := bad
+					for _, a := range n.Args {
+						if why == "" && !pure(a, isMin, isMax) {
+							why = "with arguments that call functions"
+						}
+					}
+					calls = append(calls, minMaxCall{call: n, into: host, bad: why})
 				}
 			}
 			return true

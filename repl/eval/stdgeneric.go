@@ -25,8 +25,11 @@ import (
 //   - slices.Max and Min become s[__gonode.SlicesMaxIndex(s)], which has the
 //     element type, and slices.Clone(s) Go's own append(s[:0:0], s...),
 //     for an operand s without side effects;
-//   - the others (maps.Clone, maps.Keys, slices.Sorted ...) are refused
-//     with a message saying what to write.
+//   - maps.Clone, slices.Insert, Delete and Compact are computed before
+//     the statement into a variable of their first argument's type, as min
+//     and max are (lower_minmax.go);
+//   - the others (maps.Keys, slices.Sorted ...) are refused with a message
+//     saying what to write.
 
 // genericHosts maps a slices or maps function to the host function that
 // does its work.
@@ -49,12 +52,21 @@ var genericResults = map[string]int{
 	"slices.IsSorted": 1, "slices.Contains": 1, "slices.ContainsFunc": 1, "slices.Index": 1,
 	"slices.IndexFunc": 1, "slices.Equal": 1, "slices.Max": 1, "slices.Min": 1, "slices.Clone": 1,
 	"maps.Copy": 0, "maps.DeleteFunc": 0, "maps.Equal": 1, "cmp.Compare": 1, "cmp.Less": 1,
+	"maps.Clone": 1, "slices.Insert": 1, "slices.Delete": 1, "slices.Compact": 1,
 }
 
 func genericSymbols() map[string]reflect.Value {
 	return map[string]reflect.Value{
 		"Clear":                reflect.ValueOf(clearValue),
 		"MinMax":               reflect.ValueOf(minMax),
+		"MapsClone":            reflect.ValueOf(into(mapsClone)),
+		"MapsCloneValue":       reflect.ValueOf(mapsClone),
+		"SlicesInsert":         reflect.ValueOf(into(slicesInsert)),
+		"SlicesInsertValue":    reflect.ValueOf(slicesInsert),
+		"SlicesDelete":         reflect.ValueOf(into(slicesDelete)),
+		"SlicesDeleteValue":    reflect.ValueOf(slicesDelete),
+		"SlicesCompact":        reflect.ValueOf(into(slicesCompact)),
+		"SlicesCompactValue":   reflect.ValueOf(slicesCompact),
 		"SlicesSort":           reflect.ValueOf(slicesSort),
 		"SlicesSortFunc":       reflect.ValueOf(func(s, f any) { slicesSortFunc(s, f, false) }),
 		"SlicesSortStableFunc": reflect.ValueOf(func(s, f any) { slicesSortFunc(s, f, true) }),
@@ -108,6 +120,10 @@ func (in *Interp) rewriteGenerics(rw *rewrite) error {
 				}
 			case !strings.HasPrefix(name, "slices.") && !strings.HasPrefix(name, "maps.") && !strings.HasPrefix(name, "cmp."):
 			case !in.isPackage(sn, name[:strings.IndexByte(name, '.')]):
+			case intoHosts[name] != "":
+				if !rw.replaced(start, end) { // not hoisted by rewriteMinMax: a package-level var of a file
+					fail(call, "%s is not available here in the shell; assign it to a variable in a function or at the prompt: c := %s(x)", name, name)
+				}
 			case genericHosts[name] != "":
 				if f, e := sn.Off(call.Fun.Pos()), sn.Off(call.Fun.End()); rw.freeRange(f, e) {
 					rw.replace(f, e, rtName+"."+genericHosts[name])
@@ -137,8 +153,6 @@ func (in *Interp) rewriteGenerics(rw *rewrite) error {
 // does not provide.
 func instead(name string) string {
 	switch name {
-	case "maps.Clone":
-		return "Copy in a loop: c := make(map[K]V, len(m)); for k, v := range m { c[k] = v }"
 	case "maps.Keys", "maps.Values", "slices.Sorted", "slices.Collect", "slices.All", "slices.Values":
 		return "Collect in a loop: for k := range m { keys = append(keys, k) }, then slices.Sort(keys)"
 	case "slices.Max", "slices.Min", "slices.Clone":
@@ -201,4 +215,14 @@ func constOf(e ast.Expr) (constant.Value, string, bool) {
 		v, text = constant.UnaryOp(token.SUB, v, 0), "-"+text
 	}
 	return v, text, true
+}
+
+// replaced reports whether an edit replaces exactly [start, end).
+func (rw *rewrite) replaced(start, end int) bool {
+	for _, e := range rw.edits {
+		if e.start == start && e.end == end {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"reflect"
 	"sort"
@@ -245,4 +246,86 @@ func minMax(isMin bool, args ...any) any {
 		}
 	}
 	return best.Interface()
+}
+
+// into makes a function computing a value from a first argument into one
+// that stores it in the variable p points to, which holds that argument:
+// the variable has the argument's type, which the host cannot name.
+func into(f func(x any, args ...any) any) func(p any, args ...any) {
+	return func(p any, args ...any) {
+		v := reflect.ValueOf(p).Elem()
+		if r := reflect.ValueOf(f(v.Interface(), args...)); r.IsValid() {
+			v.Set(r)
+		} else {
+			v.Set(reflect.Zero(v.Type()))
+		}
+	}
+}
+
+// mapsClone is maps.Clone: a new map with the same entries, nil for nil.
+func mapsClone(m any, _ ...any) any {
+	v := reflect.ValueOf(m)
+	if v.Kind() != reflect.Map || v.IsNil() {
+		return m
+	}
+	c := reflect.MakeMapWithSize(v.Type(), v.Len())
+	for it := v.MapRange(); it.Next(); {
+		c.SetMapIndex(it.Key(), it.Value())
+	}
+	return c.Interface()
+}
+
+// slicesInsert is slices.Insert(s, i, vs...).
+func slicesInsert(s any, args ...any) any {
+	v := sliceOf(s, "slices.Insert")
+	if len(args) == 0 {
+		Fail("slices.Insert needs an index")
+	}
+	i := int(reflect.ValueOf(args[0]).Int())
+	if !v.IsValid() {
+		v = reflect.MakeSlice(reflect.TypeOf(s), 0, 0)
+	}
+	if i < 0 || i > v.Len() {
+		panic(fmt.Sprintf("runtime error: slice bounds out of range [%d:%d]", i, v.Len()))
+	}
+	out := reflect.MakeSlice(v.Type(), 0, v.Len()+len(args)-1)
+	out = reflect.AppendSlice(out, v.Slice(0, i))
+	for _, a := range args[1:] {
+		out = reflect.Append(out, elemValue(a, v.Type().Elem()))
+	}
+	return reflect.AppendSlice(out, v.Slice(i, v.Len())).Interface()
+}
+
+// slicesDelete is slices.Delete(s, i, j): s without s[i:j], in place,
+// the freed elements zeroed (Go 1.22).
+func slicesDelete(s any, args ...any) any {
+	v := sliceOf(s, "slices.Delete")
+	if len(args) != 2 || !v.IsValid() {
+		return s
+	}
+	i, j := int(reflect.ValueOf(args[0]).Int()), int(reflect.ValueOf(args[1]).Int())
+	if i < 0 || j > v.Len() || i > j {
+		panic(fmt.Sprintf("runtime error: slice bounds out of range [%d:%d]", i, j))
+	}
+	n := reflect.Copy(v.Slice(i, v.Len()), v.Slice(j, v.Len()))
+	v.Slice(i+n, v.Len()).Clear()
+	return v.Slice(0, i+n).Interface()
+}
+
+// slicesCompact is slices.Compact(s): runs of equal elements made one,
+// in place, the freed elements zeroed.
+func slicesCompact(s any, _ ...any) any {
+	v := sliceOf(s, "slices.Compact")
+	if !v.IsValid() || v.Len() < 2 {
+		return s
+	}
+	k := 1
+	for i := 1; i < v.Len(); i++ {
+		if !v.Index(i).Equal(v.Index(k - 1)) {
+			v.Index(k).Set(v.Index(i))
+			k++
+		}
+	}
+	v.Slice(k, v.Len()).Clear()
+	return v.Slice(0, k).Interface()
 }
