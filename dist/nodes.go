@@ -2,6 +2,7 @@ package dist
 
 import (
 	"errors"
+	"sort"
 
 	"github.com/gonode/gonode/proc"
 )
@@ -78,4 +79,53 @@ func downReason(err error) string {
 		return "disconnect"
 	}
 	return "connection_closed"
+}
+
+// Nodes returns the names of the connected visible nodes, sorted (Node.list).
+func (n *Node) Nodes() []string { return n.nodes(false) }
+
+// HiddenNodes returns the names of the connected hidden nodes, sorted.
+func (n *Node) HiddenNodes() []string { return n.nodes(true) }
+
+func (n *Node) nodes(hidden bool) []string {
+	n.mu.Lock()
+	out := []string{}
+	for name, p := range n.table.peers {
+		if p.conn != nil && (p.conn.peer.Hidden || n.cfg.Hidden) == hidden {
+			out = append(out, name)
+		}
+	}
+	n.mu.Unlock()
+	sort.Strings(out)
+	return out
+}
+
+func (n *Node) visiblePeers(except string) []any {
+	var out []any
+	for _, name := range n.Nodes() {
+		if name != except {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// meshWith connects to the nodes a new peer told us about.
+func (n *Node) meshWith(names []any) {
+	if n.cfg.Hidden {
+		return
+	}
+	for _, v := range names {
+		name, ok := v.(string)
+		if !ok || name == n.cfg.Name || n.connFor(name) != nil {
+			continue
+		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.Connect(n.ctx, name); err != nil && n.ctx.Err() == nil {
+				n.logf("dist: joining %s, told of by a peer: %v", name, err)
+			}
+		}()
+	}
 }
