@@ -233,7 +233,8 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 		"Deadlock":     reflect.ValueOf(deadlockError),  // lower_deadlock.go
 	}
 	rt["TypeString"], rt["GoSyntax"], rt["ErrorsAs"] = reflect.ValueOf(in.typeString), reflect.ValueOf(in.goSyntax), reflect.ValueOf(in.errorsAs) // show.go
-	rt["Shown"] = reflect.ValueOf(in.setShown)
+	// show.go, typenames.go
+	rt["Shown"], rt["PrintArg"] = reflect.ValueOf(in.setShown), reflect.ValueOf(in.printArg)
 	rt["JSONValue"], rt["TypeOf"] = reflect.ValueOf(in.jsonValue), reflect.ValueOf(in.typeOf) // hostview.go
 	// stdgeneric.go
 	for k, v := range genericSymbols() {
@@ -242,7 +243,7 @@ func newInterp(e *env, tab *declTable, stdout io.Writer) (*Interp, error) {
 	if err := yi.Use(interp.Exports{rtPath + "/shellrt": rt}); err != nil {
 		return nil, err
 	}
-	if err := yi.Use(resultMapTypes(rt["Shown"])); err != nil {
+	if err := yi.Use(resultMapTypes(rt["Shown"], rt["PrintArg"])); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()

@@ -104,6 +104,47 @@ func (in *Interp) rewriteFmt(rw *rewrite) {
 			rw.replace(start, end, strconv.Quote(stringVerbs(f, changed)))
 		}
 	}
+	if in.hasShowMethods() {
+		for i := len(calls) - 1; i >= 0; i-- {
+			in.checkPrintArgs(rw, calls[i])
+		}
+	}
+}
+
+// printFirst are the print functions of fmt and log with the index of
+// their first printed argument.
+var printFirst = map[string]int{
+	"fmt.Print": 0, "fmt.Println": 0, "fmt.Sprint": 0, "fmt.Sprintln": 0, "fmt.Printf": 1,
+	"fmt.Sprintf": 1, "fmt.Errorf": 1, "fmt.Fprint": 1, "fmt.Fprintln": 1, "fmt.Fprintf": 2,
+	"log.Print": 0, "log.Println": 0, "log.Printf": 1, "log.Fatal": 0, "log.Fatalln": 0,
+	"log.Fatalf": 1, "log.Panic": 0, "log.Panicln": 0, "log.Panicf": 1,
+}
+
+// checkPrintArgs makes each printed argument of call, when call is a
+// print call, __gonode.PrintArg(x), which refuses a value holding a value
+// of a shell type whose String or Error method fmt would not see
+// (typenames.go). Arguments rewritten already (%T, %#v) and literals are
+// left; so is a call that may yield several values (fmt.Println(f())).
+func (in *Interp) checkPrintArgs(rw *rewrite, call *ast.CallExpr) {
+	sn := rw.sn
+	name := calleeName(call.Fun)
+	first, ok := printFirst[name]
+	if !ok || call.Ellipsis != token.NoPos || len(call.Args) <= first || !in.isPackage(sn, name[:strings.IndexByte(name, '.')]) {
+		return
+	}
+	args := call.Args[first:]
+	if c, ok := args[0].(*ast.CallExpr); ok && len(args) == 1 && syntax.ResultCount(c, &snippetNamer{in: in, local: map[string]syntax.NameKind{}}) != 1 {
+		return
+	}
+	for _, a := range args {
+		if _, lit := a.(*ast.BasicLit); lit {
+			continue
+		}
+		start, end := sn.Off(a.Pos()), sn.Off(a.End())
+		if !rw.replaced(start, end) && rw.freeRange(start, end) {
+			rw.replace(start, end, rtName+".PrintArg("+rw.apply(start, end)+")")
+		}
+	}
 }
 
 // hostViews are the standard functions replaced by the shell's versions,

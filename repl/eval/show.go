@@ -130,10 +130,14 @@ func showFinal(text string) string {
 	return "(func() { __gonode_v := " + text + "; " + rtName + ".Result(__gonode_v); " + rtName + ".Shown(__gonode_v) })()"
 }
 
-// resultMapTypes gives __gonode.Shown (the function value rt holds) the
-// table's entry.
-func resultMapTypes(shown reflect.Value) interp.Exports {
-	return interp.Exports{".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{shown: showTypes})}}
+// resultMapTypes gives __gonode.Shown and PrintArg (the function values rt
+// holds) the table's entry.
+func resultMapTypes(fns ...reflect.Value) interp.Exports {
+	m := map[reflect.Value][]reflect.Type{}
+	for _, f := range fns {
+		m[f] = showTypes
+	}
+	return interp.Exports{".": {"MapTypes": reflect.ValueOf(m)}}
 }
 
 // setShown is __gonode.Shown.

@@ -113,3 +113,29 @@ func TestErrorsAsValueType(t *testing.T) {
 		{src: `errors.Is(wrapped, wrapped)`, want: "true"},
 	})
 }
+
+// TestPrintArgRefused checks that fmt refuses a value holding values of a
+// shell type whose String method it would not see, and prints what it can.
+func TestPrintArgRefused(t *testing.T) {
+	var out syncBuffer
+	s := newTestSessionOut(t, newHost(), &out)
+	runSteps(t, s, []step{
+		{src: "type Celsius float64"},
+		{src: `func (c Celsius) String() string { return fmt.Sprintf("%.1f°C", float64(c)) }`},
+		{src: "fmt.Println([]Celsius{1.5, 2})", want: "fmt cannot tell the float64 values inside a slice from values of Celsius", err: true},
+		{src: "fmt.Println(Celsius(3), []int{1})"}, // no int type has a method
+		{src: "type P struct{ N string; Age int }"},
+		{src: `func (p P) String() string { return "P:" + p.N }`},
+		{src: `fmt.Sprint(P{"a", 1})`, want: `"P:a"`},
+		{src: `fmt.Sprint([]P{{"b", 2}})`, want: "a value of P, declared in the shell with a String or Error method, reaches fmt inside a slice", err: true},
+		{src: `var x any = P{"c", 3}`},
+		{src: "fmt.Sprint(x)", want: "Give it its type back, as in v.(P)", err: true},
+		{src: "fmt.Sprint(x.(P))", want: `"P:c"`},
+		{src: "type Pair struct{ A, B int }"}, // int fields: certainly no Celsius
+		{src: "fmt.Sprint(Pair{1, 2})", want: `"{1 2}"`},
+		{src: "fmt.Sprint(map[string]Pair{\"k\": {3, 4}})", want: `"map[k:{3 4}]"`},
+	})
+	if got, want := out.String(), "3.0°C [1]\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}

@@ -31,12 +31,20 @@ type typeTable struct {
 	// hidden are the unexported fields of the shell's struct types, under
 	// the names yaegi gives them ("Xsecret"): the host sees them exported.
 	hidden map[reflect.Type]map[string]bool
+	// methods names the shell types with a String or Error method, by
+	// their reflect types (a struct type, or a type over a basic type).
+	methods map[reflect.Type][]string
+	// plain says, per field of a shell struct type, whether its declared
+	// type is certainly no shell type (a predeclared or a host type, or a
+	// composite of those): printArg need not look into it.
+	plain map[reflect.Type][]bool
 }
 
-// declaresType reports whether entries declare a type.
+// declaresType reports whether entries declare a type, or a String or
+// Error method (which printArg looks for).
 func declaresType(entries []*declEntry) bool {
 	for _, e := range entries {
-		if e.Kind == syntax.DeclType {
+		if e.Kind == syntax.DeclType || e.Kind == syntax.DeclMethod && (strings.HasSuffix(e.Key, ".String") || strings.HasSuffix(e.Key, ".Error")) {
 			return true
 		}
 	}
@@ -47,7 +55,13 @@ func declaresType(entries []*declEntry) bool {
 // that declares types (entries) ran. Each type costs one evaluation.
 func (in *Interp) keepTypeNames(ctx context.Context, entries []*declEntry) {
 	all, _ := in.tab.all()
-	tt := &typeTable{structs: map[reflect.Type][]string{}, others: map[reflect.Type][]string{}, hidden: map[reflect.Type]map[string]bool{}}
+	tt := &typeTable{structs: map[reflect.Type][]string{}, others: map[reflect.Type][]string{}, hidden: map[reflect.Type]map[string]bool{}, methods: map[reflect.Type][]string{}, plain: map[reflect.Type][]bool{}}
+	shown := map[string]bool{} // types with a String or Error method
+	for _, e := range append(all, entries...) {
+		if e.Kind == syntax.DeclMethod && (strings.HasSuffix(e.Key, ".String") || strings.HasSuffix(e.Key, ".Error")) {
+			shown[e.Recv] = true
+		}
+	}
 	seen := map[string]bool{}
 	for _, e := range append(all, entries...) {
 		if e.Kind != syntax.DeclType {
@@ -68,10 +82,16 @@ func (in *Interp) keepTypeNames(ctx context.Context, entries []*declEntry) {
 				continue
 			}
 			t := reflect.TypeOf(vals[0])
+			if shown[n] {
+				tt.methods[t] = append(tt.methods[t], n)
+			}
 			if t.Kind() == reflect.Struct && t.Name() == "" {
 				tt.structs[t] = append(tt.structs[t], n)
 				if h := unexportedFields(ts); len(h) > 0 {
 					tt.hidden[t] = h
+				}
+				if p := plainFields(ts); len(p) == t.NumField() {
+					tt.plain[t] = p
 				}
 			} else {
 				tt.others[t] = append(tt.others[t], n)
@@ -205,4 +225,99 @@ func unexportedFields(ts *ast.TypeSpec) map[string]bool {
 		}
 	}
 	return h
+}
+
+// printArg is __gonode.PrintArg: x as fmt receives it, or a refusal when x
+// holds, inside a slice, array, map or struct (or, for a struct type,
+// itself), a value of a shell type with a String or Error method: the
+// interpreter hands such a value over without its methods, so fmt would
+// print its fields or number instead. A value whose static type has the
+// method arrives wrapped with it (show.go) and is returned as is.
+func (in *Interp) printArg(x any) any {
+	if _, ok := unwrapShown(x); ok || x == nil {
+		return x
+	}
+	tt := in.types()
+	if tt == nil || len(tt.methods) == 0 {
+		return x
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, inside string)
+	walk = func(t reflect.Type, inside string) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		if ns := tt.methods[t]; len(ns) > 0 && (inside != "" || t.Kind() == reflect.Struct) {
+			where := "here"
+			if inside != "" {
+				where = "inside a " + inside
+			}
+			if t.Kind() != reflect.Struct {
+				Fail("fmt cannot tell the %s values %s from values of %s, declared in the shell over %s with a String or Error method: the interpreter hands both to fmt as plain %s, without the method. Print such values one by one, each as an argument of its own", t, where, strings.Join(ns, " or "), t, t)
+			}
+			instead := "Print such values one by one, each as an argument of its own"
+			if inside == "" {
+				instead = "Give it its type back, as in v.(" + ns[0] + "), or call its method yourself"
+			}
+			Fail("fmt cannot print this value as Go would: a value of %s, declared in the shell with a String or Error method, reaches fmt %s without its methods (the interpreter hands it over as an unnamed struct). %s", strings.Join(ns, " or "), where, instead)
+		}
+		switch t.Kind() {
+		case reflect.Ptr:
+			walk(t.Elem(), inside)
+		case reflect.Slice, reflect.Array:
+			walk(t.Elem(), t.Kind().String())
+		case reflect.Map:
+			walk(t.Key(), "map")
+			walk(t.Elem(), "map")
+		case reflect.Struct:
+			plain := tt.plain[t]
+			for i := 0; i < t.NumField(); i++ {
+				if i >= len(plain) || !plain[i] {
+					walk(t.Field(i).Type, "struct")
+				}
+			}
+		}
+	}
+	walk(reflect.TypeOf(x), "")
+	return x
+}
+
+// plainFields says, per field a struct type declares (a name each), whether
+// its declared type is certainly not a shell type.
+func plainFields(ts *ast.TypeSpec) []bool {
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		return nil
+	}
+	var out []bool
+	for _, f := range st.Fields.List {
+		n := max(len(f.Names), 1)
+		for k := 0; k < n; k++ {
+			out = append(out, plainType(f.Type))
+		}
+	}
+	return out
+}
+
+// plainType reports whether a type expression certainly names no shell
+// type: a predeclared type, a package's type, or a composite of those.
+func plainType(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return syntax.IsPredeclaredType(e.Name) && e.Name != "any" && e.Name != "error"
+	case *ast.SelectorExpr:
+		return true
+	case *ast.StarExpr:
+		return plainType(e.X)
+	case *ast.ArrayType:
+		return plainType(e.Elt)
+	case *ast.MapType:
+		return plainType(e.Key) && plainType(e.Value)
+	case *ast.ChanType:
+		return true // printed as an address
+	case *ast.FuncType:
+		return true
+	}
+	return false
 }
