@@ -4,10 +4,71 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gonode/gonode/dist/wire"
 )
+
+// acceptLoop accepts peers until the node closes. An Accept error (out of
+// files, EMFILE or ENFILE, a connection aborted before it was taken, ...)
+// does not stop it: it backs off as net/http's Server does, 5 ms doubling
+// to 1 s, and tries again; the errors are logged rate-limited.
+func (n *Node) acceptLoop() {
+	defer n.wg.Done()
+	guard := newAcceptGuard(n.logf, realClock{})
+	var handshakes sync.WaitGroup
+	var inflight handshaking
+	defer func() {
+		handshakes.Wait()
+		guard.close()
+	}()
+	var delay time.Duration
+	for {
+		c, err := n.ln.Accept()
+		if err != nil {
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				if n.ctx.Err() == nil {
+					n.logf("dist: accept: %v; no longer accepting peers", err)
+				}
+				return
+			}
+			if outOfFiles(err) {
+				// Out of files: the oldest connection still in its
+				// handshake (likely one held open on purpose) makes room
+				// for the next one in the queue.
+				if old := inflight.oldest(); old != nil {
+					guard.logs.log("shed", "dist: accept: %v; closed the oldest connection in its handshake (%s) to make room", err, old.RemoteAddr())
+					old.Close()
+					continue
+				}
+			}
+			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+			guard.logs.log("accept", "dist: accept: %v; retrying in %v", err, delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			}
+			continue
+		}
+		delay = 0
+		if old := inflight.add(c); old != nil {
+			guard.logs.log("shed", "dist: %d connections in their handshake; closed the oldest (%s)", maxHandshakes, old.RemoteAddr())
+			old.Close()
+		}
+		n.wg.Add(1)
+		handshakes.Add(1)
+		go func() {
+			defer n.wg.Done()
+			defer handshakes.Done()
+			defer inflight.done(c)
+			n.accept(c, guard)
+		}()
+	}
+}
 
 // accept runs the accepting handshake on a new connection. Failures are
 // logged rate-limited, and a connection from an address that recently

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -118,4 +119,14 @@ func (n *Node) dialProtocol(e epmd.Entry) *Protocol {
 		return &n.cfg.Foreign
 	}
 	return &n.cfg.Protocol
+}
+
+// epmdAddrFor is the port mapper address of the host of a peer: the same
+// port as ours, on that host.
+func (n *Node) epmdAddrFor(host string) string {
+	_, port, err := net.SplitHostPort(n.cfg.EPMDAddr)
+	if err != nil {
+		port = strconv.Itoa(4369)
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,41 +99,6 @@ type Node struct {
 	ctx    context.Context // cancelled by Close; every goroutine of the node watches it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the node starts
-}
-
-// ShortName turns an --sname argument into a full name: "node1" gets this
-// machine's short host name (as Erlang does), "node1@host" stays as written.
-func ShortName(s string) (string, error) {
-	if !strings.Contains(s, "@") {
-		h, err := os.Hostname()
-		if err != nil {
-			return "", fmt.Errorf("dist: host name for --sname %s: %w", s, err)
-		}
-		if i := strings.IndexByte(h, '.'); i > 0 {
-			h = h[:i]
-		}
-		s += "@" + h
-	}
-	if !wire.ValidName(s) {
-		return "", fmt.Errorf("%w: %q: want name@host", ErrBadNodeName, s)
-	}
-	return s, nil
-}
-
-// LongName checks a --name argument: name@host.domain or name@IP. A name
-// without a host gets this machine's full host name.
-func LongName(s string) (string, error) {
-	if !strings.Contains(s, "@") {
-		h, err := os.Hostname()
-		if err != nil {
-			return "", fmt.Errorf("dist: host name for --name %s: %w", s, err)
-		}
-		s += "@" + h
-	}
-	if !wire.ValidName(s) {
-		return "", fmt.Errorf("%w: %q: want name@host", ErrBadNodeName, s)
-	}
-	return s, nil
 }
 
 // Start brings a node up: it listens, registers its name with the port
@@ -300,84 +263,4 @@ func (n *Node) Close() error {
 	n.wg.Wait()
 	regErr := n.reg.Close()
 	return errors.Join(stopErr, regErr)
-}
-
-// acceptLoop accepts peers until the node closes. An Accept error (out of
-// files, EMFILE or ENFILE, a connection aborted before it was taken, ...)
-// does not stop it: it backs off as net/http's Server does, 5 ms doubling
-// to 1 s, and tries again; the errors are logged rate-limited.
-func (n *Node) acceptLoop() {
-	defer n.wg.Done()
-	guard := newAcceptGuard(n.logf, realClock{})
-	var handshakes sync.WaitGroup
-	var inflight handshaking
-	defer func() {
-		handshakes.Wait()
-		guard.close()
-	}()
-	var delay time.Duration
-	for {
-		c, err := n.ln.Accept()
-		if err != nil {
-			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				if n.ctx.Err() == nil {
-					n.logf("dist: accept: %v; no longer accepting peers", err)
-				}
-				return
-			}
-			if outOfFiles(err) {
-				// Out of files: the oldest connection still in its
-				// handshake (likely one held open on purpose) makes room
-				// for the next one in the queue.
-				if old := inflight.oldest(); old != nil {
-					guard.logs.log("shed", "dist: accept: %v; closed the oldest connection in its handshake (%s) to make room", err, old.RemoteAddr())
-					old.Close()
-					continue
-				}
-			}
-			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-			guard.logs.log("accept", "dist: accept: %v; retrying in %v", err, delay)
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-n.ctx.Done():
-				t.Stop()
-				return
-			}
-			continue
-		}
-		delay = 0
-		if old := inflight.add(c); old != nil {
-			guard.logs.log("shed", "dist: %d connections in their handshake; closed the oldest (%s)", maxHandshakes, old.RemoteAddr())
-			old.Close()
-		}
-		n.wg.Add(1)
-		handshakes.Add(1)
-		go func() {
-			defer n.wg.Done()
-			defer handshakes.Done()
-			defer inflight.done(c)
-			n.accept(c, guard)
-		}()
-	}
-}
-
-// peerHostPort splits a node name into the short name the port mapper knows
-// and the host to reach it on.
-func peerHostPort(name string) (alive, host string, err error) {
-	at := strings.IndexByte(name, '@')
-	if at <= 0 || !wire.ValidName(name) {
-		return "", "", fmt.Errorf("%w: %q", ErrBadNodeName, name)
-	}
-	return name[:at], name[at+1:], nil
-}
-
-// epmdAddrFor is the port mapper address of the host of a peer: the same
-// port as ours, on that host.
-func (n *Node) epmdAddrFor(host string) string {
-	_, port, err := net.SplitHostPort(n.cfg.EPMDAddr)
-	if err != nil {
-		port = strconv.Itoa(4369)
-	}
-	return net.JoinHostPort(host, port)
 }
