@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/gonode/gonode/repl/syntax"
@@ -30,6 +31,25 @@ func (e *RuntimeError) Error() string { return "runtime error: " + e.msg }
 func (e *RuntimeError) RuntimeError() {}
 
 const nilDeref = "invalid memory address or nil pointer dereference"
+
+// methodNotFound is yaegi's panic for a method called on a nil interface.
+var methodNotFound = regexp.MustCompile(`^(?:\d+:\d+: )?method not found: (\w+)$`)
+
+// callsMethod reports whether sn calls a method named name (x.name(...)).
+func callsMethod(sn *syntax.Snippet, name string) bool {
+	found := false
+	for _, root := range sn.Roots() {
+		ast.Inspect(root, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
+					found = true
+				}
+			}
+			return !found
+		})
+	}
+	return found
+}
 
 // runtimeText returns Go's text (without "runtime error: ") for a panic
 // value raised by reflect inside yaegi, and whether v is one; index says
@@ -73,6 +93,11 @@ func (in *Interp) explainRuntime(ctx context.Context, sn *syntax.Snippet, err er
 		return err
 	}
 	msg, index, ok := runtimeText(pe.Value)
+	if m := methodNotFound.FindStringSubmatch(fmt.Sprint(pe.Value)); m != nil && callsMethod(sn, m[1]) {
+		// A method called on a nil interface value: yaegi finds no method
+		// where a compiled program dereferences a nil pointer.
+		msg, ok = nilDeref, true
+	}
 	if !ok {
 		return err
 	}

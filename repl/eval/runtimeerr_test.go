@@ -25,6 +25,8 @@ func TestRuntimeErrors(t *testing.T) {
 		{src: "p.X", want: "runtime error: invalid memory address or nil pointer dereference", err: true},
 		{src: "type Counter struct{ n int }\nfunc (c *Counter) Inc() { c.n++ }"},
 		{src: "var c *Counter; c.Inc()", want: "runtime error: invalid memory address or nil pointer dereference", err: true},
+		{src: "type I interface{ M() }\nvar i I"},
+		{src: "i.M()", want: "panic: runtime error: invalid memory address or nil pointer dereference", err: true},
 	})
 	_, err := s.Eval(context.Background(), "at(s, 9)")
 	var re runtime.Error
