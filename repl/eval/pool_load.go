@@ -286,7 +286,7 @@ func (in *Interp) load(ctx context.Context, b Bundle, commit bool) ([]reflect.Va
 			slots = append(slots, v)
 			exp[capGetter(i)] = getter(v)
 			names[i], vals[i] = c.Name, v.Interface()
-			fmt.Fprintf(&src, "var %s = %s.%s()\n", c.Name, capName, capGetter(i))
+			fmt.Fprintf(&src, "var %s%s = %s.%s()\n", c.Name, declaredType(v.Type()), capName, capGetter(i))
 		}
 		if err := in.yi.Use(interp.Exports{capPath + "/captured": exp}); err != nil {
 			return nil, err
@@ -304,4 +304,16 @@ func (in *Interp) load(ctx context.Context, b Bundle, commit bool) ([]reflect.Va
 	}
 	_, err := in.run(ctx, b.Decls, commit)
 	return slots, err
+}
+
+// declaredType is the type a captured variable is declared with, " T", or
+// "" to let it be inferred from its getter. yaegi compiles a send or
+// receive on a channel whose type it inferred from a host function's
+// result into a nil dereference ("CFG post-order panic"), so a channel is
+// declared with its type where that type needs no package to be named.
+func declaredType(t reflect.Type) string {
+	if t.Kind() != reflect.Chan || strings.Contains(t.String(), ".") {
+		return ""
+	}
+	return " " + t.String()
 }
