@@ -207,4 +207,6 @@ func (e *DeadlockError) Error() string {
 }
 
 // deadlockError is __gonode.Deadlock.
-func deadlockError(op, ch string, isNil bool) error { return &DeadlockError{Op: op, Chan: ch, Nil: isNil} }
+func deadlockError(op, ch string, isNil bool) error {
+	return &DeadlockError{Op: op, Chan: ch, Nil: isNil}
+}
