@@ -169,4 +169,20 @@
 // (runtimeerr.go); a session variable that a failed snippet declared
 // again gets its value back (yaegi zeroes it when it compiles the
 // declaration).
+//
+// # Known gaps
+//
+// Outside the forms of the conformance suite (repl/conformance), these
+// still differ from compiled Go, with no message:
+//
+//   - x := any(i), with i a nil interface, prints yaegi's internal value
+//     instead of <nil>.
+//   - a value of a shell type with a String or Error method, held in an
+//     interface-typed struct field, is printed without the method; so is
+//     one printed by a function declared before the type had the method.
+//   - a deferred method call reads its receiver when the function returns,
+//     not at the defer; recover() in a deferred method does not recover.
+//   - reflect.New of a shell struct type that reflect.TypeOf named panics;
+//     a json.Encoder kept in a variable encodes unexported fields.
+//   - as[any] panics (as is meant for concrete types).
 package eval
