@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/gonode/gonode/dist"
@@ -121,6 +122,29 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	return rt, nil
 }
 
+// close stops the node and waits for the runtime's goroutines.
+func (rt *Runtime) close() {
+	rt.stopDiscovery() // no new connections while the node closes
+	if rt.remote != nil {
+		_ = rt.remote.Close() // their shell processes end before the node
+	}
+	rt.flushOutput()
+	rt.cancel()
+	rt.cluster.close() // before the node: their processes end, peers drop this node's groups and record
+	if rt.dist != nil {
+		_ = rt.dist.Close()
+	} else if rt.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = rt.node.Stop(ctx)
+		cancel()
+	}
+	rt.wg.Wait()
+	if rt.session != nil {
+		rt.session.Close() // the idle pooled interpreters' call servers
+	}
+	otp.SetReporter(rt.node, nil)
+}
+
 // asyncWriter sends what interpreted code prints to the runtime's current
 // asynchronous output (above the prompt once the terminal is set up).
 // asyncWriter is where interpreted code prints: while a snippet runs,
@@ -151,25 +175,24 @@ func (f traceFilter) Write(b []byte) (int, error) {
 	return f.w.Write(b)
 }
 
-// close stops the node and waits for the runtime's goroutines.
-func (rt *Runtime) close() {
-	rt.stopDiscovery() // no new connections while the node closes
-	if rt.remote != nil {
-		_ = rt.remote.Close() // their shell processes end before the node
+// swapWriter is a writer whose destination the shell changes once the
+// terminal is set up, while other goroutines may be writing.
+type swapWriter struct {
+	mu sync.Mutex
+	w  io.Writer // guarded by mu
+}
+
+func (s *swapWriter) set(w io.Writer) {
+	s.mu.Lock()
+	s.w = w
+	s.mu.Unlock()
+}
+
+func (s *swapWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w == nil {
+		return len(b), nil
 	}
-	rt.flushOutput()
-	rt.cancel()
-	rt.cluster.close() // before the node: their processes end, peers drop this node's groups and record
-	if rt.dist != nil {
-		_ = rt.dist.Close()
-	} else if rt.node != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = rt.node.Stop(ctx)
-		cancel()
-	}
-	rt.wg.Wait()
-	if rt.session != nil {
-		rt.session.Close() // the idle pooled interpreters' call servers
-	}
-	otp.SetReporter(rt.node, nil)
+	return s.w.Write(b)
 }
