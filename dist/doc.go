@@ -10,10 +10,12 @@
 // Where things are: the rules for connections up and being set up (who
 // wins a simultaneous connect, when a connection is replaced, what happens
 // to signals sent meanwhile) are a state machine without I/O in
-// peertable.go, which connect.go drives; one connection, with its single
-// writer, its single reader and its liveness deadlines, is conn.go, and
+// peertable.go, which connect.go drives (connect_dial.go and
+// connect_accept.go run the two sides of a set-up); one connection is
+// conn.go, with its single writer (conn_write.go), its single reader
+// (conn_read.go) and its liveness deadlines (conn_liveness.go), and
 // encode.go says why messages are encoded by their senders; protocol.go
-// tells protocols apart by their first bytes; rpc.go serves calls and
-// spawns from peers. What a message and a connection guarantee is in
-// docs/reliability.md.
+// tells protocols apart by their first bytes; rpc_serve.go and
+// rpc_spawn.go serve calls and spawns from peers. What a message and a
+// connection guarantee is in docs/reliability.md.
 package dist

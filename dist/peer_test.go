@@ -91,7 +91,7 @@ func peerFuncs(node func() *Node) *Funcs {
 		}
 		return p.Send(replyTo, []any{atomCounted, p.Pid(), n, problem})
 	}))
-	registerFaultFuncs(f, node) // faults_test.go
+	registerFaultFuncs(f, node) // faults_peer_test.go
 	return f
 }
 

@@ -4,7 +4,7 @@
 #
 #   TestFaultKill9UnderLoad   kill -9 of a peer under load (dist/faults_test.go)
 #   TestFaultStopCont         SIGSTOP idle and loaded, then SIGCONT
-#   TestPeerStoppedDetection  detection against the tick time (dist/liveness_test.go)
+#   TestPeerStoppedDetection  detection against the tick time (dist/liveness_peer_test.go)
 #   TestFaultPartition        two network namespaces cut and healed (dist/netns_test.go;
 #                             skipped unless root with ip(8))
 #   TestStressMillion         1,000,000 sequenced messages (dist/stress_test.go)
