@@ -22,10 +22,11 @@ type Codec interface {
 }
 
 // ReplyingCodec is a Codec whose protocol answers some frames itself,
-// below the processes (Erlang's UNLINK_ID_ACK; a SPAWN_REPLY refusing a
-// spawn the dialect does not support). DecodeReply decodes as Decode does
-// and may also return a frame payload that the connection writes back
-// after delivering the message (if any).
+// below the processes (Erlang's UNLINK_ID_ACK; a SPAWN_REPLY to a spawn
+// request). DecodeReply decodes as Decode does and may also return a
+// frame payload that the connection writes back before it hands the
+// message (if any) to the node, so that nothing the message causes
+// overtakes it.
 type ReplyingCodec interface {
 	Codec
 	DecodeReply(frame []byte) (m Message, reply []byte, err error)

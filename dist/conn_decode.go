@@ -127,8 +127,11 @@ func (c *conn) deliver(frame []byte) bool {
 		c.close(fmt.Errorf("protocol error: %w", err))
 		return false
 	}
-	c.n.dispatch(c, m)
+	// The codec's answer goes first: what the message starts may answer
+	// too (the Erlang dialect's SPAWN_REPLY must precede the DOWN that
+	// carries an erpc call's result).
 	c.sendFrame(reply)
+	c.n.dispatch(c, m)
 	return true
 }
 

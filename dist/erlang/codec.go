@@ -21,6 +21,7 @@ type Codec struct {
 	creation uint32 // this node's creation
 	peer     string // the peer's name
 	refs     refWords
+	rpc      rpcTable      // erpc calls both ways (rpc_in.go, rpc_out.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
 }
 
@@ -47,9 +48,10 @@ func (c *Codec) from(p proc.Pid) etf.Pid {
 }
 
 // Encode appends 'p', the control tuple and the message (if the kind
-// carries one) for m. Kinds with no Erlang counterpart in this slice
-// (rpc, spawn, gonode's own peers and tick-time notices) give an error
-// wrapping dist.ErrUnencodable: the sender of an rpc learns that it is
+// carries one) for m. Calls, casts, their cancels and replies are erpc's
+// (rpc_in.go, rpc_out.go). Kinds with no Erlang counterpart (gonode's
+// spawn requests, its peers and tick-time notices) give an error
+// wrapping dist.ErrUnencodable: the sender of a spawn learns that it is
 // not supported; the node's own notices are dropped.
 func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 	var ctl etf.Tuple
@@ -87,6 +89,15 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 		ctl = etf.Tuple{op, pidToWire(m.From), c.proc(m.To, m.ToName), c.refs.toWire(m.Ref)}
 	case dist.KindDown:
 		ctl = etf.Tuple{int64(opMonitorEx), c.proc(m.From, m.ToName), pidToWire(m.To), c.refs.toWire(m.Ref), c.toTerm(m.Payload, 0)}
+	case dist.KindCall, dist.KindCast:
+		return c.encodeCall(dst, m)
+	case dist.KindCancel:
+		return c.encodeCancel(dst, m)
+	case dist.KindReply:
+		if out, ok, err := c.callExit(dst, m); ok {
+			return out, err
+		}
+		return dst, fmt.Errorf("%w: a reply to no erpc call of the peer", dist.ErrUnencodable)
 	default:
 		return dst, fmt.Errorf("%w: %v is not supported over Erlang distribution yet", dist.ErrUnencodable, m.Kind)
 	}
@@ -129,8 +140,9 @@ func (c *Codec) Decode(frame []byte) (dist.Message, error) {
 // carries one, and nothing after) is malformed: dist closes the
 // connection. An operation gonode does not handle gives an error
 // wrapping dist.ErrIgnored, which dist logs before reading on; the
-// answers the protocol requires come back as reply (UNLINK_ID_ACK, and
-// SPAWN_REPLY notsup to a SPAWN_REQUEST).
+// answers the protocol requires come back as reply (UNLINK_ID_ACK, a
+// SPAWN_REPLY to a SPAWN_REQUEST), which dist writes before it hands the
+// message to the node.
 func (c *Codec) DecodeReply(frame []byte) (dist.Message, []byte, error) {
 	if len(frame) == 0 || frame[0] != passThrough {
 		return dist.Message{}, nil, malformed("packet type %d, want pass-through 112 (no atom cache was agreed)", first(frame))

@@ -114,6 +114,11 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 			kind = dist.KindDemonitor
 		}
 		to, name := d.proc(2, c.self)
+		if kind == dist.KindDemonitor && name == "" && d.err == nil {
+			if cancel, ok := c.cancelIncoming(to); ok {
+				return cancel, nil // erpc's time-out on a call running here
+			}
+		}
 		return dist.Message{Kind: kind, From: d.pid(1), To: to, ToName: name, Ref: d.ref(3)}, nil
 	case opMonitorEx, opPMonitorEx:
 		reason := payload
@@ -121,9 +126,15 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 			reason = d.ctl[4]
 		}
 		from, name := d.proc(1, c.peer)
-		return dist.Message{Kind: dist.KindDown, From: from, ToName: name, To: d.pid(2), Ref: d.ref(3), Payload: d.term(reason)}, nil
+		ref := d.ref(3)
+		if o := c.takeOutgoing(ref); o != nil && d.err == nil {
+			return c.result(o, ref, reason), nil // the answer to this node's erpc call
+		}
+		return dist.Message{Kind: dist.KindDown, From: from, ToName: name, To: d.pid(2), Ref: ref, Payload: d.term(reason)}, nil
 	case opSpawnReq, opSpawnReqTT:
-		return dist.Message{}, d.refuseSpawn()
+		return d.spawnRequest(op, payload)
+	case opSpawnReply, opSpawnRepTT:
+		return d.spawnReply()
 	case opAliasSend, opAliasSndTT:
 		// proc has no aliases: nothing here can be reached through one.
 		d.ignored = ignoredf("ALIAS_SEND to %v: gonode processes have no aliases", d.ctl[2])
@@ -137,12 +148,15 @@ func (d *decoding) exit(linked bool, reason any) dist.Message {
 	kind := dist.KindExit2
 	if linked {
 		kind = dist.KindExit
+	} else if cancel, ok := d.c.cancelIncoming(d.pid(2)); ok && d.err == nil {
+		return cancel // exit(Pid, kill) of the stand-in of a call running here
 	}
 	return dist.Message{Kind: kind, From: d.pid(1), To: d.pid(2), Payload: d.term(reason)}
 }
 
-// refuseSpawn answers a SPAWN_REQUEST with SPAWN_REPLY {31, ReqId, From,
-// 0, notsup}: gonode cannot run BEAM functions yet.
+// refuseSpawn answers a SPAWN_REQUEST that is no erpc call or cast with
+// SPAWN_REPLY {31, ReqId, From, 0, notsup}: gonode cannot run BEAM code
+// (spawn/4 of a module of the BEAM's, Node.spawn of a fun).
 func (d *decoding) refuseSpawn() []byte {
 	from := d.pid(2)
 	mfa, _ := d.ctl[4].(etf.Tuple)

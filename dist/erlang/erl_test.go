@@ -33,7 +33,9 @@ receive monitoring -> ok end,
 register(responder, spawn(fun R() -> receive
   {From, spawn_victim} -> From ! {victim, spawn(fun() -> receive stop -> ok end end)}, R();
   {From, Msg} -> From ! {reply, Msg}, R() end end)),
-Wait = fun(Tag, Fun) -> io:format("~s ~p~n", [Tag, Fun()]) end,
+Wait = fun(Tag, Fun) -> io:format("~s ~s~n", [Tag, io_lib:print(Fun(), 1, 1000000, -1)]) end,
+Catch = fun(Nd, M, F, A) -> try erpc:call(Nd, M, F, A, 5000) catch C:R -> {C, R} end end,
+Catch2 = fun(Nd, Fun) -> try erpc:call(Nd, Fun, 5000) catch C:R -> {C, R} end end,
 io:format("ready ~s~n", [node()]),
 (fun Loop() ->
   case io:get_line("") of
@@ -62,6 +64,18 @@ io:format("ready ~s~n", [node()]),
           catch gen_server:call({missing, N}, x)} end);
         "rpc" -> Wait(rpc, fun() -> {rpc:call(N, erlang, node, []),
           try erpc:call(N, erlang, node, []) catch Class:Reason -> {Class, Reason} end} end);
+        "rpcin" -> Wait(rpcin, fun() -> {rpc:call(N, strings, 'ToUpper', [<<"hi">>]),
+          erpc:call(N, gonode, 'Upper', [<<"hi">>]), erpc:call(N, 'Elixir.Gonode', 'Upper', [<<"ho">>]),
+          erpc:call(N, gonode, 'Sum', [[1, 2, 300]])} end);
+        "undef" -> Wait(undef, fun() -> G = {rpc:call(N, nope, nope, []), Catch(N, nope, nope, [])},
+          B = {rpc:call(node(), nope, nope, [], 5000), Catch(node(), nope, nope, [])}, {G =:= B, G} end);
+        "failing" -> Wait(failing, fun() -> {Catch(N, gonode, 'Upper', [a, b]), Catch(N, gonode, 'Fail', []),
+          rpc:call(N, gonode, 'Fail', []), Catch(N, gonode, 'Upper', [42])} end);
+        "timeout" -> Wait(timeout, fun() -> {try erpc:call(N, gonode, 'Sleep', [], 200) catch C:R -> {C, R} end,
+          rpc:call(N, gonode, 'Sleep', [], 200)} end);
+        "funs" -> Wait(funs, fun() -> {Catch2(N, fun() -> ok end), spawn(N, fun() -> ok end)} end);
+        "cast" -> Wait(cast, fun() -> {erpc:cast(N, gonode, 'Note', [<<"cast">>]),
+          rpc:cast(N, gonode, 'Note', [<<"rpccast">>])} end);
         "disconnect" -> Wait(disconnect, fun() -> erlang:disconnect_node(N) end);
         "badcookie" -> Wait(badcookie, fun() -> erlang:set_cookie(N, wrong_cookie_zz),
           net_kernel:connect_node(N) end)

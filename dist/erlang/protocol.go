@@ -59,11 +59,12 @@ func config(self wire.HandshakeConfig) handshake.Config {
 }
 
 // peerInfo describes a BEAM peer to dist. Every BEAM dialer answers
-// status alive, so it counts as one that can be asked (FlagAliveAsk); none
-// of gonode's other native flags apply.
+// status alive, so it counts as one that can be asked (FlagAliveAsk); the
+// codec takes dist's KindCancel of a call (a DEMONITOR_P, as erpc's
+// time-out: FlagCallCancel); gonode's other native flags do not apply.
 func peerInfo(p handshake.PeerInfo, self wire.HandshakeConfig) wire.PeerInfo {
 	return wire.PeerInfo{
-		Name: p.Name, Creation: p.Creation, Flags: wire.FlagAliveAsk, Hidden: p.Hidden(), Version: 6,
+		Name: p.Name, Creation: p.Creation, Flags: wire.FlagAliveAsk | wire.FlagCallCancel, Hidden: p.Hidden(), Version: 6,
 		Dialect: &dialect{agreed: p.Agreed, self: self.Name, creation: self.Creation},
 	}
 }

@@ -17,16 +17,19 @@ import (
 const gonodeName = "gonode@localhost"
 
 // startGonode starts a gonode node registered in erl's epmd, speaking the
-// Erlang dialect, with the system processes and three of the test's own:
+// Erlang dialect, with testFuncs, the system processes and three of the
+// test's own processes:
 // echo answers {From, Msg} with {echoed, Msg}; calc, an otp.Server,
 // answers the call {add, A, B} with A+B; victims answers {From,
 // victim} with {victim, G}, G a new process it monitors, and sends the
 // reason G ends with on died.
-func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf, chan any) {
+func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf, chan any, *probe) {
 	t.Helper()
 	logs := &logBuf{}
+	fns, pr := testFuncs(t)
 	n, err := dist.Start(context.Background(), dist.Config{
 		Name: gonodeName, Cookie: cookie, EPMDAddr: erl.epmd, Foreign: Protocol(), Logf: logs.logf,
+		Functions: fns,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +90,7 @@ func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, logs, died
+	return n, logs, died, pr
 }
 
 // TestRealNode runs the checks of a first working slice against one real
@@ -96,7 +99,7 @@ func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf
 func TestRealNode(t *testing.T) {
 	const cookie = "slice_cookie_42"
 	erl := startErl(t, cookie)
-	n, logs, died := startGonode(t, erl, cookie)
+	n, logs, died, _ := startGonode(t, erl, cookie)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -130,10 +133,10 @@ func TestRealNode(t *testing.T) {
 		if got := erl.run(t, "gencall", gonodeName); got != "{3,{'EXIT',{noproc,{gen_server,call,[{missing,gonode@localhost},x]}}}}" {
 			t.Errorf("gen_server:call into gonode: %s", got)
 		}
-		// rpc into gonode is refused at once (SPAWN_REPLY notsup), and the
-		// connection stays.
-		if got := erl.run(t, "rpc", gonodeName); got != "{{badrpc,notsup},{error,{erpc,notsup}}}" {
-			t.Errorf("rpc:call and erpc:call into gonode: %s", got)
+		// rpc:call and erpc:call of erlang:node (answered by the codec):
+		// more in TestRealNodeRPC.
+		if got, want := erl.run(t, "rpc", gonodeName), "{"+gonodeName+","+gonodeName+"}"; got != want {
+			t.Errorf("rpc:call and erpc:call of erlang:node on gonode: %s, want %s", got, want)
 		}
 		// A BEAM process linked to a gonode process that erl kills dies
 		// with killed, and the gonode process with killed too.
