@@ -36,8 +36,8 @@ func (x *Proc) Connect(name string, timeout ...time.Duration) bool {
 // Once connected it also waits, within the same timeout, until the peer
 // has evaluated its startup input (a script, -e, piped input), so that
 // the functions its script declares exist when waitFor returns. A peer
-// that cannot say (not a gonode node, or its --rpc-allow refuses
-// node.AwaitStartup) counts as started.
+// that cannot say (an Erlang or Elixir node, or a gonode whose
+// --rpc-allow refuses node.AwaitStartup) counts as started.
 func (x *Proc) WaitFor(name string, timeout time.Duration) bool {
 	start := time.Now()
 	if err := x.connect(name, timeout); err != nil {
@@ -53,6 +53,9 @@ func (x *Proc) WaitFor(name string, timeout time.Duration) bool {
 	var re *dist.RemoteError
 	switch {
 	case errors.As(err, &re):
+	case errors.Is(err, dist.ErrUnencodable):
+		// An Erlang or Elixir node: its functions are module:function,
+		// it has no startup input to wait for, and connected means ready.
 	case err != nil:
 		fail("waitFor %s: %w", name, err)
 	case v == false:
