@@ -34,9 +34,9 @@
 // and UNLINK_ID (answered with UNLINK_ID_ACK), EXIT, EXIT2, PAYLOAD_EXIT,
 // PAYLOAD_EXIT2 and their _TT forms, MONITOR_P, DEMONITOR_P (pids and
 // registered names), MONITOR_P_EXIT and PAYLOAD_MONITOR_P_EXIT. Trace
-// tokens are dropped. SPAWN_REQUEST is answered SPAWN_REPLY with error
-// notsup (rpc:call and erpc:call into gonode then fail at once). ALIAS_SEND
-// is dropped with a log line: gonode processes have no aliases.
+// tokens are dropped. SPAWN_REQUEST is erpc's (below) or answered
+// SPAWN_REPLY with error notsup. ALIAS_SEND is dropped with a log line:
+// gonode processes have no aliases.
 // UNLINK_ID_ACK is taken silently; any other operation is dropped with a
 // log line, and the connection stays. A packet that is not 'p' and a
 // control tuple of its operation's layout (and its message, and nothing
@@ -44,11 +44,56 @@
 //
 // Encoded: sends (SEND_SENDER when agreed and the sender is a process,
 // else SEND), REG_SEND, LINK, UNLINK_ID, EXIT, EXIT2, MONITOR_P,
-// DEMONITOR_P, MONITOR_P_EXIT. A send, REG_SEND or EXIT2 from outside any
-// process names process 0 of this node as its sender. gonode's rpc, spawn
-// and call messages have no Erlang form yet: they fail with
-// dist.ErrUnencodable, so rpc from gonode to a BEAM node reports that it
-// is not supported.
+// DEMONITOR_P, MONITOR_P_EXIT, and erpc's SPAWN_REQUEST. A send, REG_SEND
+// or EXIT2 from outside any process names process 0 of this node as its
+// sender. gonode's spawn requests (SpawnRemote, the shell's spawn on a
+// node) have no Erlang form: they fail with dist.ErrUnencodable.
+//
+// # rpc both ways (rpc_in.go, rpc_out.go)
+//
+// OTP 25's rpc:call is erpc:call: a SPAWN_REQUEST for erpc:execute_call/4
+// with a monitor, whose result comes back in the DOWN's reason. Into
+// gonode, the codec makes it dist's KindCall, so the node runs it as any
+// peer's call (its Resolver, Config.RPCAllow, the cap per peer, a
+// context cancelled when the caller gives up); it answers SPAWN_REPLY
+// with a stand-in pid at once, and the call's KindReply becomes the DOWN
+// erpc reads. erpc:cast and rpc:cast become KindCast.
+//
+// The name rule (FunctionName): M:F is the gonode function "M.F"
+// (strings:'ToUpper' is strings.ToUpper, which the shell resolves from
+// the standard library); in the pseudo-modules gonode and
+// 'Elixir.Gonode' (Gonode in Elixir) it is F alone, the node's own
+// functions (shell declarations, functions a Go program registered in
+// dist.Funcs): gonode:'Compute'. The codec answers erlang:node/0 and
+// erlang:is_alive/0 itself. The arity is the length of the argument
+// list; the function checks it. Errors are what Erlang gives: an unknown
+// function, or one called with another arity, exits undef with erpc's
+// stack [{M, F, Args, []}] (rpc:call gives {badrpc, {'EXIT', {undef,
+// [...]}}}, erpc:call raises {exception, undef, [...]}, as against a
+// BEAM node); arguments of the wrong type badarg; a Go error {error,
+// <<Text>>}; a panic {panic, <<Value>>}; gonode's refusals {busy |
+// refused | ..., <<Text>>}. erpc's time-out demonitors the stand-in,
+// which cancels the call's context. erpc:call(gonode, Fun) gets {erpc,
+// notsup}, and Node.spawn(gonode, fun) a SPAWN_REPLY notsup (the BEAM
+// logs "Can not start erlang:apply ..."): a fun is BEAM code. As an
+// argument, a list of integers below 256 is an etf.Charlist (the BEAM
+// writes [1,2,3] as a string), which a Go parameter of type []int does
+// not take; the argument list itself is read either way.
+//
+// From gonode, dist.Node.RPC(ctx, node, "module:function", args...) (and
+// the shell's rpc) sends erpc's request (the arguments as a list, by
+// the mapping below) and returns the value, or a *dist.RemoteError:
+// undef at the function called is dist.ErrUndef, badarg and
+// function_clause there dist.ErrBadArgs, other errors and throws
+// dist.ErrPanic, exits Kind "exit", a lost connection
+// dist.ErrNodeDown, each with erpc's exception in Erlang's syntax
+// ({exception,undef,[{lists,nope,[],[]}]}). A context that ends first
+// gives proc.ErrTimeout and demonitors the BEAM's process, as erpc's own
+// time-out (the function runs on). Cast is erpc:cast. A name without
+// ":" is refused with dist.ErrUnencodable (the shell's waitFor takes
+// that as a BEAM peer: connected means ready). The BEAM function's group
+// leader is process 0 of this node, which is no process: what it prints
+// is lost, and an io call of its waits for ever.
 //
 // # Values (terms.go)
 //
@@ -68,15 +113,18 @@
 // # System processes (system.go)
 //
 // StartSystem registers net_kernel (is_auth answered yes: net_adm:ping
-// gives pong), rex (gen_calls answered {badrpc, notsup}) and
+// gives pong), rex (the old rpc protocol's gen_calls, which OTP 25's
+// rpc:call does not use, answered {badrpc, notsup}) and
 // global_name_server (what global sends at connect is taken and dropped)
 // on the node, as handler processes that the node stops with the rest.
 // cmd/gonode starts them when the dialect is on (the default).
 //
 // # Not yet
 //
-// rpc in either direction (erpc's SPAWN_REQUEST is refused notsup),
-// spawning BEAM funs, proc's Call to a BEAM gen_server (gen:reply's
+// spawning BEAM funs or BEAM modules' functions on gonode, spawning on
+// a BEAM node from gonode, a BEAM function's output (its group leader),
+// Erlang's own module of a node's functions beyond erlang:node/0 and
+// is_alive/0 (erlang:nodes/0, system_info, ...), proc's Call to a BEAM gen_server (gen:reply's
 // {Ref, Reply} arrives as a tuple, which Call does not take: telling it
 // from data holding a ref would need the caller's monitors),
 // aliases, fragments (FRAGMENTS is not offered, so the BEAM sends whole

@@ -17,8 +17,8 @@ import (
 //     net_adm:ping(gonode) is then pong. Other requests get no answer (a
 //     gen_call of the BEAM then times out, as with a busy net_kernel).
 //   - rex, the rpc server of the old rpc protocol, answers a gen_call
-//     with {badrpc, notsup}: rpc into gonode is not supported yet (OTP's
-//     rpc:call uses erpc, whose SPAWN_REQUEST the codec answers notsup).
+//     with {badrpc, notsup}: OTP 25's rpc:call uses erpc (rpc_in.go), and
+//     only rpc:block_call and callers from before OTP 23 still ask rex.
 //   - global_name_server is there to be monitored: what a BEAM's global
 //     sends it ({init_connect, ...} and the lock protocol) is dropped by
 //     the codec before it gets there, and gonode's own cluster/global,
