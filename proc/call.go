@@ -51,6 +51,7 @@ func (p *Process) CallName(to Name, request any, timeout time.Duration) (any, er
 // waits for the reply or the DOWN of the monitor ref.
 func (p *Process) call(ref Ref, to Pid, name Name, request any, timeout time.Duration) (any, error) {
 	req := CallRequest{From: p.pid, Ref: ref, Request: request}
+	p.traceSend(to, name, req)
 	var err error
 	if to.IsZero() {
 		err = p.node.sendName(p.pid, name, req)
@@ -111,5 +112,7 @@ func callee(to Pid, name Name) any {
 // Reply answers a CallRequest. The reply is dropped if the caller no
 // longer waits for it (its Call timed out).
 func (p *Process) Reply(req CallRequest, reply any) error {
-	return p.node.send(p.pid, req.From, CallReply{Ref: req.Ref, Reply: reply})
+	m := CallReply{Ref: req.Ref, Reply: reply}
+	p.traceSend(req.From, Name{}, m)
+	return p.node.send(p.pid, req.From, m)
 }

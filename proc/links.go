@@ -184,7 +184,8 @@ func (p *Process) die(reason any) (name string, died bool) {
 		return "", false
 	}
 	p.dead = true
-	p.dying.Store(true)
+	traced := p.flags.Load()&flagTraced != 0
+	p.flags.Store(flagDying) // and no longer traced: the exit is its last event
 	p.reason = reason
 	links, watchers, monitors := p.links, p.watchers, p.monitors
 	p.links, p.watchers, p.monitors = nil, nil, nil
@@ -219,6 +220,9 @@ func (p *Process) die(reason any) (name string, died bool) {
 	n.count.Add(-1)
 	if w1 != nil || len(links)+len(watchers)+len(monitors) > 0 {
 		p.notifyDeath(reason, links, watchers, monitors, w1)
+	}
+	if traced {
+		p.traceExit(reason)
 	}
 	if p.style != styleGoroutine {
 		p.release()

@@ -23,6 +23,9 @@ import (
 // monitor. The test costs other messages one type comparison, and needs
 // no memory of finished calls.
 func (p *Process) deliver(msg any) {
+	if p.flags.Load()&flagTraced != 0 {
+		p.traceReceive(msg) // before the owner can see it, so that its reply is reported after
+	}
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()

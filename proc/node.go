@@ -26,8 +26,9 @@ type Node struct {
 	namesMu sync.RWMutex
 	names   map[string]*Process // guarded by namesMu
 
-	fwd   atomic.Pointer[forwarderBox]
-	crash atomic.Pointer[crashReporter] // nil: crashes go unreported
+	fwd    atomic.Pointer[forwarderBox]
+	crash  atomic.Pointer[crashReporter] // nil: crashes go unreported
+	tracer atomic.Pointer[tracerBox]     // nil: traced processes report to no one (trace.go)
 
 	mailboxDefault atomic.Pointer[mailboxLimit]   // nil: no limit
 	mailboxWarn    atomic.Pointer[mailboxWarning] // nil: no warning

@@ -80,8 +80,11 @@ type Process struct {
 
 	// Set at start, then read-only.
 	style style
-	// dying is set with dead, and read without the lock on hot paths.
-	dying atomic.Bool
+	// flags holds flagDying, set with dead, and flagTraced (see trace.go):
+	// read without the lock on hot paths, written only under mu. One word
+	// for both keeps the struct in its size class and lets Send test both
+	// with the load it already made.
+	flags atomic.Uint32
 
 	// Owner-only: touched by the process's own goroutine, never under mu.
 	inbox []any
@@ -121,7 +124,7 @@ func (p *Process) Node() *Node { return p.node }
 func (p *Process) Supervised() bool { return p.supervised }
 
 // Alive reports whether the process is still running.
-func (p *Process) Alive() bool { return !p.dying.Load() }
+func (p *Process) Alive() bool { return p.flags.Load()&flagDying == 0 }
 
 // Context returns a context cancelled when the process dies. Blocking work
 // done by the process should use it so that a kill stops it.
@@ -148,7 +151,7 @@ func (p *Process) SetLabel(label string) {
 // checkAlive is called at the top of the process's own operations: a killed
 // goroutine-style process unwinds here; an attached one gets ErrDead.
 func (p *Process) checkAlive() error {
-	if !p.dying.Load() {
+	if p.flags.Load()&flagDying == 0 {
 		return nil
 	}
 	if p.style == styleAttached {

@@ -18,7 +18,7 @@ func (p *Process) run() {
 func (p *Process) finish() {
 	if r := recover(); r != nil {
 		p.panicked(r)
-	} else if !p.dying.Load() {
+	} else if p.flags.Load()&flagDying == 0 {
 		p.die(Killed) // Goexit without a reason: only user code calling runtime.Goexit
 	}
 	p.release()
@@ -93,7 +93,7 @@ func (p *Process) drain() {
 			p.inbox[p.head] = nil
 			p.head++
 			p.inboxLen.Store(int64(len(p.inbox) - p.head))
-			if p.dying.Load() {
+			if p.flags.Load()&flagDying != 0 {
 				break
 			}
 			p.hand(p, m)

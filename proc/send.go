@@ -23,18 +23,34 @@ func (n *Node) SendName(to Name, msg any) error { return n.sendName(Pid{}, to, m
 
 // Send sends msg to to from this process.
 func (p *Process) Send(to Pid, msg any) error {
-	if err := p.checkAlive(); err != nil {
-		return err
+	if p.flags.Load() != 0 {
+		return p.sendFlagged(to, Name{}, msg)
 	}
 	return p.node.send(p.pid, to, msg)
 }
 
 // SendName sends msg from this process to a registered name.
 func (p *Process) SendName(to Name, msg any) error {
+	if p.flags.Load() != 0 {
+		return p.sendFlagged(Pid{}, to, msg)
+	}
+	return p.node.sendName(p.pid, to, msg)
+}
+
+// sendFlagged is Send and SendName for a process that is dying (it
+// unwinds, or gets ErrDead) or traced (the send is reported first). Kept
+// apart so that the common send tests one word and nothing more.
+//
+//go:noinline
+func (p *Process) sendFlagged(to Pid, name Name, msg any) error {
 	if err := p.checkAlive(); err != nil {
 		return err
 	}
-	return p.node.sendName(p.pid, to, msg)
+	p.traceSend(to, name, msg)
+	if name.Name != "" {
+		return p.node.sendName(p.pid, name, msg)
+	}
+	return p.node.send(p.pid, to, msg)
 }
 
 func (n *Node) send(from, to Pid, msg any) error {
