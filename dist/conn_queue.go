@@ -36,6 +36,7 @@ func (c *conn) enqueue(ctx context.Context, m Message, wait bool) error {
 		return encErr
 	}
 	defer putFrame(frame)
+	c.n.traceTraffic(c.peer.Name, true, &m)
 	c.mu.Lock()
 	// A sender does not pass those already waiting for room: each wake-up
 	// lets every waiter in before the senders that woke it fill the
@@ -98,6 +99,7 @@ func (c *conn) enqueueFirst(pending []Message) {
 			c.n.logf("dist: dropping %v message to %s: %v", pending[i].Kind, c.peer.Name, err)
 			continue
 		}
+		c.n.traceTraffic(c.peer.Name, true, &pending[i])
 		c.appendFrameLocked(frame.b)
 		putFrame(frame)
 	}

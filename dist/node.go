@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gonode/gonode/dist/epmd"
@@ -93,8 +94,9 @@ type Node struct {
 	table    peerTable         // guarded by mu: connections up or being set up
 	watchers map[proc.Pid]bool // guarded by mu: processes subscribed to node events (value: include hidden)
 
-	rpc    rpcState
-	failed failedConnects // auto-connects that failed just now
+	rpc     rpcState
+	failed  failedConnects             // auto-connects that failed just now
+	traffic atomic.Pointer[trafficBox] // nil: no traffic tracer (traffic.go)
 
 	ctx    context.Context // cancelled by Close; every goroutine of the node watches it
 	cancel context.CancelFunc

@@ -112,6 +112,7 @@ func (r *rpcState) failConn(c *conn, reason error) {
 
 // dispatch handles one message from a peer, on the connection's reader.
 func (n *Node) dispatch(c *conn, m Message) {
+	n.traceTraffic(c.peer.Name, false, &m)
 	if sig, ok := m.Signal(); ok {
 		n.proc.Deliver(sig)
 		return
