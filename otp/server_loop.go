@@ -52,6 +52,8 @@ func (sv *server) run(p *proc.Process, arg any, ack chan<- serverAck) {
 		p.Exit(serverReason(err))
 	}
 	sv.state = state
+	running.Store(p.Pid(), struct{}{}) // GetState's check (server_sys.go)
+	defer running.Delete(p.Pid())
 	acked = true
 	ack <- serverAck{}
 	for {
@@ -109,6 +111,10 @@ func (sv *server) handle(p *proc.Process, m any) (stop bool, reason any) {
 }
 
 func (sv *server) call(p *proc.Process, req proc.CallRequest) error {
+	if _, ok := req.Request.(sysGetState); ok {
+		_ = p.Reply(req, sv.state) // a system message: no handler sees it
+		return nil
+	}
 	if sv.s.HandleCall == nil {
 		return fmt.Errorf("%w: call %v to server %v from %v", ErrServerNoHandler, req.Request, p.Pid(), req.From)
 	}
