@@ -23,7 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cluster/global":   {"dist", "proc"},
 		"cmd/gonode":       {"repl"},
 		"cluster/pg":       {"dist", "proc"},
-		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "dist/erlang", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term", "web"},
+		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "dist/erlang", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term", "trace", "web"},
 		"repl/conformance": {"repl"},
 		"repl/eval":        {"repl/format", "repl/syntax"},
 		"repl/format":      {},
@@ -51,6 +51,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"discovery/gossip":           {"discovery"},
 		"discovery/setup":            {"discovery", "discovery/dns", "discovery/gossip", "discovery/static"},
 		"discovery/internal/testnet": {"dist/epmd"},
+		// Tracing and sys:get_state (issue 13): proc's hook, dist's traffic
+		// tracer and rpc, otp's GetState; the shell wires it.
+		"trace": {"dist", "otp", "proc"},
 		// The live web view (issue 13): the standard library only; the
 		// shell implements its Source and starts it (web(addr), --web).
 		"web": {},
