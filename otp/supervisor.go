@@ -91,7 +91,7 @@ func StartSupervisor(parent *proc.Process, n *proc.Node, o SupervisorOptions, sp
 		started <- nil
 		s.loop()
 	}
-	so := proc.SpawnOptions{TrapExit: true, Name: o.Name, Label: "supervisor " + o.Strategy.String()}
+	so := proc.SpawnOptions{TrapExit: true, Name: o.Name, Label: supervisorLabel + o.Strategy.String()}
 	var pid proc.Pid
 	var err error
 	if parent != nil {

@@ -35,10 +35,15 @@ type (
 const callTimeout = time.Hour
 
 func supCall(caller *proc.Process, sup proc.Pid, req any) (any, error) {
+	return supCallWithin(caller, sup, req, callTimeout)
+}
+
+// supCallWithin is supCall giving up after timeout (proc.ErrTimeout).
+func supCallWithin(caller *proc.Process, sup proc.Pid, req any, timeout time.Duration) (any, error) {
 	if !caller.Node().IsLocal(sup) {
 		return nil, fmt.Errorf("%v: %w", sup, ErrNotLocal)
 	}
-	r, err := caller.Call(sup, req, callTimeout)
+	r, err := caller.Call(sup, req, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +153,14 @@ type TreeChild struct {
 // Tree returns the supervision tree under sup: its children and, for
 // child supervisors of this node, theirs.
 func Tree(caller *proc.Process, sup proc.Pid) (*TreeNode, error) {
-	v, err := supCall(caller, sup, infoReq{})
+	return TreeWithin(caller, sup, callTimeout)
+}
+
+// TreeWithin is Tree waiting at most timeout for each supervisor's
+// answer, for viewers that must not hang on a supervisor busy restarting
+// (the web view): a subtree that does not answer in time is a leaf.
+func TreeWithin(caller *proc.Process, sup proc.Pid, timeout time.Duration) (*TreeNode, error) {
+	v, err := supCallWithin(caller, sup, infoReq{}, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +169,7 @@ func Tree(caller *proc.Process, sup proc.Pid) (*TreeNode, error) {
 	for _, c := range in.children {
 		tc := TreeChild{ChildInfo: c}
 		if c.Type == SupervisorChild && !c.Pid.IsZero() && caller.Node().IsLocal(c.Pid) {
-			tc.Sub, _ = Tree(caller, c.Pid) // it may have stopped meanwhile: shown as a leaf
+			tc.Sub, _ = TreeWithin(caller, c.Pid, timeout) // it may have stopped meanwhile: shown as a leaf
 		}
 		t.Children = append(t.Children, tc)
 	}

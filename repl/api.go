@@ -124,6 +124,10 @@ func local() node.Placement                           { return node.Local() }
 func hash(key string) node.Placement                  { return node.Hash(key) }
 func among(nodes ...string) node.Placement            { return node.Among(nodes...) }
 func explainPlacement(p node.Placement) any           { return __self.ExplainPlacement(p) }
+func web(addr string, token ...string) string         { return __self.Web(addr, token...) }
+func cluster() node.ClusterView                       { return __self.Cluster() }
+func top(n ...int) node.Top                           { return __self.Top(n...) }
+func supervisionTrees() node.Trees                    { return __self.SupervisionTrees() }
 func help(name ...any)                                { __self.Help(name...) }
 func quit()                                           { __self.Quit() }
 `
@@ -198,6 +202,12 @@ Supervision (Elixir's Supervisor and DynamicSupervisor):
                                 "transient", "temporary", a shutdown time, "brutal_kill"
   whichChildren(sup), countChildren(sup), tree(sup), restarts(sup)   what a supervisor holds / did
   startChild(sup, child), terminateChild(sup, id or pid), restartChild(sup, id), deleteChild(sup, id)
+Watching the cluster (the panels of the web view, gonode --web, as helpers):
+  web(addr[, token]) string     serve the live web view at addr (":8080" is 127.0.0.1:8080) and
+                                return its URL; web("") stops it
+  cluster() ClusterView         every node, the nodes it is connected to and its load, asked of each
+  top([n]) Top                  the n processes (default 10) with the deepest mailboxes, all nodes
+  supervisionTrees() Trees      every node's supervision trees, with children on any node
   help() / help(name)           this list / one helper: its signature, what it does, an example
                                 (help(spawn), help("rpc"))
   quit()                        stop the node and leave the shell; in a remote shell (--remsh),
@@ -266,6 +276,9 @@ func (rt *Runtime) exports() interp.Exports {
 		"Timeout": reflect.ValueOf((*Timeout)(nil)), "On": reflect.ValueOf(On),
 		"Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		"PushReport": reflect.ValueOf((*PushReport)(nil)), // push.go
+		// The web view's panels (web_api.go).
+		"ClusterView": reflect.ValueOf((*ClusterView)(nil)), "Trees": reflect.ValueOf((*Trees)(nil)),
+		"NodeTree": reflect.ValueOf((*NodeTree)(nil)), "Top": reflect.ValueOf((*Top)(nil)),
 		// The cluster services (cluster_api.go).
 		"Global": reflect.ValueOf((*Global)(nil)), "Placement": reflect.ValueOf((*Placement)(nil)),
 		"Loads": reflect.ValueOf((*Loads)(nil)), "Load": reflect.ValueOf((*placement.Load)(nil)),

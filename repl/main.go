@@ -57,6 +57,10 @@ type Config struct {
 	// --remsh): snippets run there; NodeName is this terminal's own
 	// hidden node (see RemshName).
 	Remsh string
+	// Web, if set, serves the web view there (web.Addr: ":8080" is
+	// 127.0.0.1:8080); an address other hosts can reach needs WebToken,
+	// which every request must then carry.
+	Web, WebToken string
 	// embed is what a Go program that embeds the node adds (Embed); nil
 	// for gonode.
 	embed *embedding

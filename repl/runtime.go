@@ -26,6 +26,9 @@ type Runtime struct {
 	// discovery finds nodes and connects to them (--discover, --join);
 	// nil if not asked for.
 	discovery *discovery.Discovery
+	// web is the node's web view (web_api.go); nil in a remote shell
+	// session, whose node's own runtime owns it.
+	web *webState
 
 	out   io.Writer // results
 	errw  io.Writer // errors

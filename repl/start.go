@@ -27,7 +27,7 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 	if cfg.Quiet {
 		async.set(cfg.Stderr)
 	}
-	rt := &Runtime{out: &out, errw: &errw, async: &async, quit: make(chan struct{}), startup: make(chan struct{})}
+	rt := &Runtime{out: &out, errw: &errw, async: &async, quit: make(chan struct{}), startup: make(chan struct{}), web: &webState{}}
 	rt.reports.set(cfg.Stderr)
 	rt.notices.Store(interactive && !cfg.Quiet)
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
@@ -83,6 +83,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 			rt.close()
 			return nil, err
 		}
+		if err = remsh.Register(webNodeFn, rt.webNodeJSON); err != nil { // peers' web views (web.go)
+			rt.close()
+			return nil, err
+		}
 		if err = rt.startDiscovery(cfg, d, func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }); err != nil {
 			rt.close()
 			return nil, err
@@ -119,11 +123,20 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		// not a node joining.
 		rt.dist.MonitorNodes(notices, true, false)
 	}
+	if cfg.Web != "" { // gonode --web
+		url, err := rt.web.start(rt, cfg.Web, cfg.WebToken)
+		if err != nil {
+			rt.close()
+			return nil, err
+		}
+		fmt.Fprintf(rt.errw, "gonode: web view at %s\n", url)
+	}
 	return rt, nil
 }
 
 // close stops the node and waits for the runtime's goroutines.
 func (rt *Runtime) close() {
+	rt.web.close()     // its viewers' snapshots and actions use the node
 	rt.stopDiscovery() // no new connections while the node closes
 	if rt.remote != nil {
 		_ = rt.remote.Close() // their shell processes end before the node

@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		discover                  string
 		join                      []string
 		gossipPort                int
+		webAddr, webToken         string
 	)
 	cmd := &cobra.Command{
 		Use:   "gonode [flags] [FILE.gos]",
@@ -147,6 +148,10 @@ outlives it (gonode epmd -daemon).`,
 			if err := repl.CheckDiscoveryFlags(cfg); err != nil {
 				return usageErr(cmd, err.Error())
 			}
+			if remsh != "" && webAddr != "" {
+				return usageErr(cmd, "--web does not go with --remsh: start the web view on the node itself")
+			}
+			cfg.Web, cfg.WebToken = webAddr, webToken
 			cfg.TLSDir, cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = tlsDir, tlsCert, tlsKey, tlsCA
 			if err := repl.CheckTLSFlags(cfg); err != nil {
 				return usageErr(cmd, err.Error())
@@ -172,6 +177,8 @@ outlives it (gonode epmd -daemon).`,
 	f.StringVar(&discover, "discover", "", "find nodes and connect to them: `HOW` is local (this host's port mapper), static:HOST1,HOST2, dns:NAME, dns:BASE@NAME, dns-srv:NAME or gossip (see README, Discovery)")
 	f.StringSliceVar(&join, "join", nil, "join the gossip membership through a member at `HOST:PORT` (its --gossip-port) and connect to every node in it; repeat or separate with commas")
 	f.IntVar(&gossipPort, "gossip-port", 0, "the gossip port, TCP and UDP, for --join and --discover gossip (0: 7946)")
+	f.StringVar(&webAddr, "web", "", "serve the live web view at `ADDR` (PORT or :PORT bind 127.0.0.1; another host needs --web-token): nodes, loads, processes, supervision trees, names, groups, and actions that send to or kill a process")
+	f.StringVar(&webToken, "web-token", "", "the `TOKEN` every web view request must carry (?token=TOKEN), needed to bind an address other hosts can reach")
 	f.StringVar(&tlsDir, "tls-dir", "", "talk to peers over mutual TLS with the certificates in `DIR` (made by gonode cert: DIR/ca.pem, DIR/NODE.pem, DIR/NODE-key.pem)")
 	f.StringVar(&tlsCert, "tls-cert", "", "mutual TLS: this node's certificate, `FILE` (PEM); with --tls-key and --tls-ca")
 	f.StringVar(&tlsKey, "tls-key", "", "mutual TLS: this node's private key, `FILE` (PEM)")
