@@ -82,6 +82,7 @@ func (in *Interp) rewrite(sn *syntax.Snippet, vars []string) (*rewrite, error) {
 	if err := in.rewriteTypes(rw); err != nil { // last: it wraps what the others made (lower_methodexpr.go)
 		return nil, err
 	}
+	in.rewriteVariadic(rw) // lower_variadic.go: around what the others made
 	// yaegi runs a top-level func(){...}() again at every later evaluation
 	// (not when the literal is parenthesized): add the parentheses.
 	for _, s := range sn.Statements() {
