@@ -128,6 +128,11 @@ func web(addr string, token ...string) string         { return __self.Web(addr, 
 func cluster() node.ClusterView                       { return __self.Cluster() }
 func top(n ...int) node.Top                           { return __self.Top(n...) }
 func supervisionTrees() node.Trees                    { return __self.SupervisionTrees() }
+func trace(target any, opts ...any) bool              { return __self.Trace(target, opts...) }
+func traceNode(nodeName string, opts ...any) bool     { return __self.TraceNode(nodeName, opts...) }
+func traceLimit(n int, per time.Duration) node.TraceOpt { return node.TraceLimit(n, per) }
+func untrace(targets ...any) bool                     { return __self.Untrace(targets...) }
+func getState(server any) any                         { return __self.GetState(server) }
 func help(name ...any)                                { __self.Help(name...) }
 func quit()                                           { __self.Quit() }
 `
@@ -208,6 +213,13 @@ Watching the cluster (the panels of the web view, gonode --web, as helpers):
   cluster() ClusterView         every node, the nodes it is connected to and its load, asked of each
   top([n]) Top                  the n processes (default 10) with the deepest mailboxes, all nodes
   supervisionTrees() Trees      every node's supervision trees, with children on any node
+Tracing (recon_trace's rule: past 100 events in a second, or the limit given, a trace stops):
+  trace(pid or name[, options...]) bool   print the messages a process sends and receives and its
+                                exit, on this node or another; options traceLimit(n, per) (n events
+                                within per; per 0: n in all), "sends", "receives", "exits"
+  traceNode(node[, traceLimit(n, per)]) bool   print every message between this node and node
+  untrace([pid or node...]) bool   stop this shell's traces (all, or those named)
+  getState(server) any          a server's state, on any node (sys:get_state)
   help() / help(name)           this list / one helper: its signature, what it does, an example
                                 (help(spawn), help("rpc"))
   quit()                        stop the node and leave the shell; in a remote shell (--remsh),
@@ -276,6 +288,7 @@ func (rt *Runtime) exports() interp.Exports {
 		"Timeout": reflect.ValueOf((*Timeout)(nil)), "On": reflect.ValueOf(On),
 		"Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		"PushReport": reflect.ValueOf((*PushReport)(nil)), // push.go
+		"TraceOpt": reflect.ValueOf((*TraceOpt)(nil)), "TraceLimit": reflect.ValueOf(TraceLimit), // trace.go
 		// The web view's panels (web_api.go).
 		"ClusterView": reflect.ValueOf((*ClusterView)(nil)), "Trees": reflect.ValueOf((*Trees)(nil)),
 		"NodeTree": reflect.ValueOf((*NodeTree)(nil)), "Top": reflect.ValueOf((*Top)(nil)),

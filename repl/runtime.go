@@ -29,6 +29,9 @@ type Runtime struct {
 	// web is the node's web view (web_api.go); nil in a remote shell
 	// session, whose node's own runtime owns it.
 	web *webState
+	// tracing is trace()'s state: the node's tracer if this runtime owns
+	// it, the traces this shell started (trace.go).
+	tracing tracing
 
 	out   io.Writer // results
 	errw  io.Writer // errors

@@ -42,13 +42,14 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		return nil, err
 	}
 	rt.session = s
+	var remsh *dist.Funcs // remote shells' functions, registered once the node is up
 	if cfg.NodeName != "" {
 		transport, err := tlsTransport(cfg)
 		if err != nil {
 			rt.cancel()
 			return nil, fmt.Errorf("cannot start %s: %w", cfg.NodeName, err)
 		}
-		remsh := dist.NewFuncs() // remote shells' functions, registered once the node is up
+		remsh = dist.NewFuncs()
 		d, err := dist.Start(ctx, dist.Config{
 			Name: cfg.NodeName, Cookie: cfg.Cookie, Hidden: cfg.Hidden, TickTime: cfg.TickTime, Transport: transport,
 			Functions: firstResolver{remsh, cfg.embed.functions(sessionFuncs{rt})}, Sources: sessionSources{rt}, StartPortMapper: cfg.StartPortMapper,
@@ -100,6 +101,10 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 		rt.node = n
 	}
 	rt.node.SetCrashReporter(rt.reportCrash)
+	if err = rt.startTracer(remsh); err != nil { // trace() and getState() here and for peers (trace.go)
+		rt.close()
+		return nil, err
+	}
 	policy := proc.DropNewest
 	if cfg.KillOnFullMailbox {
 		policy = proc.KillOnFull
@@ -143,6 +148,7 @@ func (rt *Runtime) close() {
 	}
 	rt.flushOutput()
 	rt.cancel()
+	rt.tracing.close()
 	rt.cluster.close() // before the node: their processes end, peers drop this node's groups and record
 	if rt.dist != nil {
 		_ = rt.dist.Close()
