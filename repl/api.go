@@ -288,7 +288,8 @@ func (rt *Runtime) exports() interp.Exports {
 		"Timeout": reflect.ValueOf((*Timeout)(nil)), "On": reflect.ValueOf(On),
 		"Intensity": reflect.ValueOf(Intensity), "SupName": reflect.ValueOf(SupName),
 		"PushReport": reflect.ValueOf((*PushReport)(nil)), // push.go
-		"TraceOpt": reflect.ValueOf((*TraceOpt)(nil)), "TraceLimit": reflect.ValueOf(TraceLimit), // trace.go
+		// Tracing (trace.go).
+		"TraceOpt": reflect.ValueOf((*TraceOpt)(nil)), "TraceLimit": reflect.ValueOf(TraceLimit),
 		// The web view's panels (web_api.go).
 		"ClusterView": reflect.ValueOf((*ClusterView)(nil)), "Trees": reflect.ValueOf((*Trees)(nil)),
 		"NodeTree": reflect.ValueOf((*NodeTree)(nil)), "Top": reflect.ValueOf((*Top)(nil)),

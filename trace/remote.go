@@ -77,11 +77,31 @@ func (t *Tracer) serveStart(collector proc.Pid, id proc.Ref, pid proc.Pid, max i
 	return nil
 }
 
+// serveStop ends a trace another node asked for, once its events so far
+// are sent (see Stop).
 func (t *Tracer) serveStop(id proc.Ref) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if tr := t.byID[id]; tr != nil {
 		t.stopLocked(tr)
+	}
+	t.mu.Unlock()
+	t.flush()
+}
+
+// collectorFlush is the message flushCollector sends the collector:
+// closed once what came before it has been queued.
+type collectorFlush chan struct{}
+
+// flushCollector waits until the collector has queued the events in its
+// mailbox, or ctx ends.
+func (t *Tracer) flushCollector(ctx context.Context) {
+	done := make(collectorFlush)
+	if t.node.Send(t.collector, done) != nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
@@ -145,6 +165,8 @@ func (t *Tracer) remoteProcess(ctx context.Context, tr *Trace, pid proc.Pid, o O
 // notices, which end the traces that crossed to that node.
 func (t *Tracer) collect(_ *proc.Process, msg any) {
 	switch m := msg.(type) {
+	case collectorFlush:
+		close(m)
 	case dist.NodeDown:
 		t.nodeDown(m.Node)
 	case []any:

@@ -216,7 +216,10 @@ func (t *Tracer) Peer(peer string, o Options) (*Trace, error) {
 }
 
 // Stop ends the trace; a trace of a remote process is ended there too
-// (within a few seconds, or when that node goes). Idempotent.
+// (within a few seconds, or when that node goes). It returns once the
+// events that came before it have reached the sink, those of a remote
+// process included: a script that untraces has seen every line.
+// Idempotent.
 func (tr *Trace) Stop() {
 	t := tr.t
 	t.mu.Lock()
@@ -225,10 +228,16 @@ func (tr *Trace) Stop() {
 	t.stopLocked(tr)
 	t.mu.Unlock()
 	if wasRunning && !remote.IsZero() && t.cfg.Dist != nil {
+		// The other node hands out the trace's events before it answers,
+		// over the connection the answer takes: they are in the
+		// collector's mailbox when the answer is here.
 		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 		defer cancel()
-		_, _ = t.cfg.Dist.RPC(ctx, remote.Node, fnStop, tr.id)
+		if _, err := t.cfg.Dist.RPC(ctx, remote.Node, fnStop, tr.id); err == nil {
+			t.flushCollector(ctx)
+		}
 	}
+	t.flush()
 }
 
 // stopLocked ends tr here: its processes unmarked, its peer untraced

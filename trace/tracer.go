@@ -59,8 +59,32 @@ type Tracer struct {
 }
 
 type queued struct {
-	tr *Trace
-	ev Event
+	tr    *Trace
+	ev    Event
+	flush chan struct{} // set instead of tr: closed when reached (flush)
+}
+
+// flushTimeout bounds a flush's wait: a sink stuck on a slow writer must
+// not hang untrace.
+const flushTimeout = 2 * time.Second
+
+// flush waits until the events queued before it have been handed out.
+func (t *Tracer) flush() {
+	done := make(chan struct{})
+	timer := time.NewTimer(flushTimeout)
+	defer timer.Stop()
+	select {
+	case t.queue <- queued{flush: done}:
+	case <-t.done:
+		return
+	case <-timer.C:
+		return
+	}
+	select {
+	case <-done:
+	case <-t.done:
+	case <-timer.C:
+	}
 }
 
 // ErrClosed is the error of a trace asked of a closed tracer.
@@ -151,6 +175,10 @@ func (t *Tracer) run() {
 	for {
 		select {
 		case q := <-t.queue:
+			if q.flush != nil {
+				close(q.flush)
+				continue
+			}
 			t.hand(q)
 		case <-t.done:
 			return
@@ -179,7 +207,7 @@ func (t *Tracer) hand(q queued) {
 // enqueueLocked queues ev for tr's sink without waiting (t.mu held).
 func (t *Tracer) enqueueLocked(tr *Trace, ev Event) {
 	select {
-	case t.queue <- queued{tr, ev}:
+	case t.queue <- queued{tr: tr, ev: ev}:
 	default:
 		tr.dropped++
 	}
