@@ -27,8 +27,9 @@ func TestMain(m *testing.M) {
 // TestScripts runs the scripted sessions in testdata/*.txtar, in parallel.
 // Each script gets a port mapper of its own ($ERL_EPMD_PORT) so that its
 // nodes never meet another script's, two free ports for gossip
-// ($GOSSIP_PORT, $GOSSIP_PORT2), and its work directory as $HOME so
-// that ~/.erlang.cookie and the history file stay inside it.
+// ($GOSSIP_PORT, $GOSSIP_PORT2), one for the web view ($WEB_PORT),
+// and its work directory as $HOME so that ~/.erlang.cookie and the
+// history file stay inside it.
 //
 // Besides testscript's builtins, scripts can use:
 //
@@ -69,6 +70,12 @@ func TestScripts(t *testing.T) {
 				}
 				env.Setenv(v, strconv.Itoa(gp))
 			}
+			// A free port for the web view's scripts (--web :$WEB_PORT).
+			wp, err := testport.Free()
+			if err != nil {
+				return err
+			}
+			env.Setenv("WEB_PORT", strconv.Itoa(wp))
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			daemons.add(strconv.Itoa(port))
