@@ -217,7 +217,8 @@ Tracing (recon_trace's rule: past 100 events in a second, or the limit given, a 
   trace(pid or name[, options...]) bool   print the messages a process sends and receives and its
                                 exit, on this node or another; options traceLimit(n, per) (n events
                                 within per; per 0: n in all), "sends", "receives", "exits"
-  traceNode(node[, traceLimit(n, per)]) bool   print every message between this node and node
+  traceNode(node[, options...]) bool   print every message between this node and node but the
+                                cluster services' own; options traceLimit(n, per), "all"
   untrace([pid or node...]) bool   stop this shell's traces (all, or those named)
   getState(server) any          a server's state, on any node (sys:get_state)
   help() / help(name)           this list / one helper: its signature, what it does, an example

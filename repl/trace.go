@@ -132,12 +132,30 @@ func (x *Proc) Trace(target any, opts ...any) bool {
 	return true
 }
 
-// TraceNode prints every message between this node and node, both ways.
+// serviceNames are the registered names of the services every gonode
+// node runs (cluster.go, dist/erlang): traceNode hides the messages to
+// them, which come every half second, unless asked for "all".
+var serviceNames = []string{"global_name_server", "net_kernel", "pg", "placement_load", "rex"}
+
+// TraceNode prints every message between this node and node, both ways,
+// but the services' own ("all" shows those too).
 func (x *Proc) TraceNode(node string, opts ...any) bool {
 	x.needDist()
-	o := traceOptions("traceNode", opts)
+	all := false
+	var rest []any
+	for _, o := range opts {
+		if o == "all" {
+			all = true
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	o := traceOptions("traceNode", rest)
 	if o.Show != 0 {
-		fail("traceNode shows every message: it takes traceLimit(n, per) only")
+		fail("traceNode shows every message: it takes traceLimit(n, per) and \"all\" only")
+	}
+	if !all {
+		o.HideNames = serviceNames
 	}
 	o.Sink = x.sink
 	tr, err := x.tracer().Peer(node, o)

@@ -10,7 +10,7 @@ var traceTopics = map[string]topic{
 		"Print, above the prompt, the messages a process sends and receives and its exit,\nas recon_trace does: the process may be on another node (its node traces it and\nsends the lines here). A trace stops itself past 100 events in a second, and says\nso; traceLimit(n, per) sets another limit (per 0: n events in all). \"sends\",\n\"receives\" and \"exits\" show only those. untrace() stops it; so does the process's\nexit, or its node going away.",
 		"pid := spawn(func() { for { m := receive(); fmt.Println(m) } })\ntrace(pid)\nsend(pid, \"hi\")\ntrace(pid, traceLimit(10, time.Second), \"receives\")"},
 	"traceNode": {"traceNode(node, options...) bool",
-		"Print every message between this node and node, both ways: sends, links, exits,\nmonitors, rpc calls and their replies. The rate limit is trace's (traceLimit(n, per)).\nuntrace(node) stops it.",
+		"Print every message between this node and node, both ways: sends, links, exits,\nmonitors, rpc calls and their replies; not the cluster services' own (global, pg,\nplacement), which \"all\" shows too. The rate limit is trace's (traceLimit(n, per)).\nuntrace(node) stops it.",
 		`traceNode("node2@localhost")`},
 	"untrace": {"untrace() bool\nuntrace(pid or node...) bool",
 		"Stop the traces this shell started: all of them, or those of the pids and nodes\nnamed. true if one was running.",

@@ -144,6 +144,13 @@ func (t *Tracer) remoteProcess(ctx context.Context, tr *Trace, pid proc.Pid, o O
 	tr.limit = limiter{} // the traced process's node applies it
 	t.mu.Lock()
 	err := t.addLocked(tr)
+	if err == nil {
+		for _, old := range t.byID {
+			if old != tr && samePid(old.remote, pid) {
+				t.stopLocked(old) // the other node gives the process to the new trace
+			}
+		}
+	}
 	t.mu.Unlock()
 	if err != nil {
 		return nil, err

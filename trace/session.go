@@ -35,6 +35,9 @@ type Options struct {
 	Per time.Duration
 	// Show selects the events of a process trace (0: all).
 	Show Show
+	// HideNames hides, from a trace of node traffic, the messages sent
+	// to these registered names: the cluster services' own chatter.
+	HideNames []string
 	// Sink receives the trace's events, on the tracer's goroutine, in
 	// order; it must not block for long. Required.
 	Sink func(Event)
@@ -49,6 +52,7 @@ type Trace struct {
 	show  Show
 	limit limiter
 	sink  func(Event)
+	hide  map[string]bool // Options.HideNames
 
 	// All guarded by t.mu.
 	pids    map[proc.Pid]struct{} // the local processes it traces
@@ -138,8 +142,12 @@ func (t *Tracer) newTrace(o Options) (*Trace, error) {
 	if o.Max == 0 {
 		o.Max, o.Per = DefaultMax, DefaultPer
 	}
-	return &Trace{t: t, id: t.node.MakeRef(), show: o.Show, limit: limiter{max: o.Max, per: o.Per}, sink: o.Sink,
-		pids: map[proc.Pid]struct{}{}}, nil
+	tr := &Trace{t: t, id: t.node.MakeRef(), show: o.Show, limit: limiter{max: o.Max, per: o.Per}, sink: o.Sink,
+		pids: map[proc.Pid]struct{}{}, hide: map[string]bool{}}
+	for _, name := range o.HideNames {
+		tr.hide[name] = true
+	}
+	return tr, nil
 }
 
 // addLocked records tr as running (t.mu held).

@@ -245,7 +245,7 @@ func (t *Tracer) traffic(peer string, sent bool, m dist.Message) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tr := t.peers[peer]
-	if tr == nil {
+	if tr == nil || m.ToName != "" && tr.hide[m.ToName] {
 		return
 	}
 	t.countLocked(tr, trafficEvent(t.node.Name(), peer, sent, &m))
