@@ -67,6 +67,9 @@ type Handler struct {
 	ctx  context.Context // ends with Close: the loop and every stream stop
 	stop context.CancelFunc
 	done chan struct{} // closed when the loop has returned
+	// kick asks the loop for a snapshot now: a new viewer should not wait
+	// an Interval for its first one.
+	kick chan struct{}
 
 	mu      sync.Mutex
 	clients map[*client]struct{} // guarded by mu
@@ -83,7 +86,7 @@ type client struct {
 // NewHandler returns a Handler over src; Close stops it.
 func NewHandler(src Source, o Options) *Handler {
 	h := &Handler{src: src, o: o.withDefaults(), mux: http.NewServeMux(),
-		clients: make(map[*client]struct{}), done: make(chan struct{})}
+		clients: make(map[*client]struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	h.ctx, h.stop = context.WithCancel(context.Background())
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	h.mux.HandleFunc("GET /events", h.serveEvents)
@@ -140,6 +143,7 @@ func (h *Handler) loop() {
 		case <-h.ctx.Done():
 			return
 		case <-t.C:
+		case <-h.kick:
 		}
 	}
 }
@@ -185,6 +189,13 @@ func (h *Handler) subscribe() (*client, []byte) {
 	}
 	c := &client{ch: make(chan []byte, h.o.ClientBuffer), gone: make(chan struct{})}
 	h.clients[c] = struct{}{}
+	if len(h.clients) == 1 { // the last snapshot may be old: nobody watched
+		h.latest = nil
+		select {
+		case h.kick <- struct{}{}:
+		default: // one is asked already
+		}
+	}
 	return c, h.latest
 }
 
