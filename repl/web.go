@@ -12,6 +12,7 @@ import (
 
 	"github.com/gonode/gonode/otp"
 	"github.com/gonode/gonode/proc"
+	"github.com/gonode/gonode/trace"
 	"github.com/gonode/gonode/web"
 )
 
@@ -38,12 +39,15 @@ const webTreeTimeout = 200 * time.Millisecond
 
 // webSource is the Runtime seen as a web.Source. Safe for concurrent use:
 // each call uses a process of its own.
-type webSource struct{ rt *Runtime }
+type webSource struct {
+	rt   *Runtime
+	flow *flowLog // the trace events the view keeps (web_flow.go); nil for the shell's helpers
+}
 
 // Snapshot gathers this node's part and, at once, every peer's.
 func (s webSource) Snapshot(ctx context.Context) (web.Snapshot, error) {
 	rt := s.rt
-	snap := web.Snapshot{Time: time.Now(), From: rt.node.Name(), Global: []web.Name{}, Groups: []web.Group{}}
+	snap := web.Snapshot{Time: time.Now(), From: rt.node.Name(), Global: []web.Name{}, Groups: []web.Group{}, Flow: s.flow.recent()}
 	var peers []string
 	if rt.dist != nil {
 		peers = rt.dist.Nodes()
@@ -75,7 +79,7 @@ func (s webSource) Snapshot(ctx context.Context) (web.Snapshot, error) {
 }
 
 // Act sends a message to a process or kills it, from a process of its
-// own labelled as the web view's.
+// own labelled as the web view's, or traces it into the flow view.
 func (s webSource) Act(ctx context.Context, a web.Action) error {
 	rt := s.rt
 	pid, err := proc.ParsePid(a.Pid)
@@ -90,6 +94,9 @@ func (s webSource) Act(ctx context.Context, a web.Action) error {
 	} else if rt.dist == nil || !rt.dist.Connected(pid.Node) {
 		return fmt.Errorf("%w: %s is not connected", web.ErrBadAction, pid.Node)
 	}
+	if a.Kind == web.ActTrace {
+		return s.trace(ctx, pid)
+	}
 	p, err := rt.node.Attach(proc.SpawnOptions{Label: "web view: " + a.Kind})
 	if err != nil {
 		return err
@@ -102,6 +109,22 @@ func (s webSource) Act(ctx context.Context, a web.Action) error {
 		return p.SendExit(pid, proc.Kill)
 	}
 	return fmt.Errorf("%w: unknown action %q", web.ErrBadAction, a.Kind)
+}
+
+// trace traces pid with the tracer's default rate limit; its events reach
+// the flow view through the view's subscription, so the trace's own sink
+// has nothing to do.
+func (s webSource) trace(ctx context.Context, pid proc.Pid) error {
+	t := trace.Of(s.rt.node)
+	if t == nil || s.flow == nil {
+		return errors.New("this node runs no tracer")
+	}
+	tr, err := t.Process(ctx, pid, trace.Options{Sink: func(trace.Event) {}})
+	if err != nil {
+		return err
+	}
+	s.flow.keep(tr)
+	return nil
 }
 
 // peerView asks peer for its part of a snapshot.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gonode/gonode/trace"
 	"github.com/gonode/gonode/web"
 )
 
@@ -18,8 +19,9 @@ import (
 // webState is the web view a node serves: one at most, owned by the
 // runtime that started the node and closed before the node is.
 type webState struct {
-	mu  sync.Mutex
-	srv *web.Server // guarded by mu; nil when not serving
+	mu   sync.Mutex
+	srv  *web.Server // guarded by mu; nil when not serving
+	flow *flowLog    // guarded by mu: the served view's trace events
 	// closed is set by close: web() then refuses, as the node is going.
 	closed bool // guarded by mu
 }
@@ -35,11 +37,13 @@ func (w *webState) start(rt *Runtime, addr, token string) (string, error) {
 	if w.srv != nil {
 		return "", fmt.Errorf("web: already serving %s; web(\"\") stops it", w.srv.URL())
 	}
-	srv, err := web.Start(addr, webSource{rt}, web.Options{Token: token})
+	flow := startFlow(trace.Of(rt.node))
+	srv, err := web.Start(addr, webSource{rt, flow}, web.Options{Token: token})
 	if err != nil {
+		flow.stop()
 		return "", err
 	}
-	w.srv = srv
+	w.srv, w.flow = srv, flow
 	return srv.URL(), nil
 }
 
@@ -50,8 +54,9 @@ func (w *webState) stop() bool {
 	if w.srv == nil {
 		return false
 	}
-	_ = w.srv.Close()
-	w.srv = nil
+	_ = w.srv.Close() // no action runs after it: no new trace
+	w.flow.stop()
+	w.srv, w.flow = nil, nil
 	return true
 }
 
@@ -88,7 +93,7 @@ func (x *Proc) Web(addr string, token ...string) string {
 
 // snapshot is what the web view would show now.
 func (x *Proc) snapshot() web.Snapshot {
-	s, err := webSource{x.rt}.Snapshot(x.ctx())
+	s, err := webSource{rt: x.rt}.Snapshot(x.ctx())
 	x.check(err, "snapshot")
 	return s
 }

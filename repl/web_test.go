@@ -57,7 +57,7 @@ func nodeOf(t *testing.T, s web.Snapshot, name string) web.Node {
 // processes, names and supervision tree, asked of wb.
 func TestWebSnapshotHoldsEveryNode(t *testing.T) {
 	a, b := webCluster(t)
-	s, err := webSource{a.rt}.Snapshot(context.Background())
+	s, err := webSource{rt: a.rt}.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestWebSnapshotHoldsEveryNode(t *testing.T) {
 // supervisor restarts it; bad pids are the viewer's mistake.
 func TestWebActions(t *testing.T) {
 	a, b := webCluster(t)
-	src := webSource{a.rt}
+	src := webSource{rt: a.rt}
 	worker, _ := b.Dist().Proc().Whereis("worker")
 	if err := src.Act(context.Background(), web.Action{Kind: web.ActSend, Pid: worker.String(), Message: "hi"}); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestWebPeerThatDoesNotAnswer(t *testing.T) {
 	if err := a.Dist().Connect(context.Background(), c.Name()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := webSource{a.rt}.Snapshot(context.Background())
+	s, err := webSource{rt: a.rt}.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,5 +176,39 @@ func TestWebServedUntilClose(t *testing.T) {
 	}
 	if _, err := a.rt.web.start(a.rt, "127.0.0.1:0", ""); err == nil {
 		t.Fatal("web started on a closed node")
+	}
+}
+
+// TestWebTraceFeedsFlow: the view's trace action traces wb's worker from
+// wa, and what the worker receives shows in the snapshot's flow; web("")
+// stops the trace.
+func TestWebTraceFeedsFlow(t *testing.T) {
+	a, b := webCluster(t)
+	x := a.rt.shellProc()
+	x.Web("127.0.0.1:0")
+	src := webSource{rt: a.rt, flow: a.rt.web.flow}
+	worker, _ := b.Dist().Proc().Whereis("worker")
+	if err := src.Act(context.Background(), web.Action{Kind: web.ActTrace, Pid: worker.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Act(context.Background(), web.Action{Kind: web.ActSend, Pid: worker.String(), Message: "traced hi"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the flow shows the worker receiving the message", func() bool {
+		s, err := src.Snapshot(context.Background())
+		return err == nil && slices.ContainsFunc(s.Flow, func(f web.Flow) bool {
+			return f.Kind == "received" && f.To == worker.String() && strings.Contains(f.Text, `"traced hi"`)
+		})
+	})
+	flow := a.rt.web.flow
+	flow.mu.Lock()
+	traces := slices.Clone(flow.traces)
+	flow.mu.Unlock()
+	if len(traces) != 1 {
+		t.Fatalf("the page keeps %d traces, want 1", len(traces))
+	}
+	x.Web("")
+	if !traces[0].Done() {
+		t.Fatal(`web("") left the page's trace running`)
 	}
 }

@@ -1,9 +1,9 @@
 // Package web serves a live view of a gonode cluster over HTTP: one page
 // (vanilla JS, embedded) that shows what a Source reports — nodes and
 // their connections, loads, processes, supervision trees, registered and
-// global names, process groups — pushed to each viewer every second as
-// server-sent events, and the actions a viewer may take on a process
-// (send a message, kill it).
+// global names, process groups, the message flow a tracer saw — pushed to
+// each viewer every second as server-sent events, and the actions a
+// viewer may take on a process (send a message, kill it, trace it).
 //
 // The package imports the standard library only and knows nothing of
 // gonode's packages: the shell (repl) implements Source, and the node's

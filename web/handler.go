@@ -269,7 +269,7 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a); err != nil {
-		http.Error(w, "web: an action is {\"kind\": \"send\"|\"kill\", \"pid\": \"<node@host.1.0>\", \"message\": \"...\"}: "+err.Error(), http.StatusBadRequest)
+		http.Error(w, "web: an action is {\"kind\": \"send\"|\"kill\"|\"trace\", \"pid\": \"<node@host.1.0>\", \"message\": \"...\"}: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	if msg := checkAction(a); msg != "" {
@@ -292,11 +292,11 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 // checkAction says what is wrong with a, or "".
 func checkAction(a Action) string {
 	switch a.Kind {
-	case ActSend, ActKill:
+	case ActSend, ActKill, ActTrace:
 	case "":
-		return `the action has no kind: want "send" or "kill"`
+		return `the action has no kind: want "send", "kill" or "trace"`
 	default:
-		return fmt.Sprintf("unknown action %q: want \"send\" or \"kill\"", a.Kind)
+		return fmt.Sprintf("unknown action %q: want \"send\", \"kill\" or \"trace\"", a.Kind)
 	}
 	if !pidShape.MatchString(a.Pid) {
 		return fmt.Sprintf("%q is not a pid: want one as printed, <node@host.12.0>", a.Pid)

@@ -222,7 +222,10 @@ func TestActions(t *testing.T) {
 	if code, body := post(t, ts.URL, "application/json", `{"kind":"kill","pid":"<b@h.3.0>"}`); code != 204 {
 		t.Fatalf("kill: %d %s", code, body)
 	}
-	want := []Action{{Kind: "send", Pid: "<a@h.12.0>", Message: "hi"}, {Kind: "kill", Pid: "<b@h.3.0>"}}
+	if code, body := post(t, ts.URL, "application/json", `{"kind":"trace","pid":"<b@h.4.0>"}`); code != 204 {
+		t.Fatalf("trace: %d %s", code, body)
+	}
+	want := []Action{{Kind: "send", Pid: "<a@h.12.0>", Message: "hi"}, {Kind: "kill", Pid: "<b@h.3.0>"}, {Kind: "trace", Pid: "<b@h.4.0>"}}
 	if got := src.acted(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Act got %v, want %v", got, want)
 	}
@@ -236,7 +239,7 @@ func TestBadActions(t *testing.T) {
 		code     int
 		want     string
 	}{
-		{"application/json", `{"kind":"trace","pid":"<a@h.1.0>"}`, 400, `unknown action "trace"`},
+		{"application/json", `{"kind":"watch","pid":"<a@h.1.0>"}`, 400, `unknown action "watch"`},
 		{"application/json", `{"pid":"<a@h.1.0>"}`, 400, "has no kind"},
 		{"application/json", `{"kind":"kill","pid":"a@h.1.0"}`, 400, "is not a pid"},
 		{"application/json", `{"kind":"send","pid":"<a@h.1.0>"}`, 400, "send needs a message"},

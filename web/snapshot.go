@@ -25,8 +25,9 @@ var ErrBadAction = errors.New("bad action")
 
 // Action kinds a viewer can ask for.
 const (
-	ActSend = "send" // send Message, a string, to Pid
-	ActKill = "kill" // exit(Pid, kill)
+	ActSend  = "send"  // send Message, a string, to Pid
+	ActKill  = "kill"  // exit(Pid, kill)
+	ActTrace = "trace" // trace Pid's messages and exit into the flow view, rate-limited
 )
 
 // Action is one viewer request, as POST /action carries it in JSON.
@@ -45,6 +46,22 @@ type Snapshot struct {
 	Nodes  []Node    `json:"nodes"`
 	Global []Name    `json:"global"`
 	Groups []Group   `json:"groups"`
+	// Flow is what the node's tracer saw last (at most MaxFlow events,
+	// oldest first): the messages between traced processes and nodes.
+	Flow []Flow `json:"flow"`
+}
+
+// MaxFlow is how many trace events a Snapshot carries at most.
+const MaxFlow = 200
+
+// Flow is one trace event: a message From a process or node To another,
+// or a process's exit (To empty).
+type Flow struct {
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"` // sent, received, exited, node sent, node received, stopped, dropped
+	From string    `json:"from,omitempty"`
+	To   string    `json:"to,omitempty"`
+	Text string    `json:"text"` // the event as the shell's trace prints it
 }
 
 // Node is one node's part of a snapshot.
