@@ -37,6 +37,11 @@ type Options struct {
 	// Token, if set, must come with every request: ?token=T in the URL
 	// (the page passes it on) or "Authorization: Bearer T".
 	Token string
+	// LoopbackHosts, set by Start for a view without a token, answers only
+	// requests addressed to 127.0.0.1, localhost or [::1]: a site whose
+	// name an attacker points at 127.0.0.1 (DNS rebinding) would otherwise
+	// reach the page as its own origin.
+	LoopbackHosts bool
 }
 
 func (o Options) withDefaults() Options {
@@ -114,6 +119,10 @@ func (h *Handler) Stats() (clients, dropped int) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
 		http.Error(w, "web: a token is needed: open the page as /?token=TOKEN", http.StatusUnauthorized)
+		return
+	}
+	if h.o.LoopbackHosts && !loopbackHost(r.Host) {
+		http.Error(w, fmt.Sprintf("web: this view answers only requests to 127.0.0.1, localhost or [::1], not %q", r.Host), http.StatusForbidden)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

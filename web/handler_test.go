@@ -315,6 +315,14 @@ func TestStartBindsLoopbackUnlessToken(t *testing.T) {
 	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
 		t.Errorf("URL %s is not on loopback", s.URL())
 	}
+	// A request to another host name (DNS rebinding) is refused.
+	req, _ := http.NewRequest("GET", s.URL()+"snapshot", nil)
+	req.Host = "attacker.example:80"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("GET with Host attacker.example: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	resp, err := http.Get(s.URL() + "events")
 	if err != nil {
 		t.Fatal(err)

@@ -55,6 +55,20 @@ func Loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackHost reports whether a request's Host names this machine's
+// loopback, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Start listens on addr (see Addr) and serves the view of src there. An
 // address that is not loopback needs o.Token (ErrExposed).
 func Start(addr string, src Source, o Options) (*Server, error) {
@@ -65,6 +79,7 @@ func Start(addr string, src Source, o Options) (*Server, error) {
 	if !Loopback(addr) && o.Token == "" {
 		return nil, fmt.Errorf("web: %s: %w", addr, ErrExposed)
 	}
+	o.LoopbackHosts = o.Token == ""
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
