@@ -87,7 +87,9 @@ func (x *Proc) Web(addr string, token ...string) string {
 		return ""
 	}
 	url, err := w.start(x.rt, addr, strings.Join(token, ""))
-	x.check(err, "web")
+	if err != nil {
+		fail("%w", err) // its errors begin with "web:"
+	}
 	return url
 }
 

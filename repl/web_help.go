@@ -5,7 +5,7 @@ package repl
 
 var webTopics = map[string]topic{
 	"web": {"web(addr) string\nweb(addr, token) string",
-		"Serve the live web view (as gonode --web does) and return its URL: nodes and their\nconnections, loads, processes, supervision trees, names and groups, the message\nflow the tracer sees, updated every second, with buttons to send a message to, kill\nor trace a process. \":8080\" or \"8080\"\nbinds 127.0.0.1; an address other hosts can reach needs a token, which every request\nmust carry (?token=T). The page has no accounts: whoever reaches it can kill\nprocesses. web(\"\") stops it.",
+		"Serve the live web view (as gonode --web does) and return its URL: nodes and their\nconnections, loads, processes, supervision trees, names and groups, the message\nflow the tracer sees, updated every second, with buttons to send a message to, kill\nor trace a process. \":8080\" or \"8080\" binds 127.0.0.1; an address other hosts can\nreach needs a token, which every request must carry (?token=T). The page has no\naccounts: whoever reaches it can kill processes. web(\"\") stops it.",
 		"web(\":8080\")\nweb(\"\")"},
 	"cluster": {"cluster() ClusterView",
 		"This node and every connected one, each with the nodes it is connected to, its\nprocess count and load score, asked of each node (within 800ms; a node that does not\nanswer says so). The web view's nodes panel.",

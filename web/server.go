@@ -14,7 +14,7 @@ import (
 
 // ErrExposed is Start's refusal to bind an address other hosts can reach
 // without a token: the page can kill processes.
-var ErrExposed = errors.New("the page has no accounts and can kill processes: bind a loopback address (127.0.0.1:PORT, or just :PORT), or give a token")
+var ErrExposed = errors.New("the page has no accounts and can kill processes: bind a loopback address (127.0.0.1:PORT, or just :PORT), or give a token (gonode --web-token, web(addr, token))")
 
 // Server is a Handler listening on an address. Close stops it.
 type Server struct {
