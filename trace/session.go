@@ -232,18 +232,26 @@ func (tr *Trace) Stop() {
 	t := tr.t
 	t.mu.Lock()
 	wasRunning := !tr.stopped
-	remote := tr.remote
-	t.stopLocked(tr)
+	remote := !tr.remote.IsZero() && t.cfg.Dist != nil
+	if !remote {
+		t.stopLocked(tr)
+	}
 	t.mu.Unlock()
-	if wasRunning && !remote.IsZero() && t.cfg.Dist != nil {
-		// The other node hands out the trace's events before it answers,
-		// over the connection the answer takes: they are in the
-		// collector's mailbox when the answer is here.
-		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-		defer cancel()
-		if _, err := t.cfg.Dist.RPC(ctx, remote.Node, fnStop, tr.id); err == nil {
-			t.flushCollector(ctx)
+	if remote {
+		if wasRunning {
+			// The other node hands out the trace's events before it
+			// answers, over the connection the answer takes: they are in
+			// the collector's mailbox when the answer is here. The trace
+			// stays known meanwhile, so that the collector passes them on.
+			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			if _, err := t.cfg.Dist.RPC(ctx, tr.remote.Node, fnStop, tr.id); err == nil {
+				t.flushCollector(ctx)
+			}
+			cancel()
 		}
+		t.mu.Lock()
+		t.stopLocked(tr)
+		t.mu.Unlock()
 	}
 	t.flush()
 }
