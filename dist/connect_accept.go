@@ -3,6 +3,7 @@ package dist
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -82,6 +83,13 @@ func (n *Node) accept(nc net.Conn, guard *acceptGuard) {
 	proto, first, err := sniff(br, n.accepts)
 	if proto == nil {
 		nc.Close()
+		if errors.Is(err, io.EOF) && len(first) == 0 {
+			// Closed before its first byte: a dial given up (the peer's
+			// own connection won a simultaneous connect), a port probe.
+			// Nothing was tried, so nothing is logged, as epmd and erl
+			// log nothing.
+			return
+		}
 		if err == nil {
 			guard.logs.log("protocol", "dist: connection from %s refused: not a protocol this node speaks (first bytes %q)", nc.RemoteAddr(), first)
 		} else {
