@@ -261,3 +261,48 @@ func TestGetState(t *testing.T) {
 		t.Errorf("getState of a plain process: %v", err)
 	}
 }
+
+// Under a flood from several senders at once, a trace shows at most its
+// limit, then stops: the limit is counted under the tracer's lock, not
+// per sender.
+func TestRateLimitHoldsUnderFlood(t *testing.T) {
+	n, tracer := localNode(t)
+	pid, _ := n.Spawn(func(p *proc.Process) {
+		for {
+			if _, err := p.Receive(nil); err != nil {
+				return
+			}
+		}
+	})
+	events := make(chan Event, queueLen)
+	tr, err := tracer.Process(context.Background(), pid, Options{Sink: func(ev Event) { events <- ev }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const senders, each = 4, 20000
+	done := make(chan struct{})
+	for range senders {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				_ = n.Send(pid, i)
+			}
+		}()
+	}
+	for range senders {
+		<-done
+	}
+	tr.Stop() // flushes what was queued
+	shown, stopped := 0, 0
+	for len(events) > 0 {
+		switch (<-events).Kind {
+		case Received:
+			shown++
+		case Stopped:
+			stopped++
+		}
+	}
+	if shown > DefaultMax || stopped != 1 {
+		t.Fatalf("%d events shown and %d stops for %d messages; want at most %d, then one stop", shown, stopped, senders*each, DefaultMax)
+	}
+}
