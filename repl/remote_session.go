@@ -210,6 +210,7 @@ func (em *embedding) packages() interp.Exports {
 // its goroutines, and ends its processes, the shell's with reason.
 func (rs *remoteSession) stop(d *dist.Node, reason any) {
 	rs.rt.cancel()
+	rs.rt.tracing.stopAll() // its traces print to the client, which is gone
 	d.MonitorNodes(rs.notices, false, false)
 	_ = d.Proc().Exit(rs.notices, proc.Kill)
 	rs.evalMu.Lock() // the snippet running, if any, ends: its context is cancelled

@@ -106,24 +106,42 @@ func (x *Proc) keep(tr *trace.Trace) {
 	s.mu.Unlock()
 }
 
-// Trace prints the messages a process sends and receives and its exit,
-// until untrace() or the rate limit (trace.DefaultMax a second unless
-// traceLimit says otherwise). target is a Pid, of any node, or a name
-// registered here.
-func (x *Proc) Trace(target any, opts ...any) bool {
-	var pid proc.Pid
+// tracedPid resolves what trace and getState are given: a Pid, a name
+// registered here, or at(name, node).
+func (x *Proc) tracedPid(what string, target any) proc.Pid {
+	var name proc.Name
 	switch v := target.(type) {
 	case proc.Pid:
-		pid = v
+		return v
 	case string:
-		p, ok := x.rt.node.Whereis(v)
-		if !ok {
-			fail("trace: no process is registered as %q here", v)
-		}
-		pid = p
+		name = proc.Name{Name: v}
+	case proc.Name:
+		name = v
 	default:
-		fail("trace: want a pid or a registered name, got %s", format.Value(target))
+		fail("%s: want a pid, a registered name or at(name, node), got %s", what, format.Value(target))
 	}
+	pid, err := x.tracer().Whereis(x.ctx(), name)
+	x.check(err, what)
+	return pid
+}
+
+// stopAll stops the shell's traces: a remote shell's session ends.
+func (s *tracing) stopAll() {
+	s.mu.Lock()
+	all := s.traces
+	s.traces = nil
+	s.mu.Unlock()
+	for _, tr := range all {
+		tr.Stop()
+	}
+}
+
+// Trace prints the messages a process sends and receives and its exit,
+// until untrace() or the rate limit (trace.DefaultMax a second unless
+// traceLimit says otherwise). target is a Pid, of any node, a name
+// registered here, or at(name, node).
+func (x *Proc) Trace(target any, opts ...any) bool {
+	pid := x.tracedPid("trace", target)
 	o := traceOptions("trace", opts)
 	o.Sink = x.sink
 	tr, err := x.tracer().Process(x.ctx(), pid, o)
@@ -166,6 +184,7 @@ func (x *Proc) TraceNode(node string, opts ...any) bool {
 
 // Untrace stops the traces this shell started, all of them or those of
 // the targets given (pids, node names); it reports whether one ran.
+// It returns once the lines that came before it are printed.
 func (x *Proc) Untrace(targets ...any) bool {
 	s := &x.rt.tracing
 	s.mu.Lock()
@@ -201,21 +220,9 @@ func matchesTarget(t any, targets []any) bool {
 }
 
 // GetState returns the state of a server (sys:get_state), on any node:
-// server is a Pid or a name registered here.
+// server is a Pid, a name registered here, or at(name, node).
 func (x *Proc) GetState(server any) any {
-	var pid proc.Pid
-	switch v := server.(type) {
-	case proc.Pid:
-		pid = v
-	case string:
-		p, ok := x.rt.node.Whereis(v)
-		if !ok {
-			fail("getState: no process is registered as %q here", v)
-		}
-		pid = p
-	default:
-		fail("getState: want a server's pid or registered name, got %s", format.Value(server))
-	}
+	pid := x.tracedPid("getState", server)
 	st, err := x.tracer().GetState(x.ctx(), x.proc(), pid)
 	x.check(err, "getState")
 	return st

@@ -36,7 +36,7 @@ func TestTraceRemoteProcess(t *testing.T) {
 	b.must(`register("sink", spawn(func() { for { receive() } }))`, "true")
 	b.must(`func SinkPid() node.Pid { return whereis("sink").(node.Pid) }`, "")
 	a.must(`sink := as[node.Pid](rpc("traceb@localhost", "SinkPid"))`, "")
-	a.must(`trace(sink, traceLimit(2, time.Hour), "receives")`, "true")
+	a.must(`trace(at("sink", "traceb@localhost"), traceLimit(2, time.Hour), "receives")`, "true")
 	a.must(`for i := 0; i < 5; i++ { send(sink, i) }`, "")
 	a.waitOutput("[trace] stopped: more than 2 events in 1h0m0s")
 	if strings.Contains(a.out.String(), " received 2\n") {
@@ -51,6 +51,10 @@ func TestTraceRemoteProcess(t *testing.T) {
 		}
 	}
 	a.must(`getState("counter")`, "42")
+	a.must(`getState(at("counter", "traceb@localhost"))`, "42")
+	if _, err := a.eval(`trace(at("nobody", "traceb@localhost"))`); err == nil || !strings.Contains(err.Error(), `no process is registered as "nobody" on traceb@localhost`) {
+		t.Errorf("trace of a name not registered: %v", err)
+	}
 	b.must(`func CounterPid() node.Pid { return whereis("counter").(node.Pid) }`, "")
 	a.must(`getState(as[node.Pid](rpc("traceb@localhost", "CounterPid")))`, "42")
 	if _, err := a.eval(`getState(sink)`); err == nil || !strings.Contains(err.Error(), "not a server") {

@@ -25,6 +25,7 @@ const (
 	fnStart    = "gonode_trace.start"
 	fnStop     = "gonode_trace.stop"
 	fnGetState = "gonode_trace.getState"
+	fnWhereis  = "gonode_trace.whereis"
 )
 
 // eventTag marks an event sent to a collector:
@@ -38,7 +39,7 @@ const stopTimeout = 3 * time.Second
 const getStateTimeout = 5 * time.Second
 
 func (t *Tracer) serve(f *dist.Funcs) error {
-	for name, fn := range map[string]any{fnStart: t.serveStart, fnStop: t.serveStop, fnGetState: t.serveGetState} {
+	for name, fn := range map[string]any{fnStart: t.serveStart, fnStop: t.serveStop, fnGetState: t.serveGetState, fnWhereis: t.serveWhereis} {
 		if err := f.Register(name, fn); err != nil {
 			return fmt.Errorf("trace: %w", err)
 		}
@@ -112,6 +113,37 @@ func (t *Tracer) serveGetState(pid proc.Pid) (any, error) {
 	}
 	defer p.Exit(proc.Normal)
 	return otp.GetState(p, pid, getStateTimeout)
+}
+
+func (t *Tracer) serveWhereis(name string) (proc.Pid, error) {
+	if pid, ok := t.node.Whereis(name); ok {
+		return pid, nil
+	}
+	return proc.Pid{}, fmt.Errorf("no process is registered as %q on %s", name, t.node.Name())
+}
+
+// Whereis returns the pid registered as name on this node or, through
+// its tracer, on another: what trace and getState are given as
+// {name, node}.
+func (t *Tracer) Whereis(ctx context.Context, name proc.Name) (proc.Pid, error) {
+	if name.Node == "" || name.Node == t.node.Name() {
+		return t.serveWhereis(name.Name)
+	}
+	if t.cfg.Dist == nil {
+		return proc.Pid{}, fmt.Errorf("%s on %s: this node is not distributed", name.Name, name.Node)
+	}
+	v, err := t.cfg.Dist.RPC(ctx, name.Node, fnWhereis, name.Name)
+	if err != nil {
+		if errors.Is(err, dist.ErrUndef) {
+			return proc.Pid{}, fmt.Errorf("%s on %s: that node serves no traces (it was not started by gonode)", name.Name, name.Node)
+		}
+		return proc.Pid{}, err
+	}
+	pid, ok := v.(proc.Pid)
+	if !ok {
+		return proc.Pid{}, fmt.Errorf("%s on %s: answered %v", name.Name, name.Node, v)
+	}
+	return pid, nil
 }
 
 // sendEvent sends ev to a remote collector. A message that cannot cross
