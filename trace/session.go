@@ -216,10 +216,12 @@ func (t *Tracer) Peer(peer string, o Options) (*Trace, error) {
 		return nil, err
 	}
 	if old := t.peers[peer]; old != nil {
-		old.peer = ""
 		t.stopLocked(old)
 	}
 	t.peers[peer] = tr
+	// dist calls the tracer only while a peer is traced: other traffic
+	// pays one atomic load.
+	t.cfg.Dist.SetTrafficTracer(t.traffic)
 	return tr, nil
 }
 
@@ -272,5 +274,8 @@ func (t *Tracer) stopLocked(tr *Trace) {
 	}
 	if tr.peer != "" && t.peers[tr.peer] == tr {
 		delete(t.peers, tr.peer)
+		if len(t.peers) == 0 {
+			t.cfg.Dist.SetTrafficTracer(nil)
+		}
 	}
 }

@@ -90,8 +90,9 @@ func (t *Tracer) flush() {
 // ErrClosed is the error of a trace asked of a closed tracer.
 var ErrClosed = errors.New("trace: the tracer is closed")
 
-// Start makes the node's tracer and installs it: proc's hook, dist's
-// traffic tracer, the functions peers call. Close undoes all that.
+// Start makes the node's tracer and installs it: proc's hook and the
+// functions peers call (dist's traffic tracer only while a peer is
+// traced). Close undoes all that.
 func Start(cfg Config) (*Tracer, error) {
 	if cfg.Format == nil {
 		cfg.Format = proc.FormatReason
@@ -111,7 +112,6 @@ func Start(cfg Config) (*Tracer, error) {
 				return nil, err
 			}
 		}
-		cfg.Dist.SetTrafficTracer(t.traffic)
 	}
 	cfg.Node.SetTracer(t)
 	t.wg.Add(1)
