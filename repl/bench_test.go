@@ -20,17 +20,7 @@ import (
 // median call. scripts/bench-shell.sh measures the same between two
 // gonode processes, from a shell script, beside BEAM's :erpc.call.
 func BenchmarkShellRPC(b *testing.B) {
-	port := testport.Port(b)
-	b.Setenv("ERL_EPMD_PORT", port)
-	node := func(name string) *Runtime {
-		rt, err := start(context.Background(), Config{NodeName: name, Cookie: "c", Stdin: os.Stdin,
-			Stdout: io.Discard, Stderr: io.Discard, TickTime: time.Minute}, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(rt.close)
-		return rt
-	}
+	node := benchNodes(b)
 	n1, n2 := node("bench1@localhost"), node("bench2@localhost")
 	bg := context.Background()
 	if _, err := n2.session.Eval(bg, "func Sq(v int) int { return v * v }"); err != nil {
@@ -67,5 +57,20 @@ func BenchmarkShellRPC(b *testing.B) {
 			slices.Sort(samples)
 			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds())/1e3, "us/call-p50")
 		})
+	}
+}
+
+// benchNodes gives a benchmark's nodes a port mapper of their own: the
+// function it returns starts a quiet node, closed at the end.
+func benchNodes(b *testing.B) func(name string) *Runtime {
+	b.Setenv("ERL_EPMD_PORT", testport.Port(b))
+	return func(name string) *Runtime {
+		rt, err := start(context.Background(), Config{NodeName: name, Cookie: "c", Stdin: os.Stdin,
+			Stdout: io.Discard, Stderr: io.Discard, TickTime: time.Minute}, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(rt.close)
+		return rt
 	}
 }

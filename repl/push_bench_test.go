@@ -2,13 +2,9 @@ package repl
 
 import (
 	"context"
-	"io"
-	"os"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/gonode/gonode/internal/testport"
 )
 
 // BenchmarkPush3 is push() from one shell to two others, three nodes in
@@ -17,17 +13,7 @@ import (
 // time. The pushed code is a few declarations, as a demo's. ms/push-p50
 // is the median push; issue 11's goal is under 100 ms, all or none.
 func BenchmarkPush3(b *testing.B) {
-	port := testport.Port(b)
-	b.Setenv("ERL_EPMD_PORT", port)
-	node := func(name string) *Runtime {
-		rt, err := start(context.Background(), Config{NodeName: name, Cookie: "c", Stdin: os.Stdin,
-			Stdout: io.Discard, Stderr: io.Discard, TickTime: time.Minute}, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(rt.close)
-		return rt
-	}
+	node := benchNodes(b)
 	a, p1, p2 := node("pbench1@localhost"), node("pbench2@localhost"), node("pbench3@localhost")
 	bg := context.Background()
 	for _, p := range []*Runtime{p1, p2} {
