@@ -1,15 +1,13 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/gonode/gonode/internal/testcluster"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
@@ -94,51 +92,7 @@ func runPeer(name, epmd string) int {
 // has not gone within waitTime).
 func startPeerProc(b *testing.B, epmd, name string) {
 	b.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), envPeer+"="+name, envEPMD+"="+epmd)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	b.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(waitTime):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// The reader ends with the line or with the peer's stdout; the waiter
-	// with the peer, which the cleanup above makes sure of.
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- l
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	select {
-	case l := <-line:
-		if strings.TrimSpace(l) != "ready" {
-			b.Fatalf("peer %s: %q", name, l)
-		}
-	case <-time.After(waitTime):
-		b.Fatalf("peer %s: not ready", name)
-	}
+	testcluster.StartPeerProc(b, envPeer+"="+name, envEPMD+"="+epmd)
 }
 
 // benchClusterProc is benchCluster with b and c in processes of their own.

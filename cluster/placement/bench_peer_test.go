@@ -1,17 +1,16 @@
 package placement
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gonode/gonode/internal/testcluster"
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/proc"
@@ -133,49 +132,5 @@ func burn(n int) {
 // not gone within waitTime).
 func startPeerProc(b *testing.B, env ...string) {
 	b.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	b.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(waitTime):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// The reader ends with the line or with the peer's stdout; the waiter
-	// with the peer, which the cleanup above makes sure of.
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- l
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	select {
-	case l := <-line:
-		if strings.TrimSpace(l) != "ready" {
-			b.Fatalf("peer %v: %q", env, l)
-		}
-	case <-time.After(waitTime):
-		b.Fatalf("peer %v: not ready", env)
-	}
+	testcluster.StartPeerProc(b, env...)
 }
