@@ -39,7 +39,8 @@ func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) erro
 		ctx = context.Background()
 	}
 	calls := make(chan *httpCall)
-	stop := make(chan struct{})
+	stop := make(chan struct{}) // closed once srv is closed: no new connections
+
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := &httpCall{w: w, r: r, done: make(chan struct{})}
@@ -53,15 +54,20 @@ func (in *Interp) serveHTTP(h http.Handler, start func(*http.Server) error) erro
 			}
 			<-c.done
 			if c.died {
-				panic(http.ErrAbortHandler) // no response: the connection is cut
+				// Cut the connection only once the listener is closed: a
+				// client retrying the request (Go's transport retries a GET
+				// cut on a reused connection) then finds nothing to dial,
+				// instead of a server that is half down.
+				<-stop
+				panic(http.ErrAbortHandler)
 			}
 		}),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- start(srv) }()
 	defer func() {
-		close(stop)
 		srv.Close()
+		close(stop)
 		<-errc // the server's goroutine has returned
 	}()
 	for {
