@@ -22,6 +22,7 @@ type Codec struct {
 	peer     string // the peer's name
 	refs     refWords
 	rpc      rpcTable      // erpc calls both ways (rpc_in.go, rpc_out.go)
+	calls    genCalls      // this node's gen_calls in flight (gencall.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
 }
 
@@ -108,6 +109,9 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 	}
 	if err != nil {
 		return dst, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)
+	}
+	if hasPayload {
+		c.noteCall(payload)
 	}
 	return out, nil
 }

@@ -130,6 +130,7 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 		if o := c.takeOutgoing(ref); o != nil && d.err == nil {
 			return c.result(o, ref, reason), nil // the answer to this node's erpc call
 		}
+		c.calls.take(ref) // a gen_call's callee gone: no reply will come
 		return dist.Message{Kind: dist.KindDown, From: from, ToName: name, To: d.pid(2), Ref: ref, Payload: d.term(reason)}, nil
 	case opSpawnReq, opSpawnReqTT:
 		return d.spawnRequest(op, payload)

@@ -106,7 +106,14 @@
 // gen:call and GenServer.call send it, is delivered as a
 // proc.CallRequest, so that gonode's otp servers (and Process.Reply)
 // answer it; the proc.CallReply goes back as {[alias | Mref], Reply}
-// (with a plain Mref to a peer without ALIAS). proc.Ref holds 3 words, as every ref OTP 25 makes; a ref of 4
+// (with a plain Mref to a peer without ALIAS). The other way, proc's
+// Call (CallName, otp's server calls) to a BEAM gen_server or GenServer
+// sends {'$gen_call', {From, Mref}, Request} with a plain Mref, the
+// call's monitor; gen:reply answers {Mref, Reply}, which the codec
+// delivers as the proc.CallReply because it holds Mref in a bounded
+// table of the calls in flight (gencall.go): any other 2-tuple stays
+// data, and a missing name gives noproc by the monitor, as gen:call
+// exits. proc.Ref holds 3 words, as every ref OTP 25 makes; a ref of 4
 // or 5 words from a later OTP keeps its extra words in a bounded table of
 // the connection, so that it goes back whole.
 //
@@ -124,10 +131,7 @@
 // spawning BEAM funs or BEAM modules' functions on gonode, spawning on
 // a BEAM node from gonode, a BEAM function's output (its group leader),
 // Erlang's own module of a node's functions beyond erlang:node/0 and
-// is_alive/0 (erlang:nodes/0, system_info, ...), proc's Call to a BEAM gen_server (gen:reply's
-// {Ref, Reply} arrives as a tuple, which Call does not take: telling it
-// from data holding a ref would need the caller's monitors),
-// aliases, fragments (FRAGMENTS is not offered, so the BEAM sends whole
+// is_alive/0 (erlang:nodes/0, system_info, ...), aliases, fragments (FRAGMENTS is not offered, so the BEAM sends whole
 // packets), the atom cache, global's name registry, and sending
 // gonode-specific values (Go structs, channels) to BEAM processes.
 package erlang

@@ -205,10 +205,14 @@ func (c *Codec) callRequest(v any) (proc.CallRequest, bool) {
 }
 
 // payload converts a message's payload: a gen_call becomes a
-// proc.CallRequest, anything else goes through fromTerm.
+// proc.CallRequest, the reply to one of this node's (gencall.go) a
+// proc.CallReply, anything else goes through fromTerm.
 func (c *Codec) payload(v any) any {
 	if req, ok := c.callRequest(v); ok {
 		return req
+	}
+	if rep, ok := c.callReply(v); ok {
+		return rep
 	}
 	return c.fromTerm(v, 0)
 }
