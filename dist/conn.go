@@ -61,6 +61,9 @@ type conn struct {
 	// peer's (KindTickTime), so that a peer with a shorter one than ours
 	// does not drop a healthy connection.
 	tickEvery atomic.Int64
+
+	since time.Time // when the handshake ended
+	stats connStats // traffic, for Node.Peers (stats.go)
 }
 
 // newConn makes the connection over nc once the handshake is done; br
@@ -77,7 +80,8 @@ func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec C
 		pending = append(pending, p...)
 	}
 	br.Reset(&liveReader{c: c, pending: pending, dl: lazyDeadline{set: nc.SetReadDeadline}})
-	c.readFrom.Store(monoNow(time.Now()))
+	c.since = time.Now()
+	c.readFrom.Store(monoNow(c.since))
 	c.tickEvery.Store(int64(n.cfg.TickTime / 4))
 	return c
 }

@@ -115,4 +115,6 @@ func (c *conn) appendFrameLocked(payload []byte) {
 	c.queue = binary.BigEndian.AppendUint32(c.queue, uint32(len(payload)))
 	c.queue = append(c.queue, payload...)
 	c.queued++
+	c.stats.msgsOut.Add(1)
+	c.stats.bytesOut.Add(uint64(4 + len(payload)))
 }

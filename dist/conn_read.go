@@ -45,6 +45,8 @@ func (c *conn) readLoop() {
 		if len(frame) == 0 {
 			continue // tick
 		}
+		c.stats.msgsIn.Add(1)
+		c.stats.bytesIn.Add(uint64(4 + len(frame)))
 		alone := c.br.Buffered() == 0
 		if batch == nil && alone && ds.busy.Load() == 0 {
 			if !c.deliver(frame) {

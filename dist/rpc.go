@@ -54,6 +54,8 @@ type rpcState struct {
 
 	logOnce sync.Once
 	logger  *logLimiter // refusals and busy answers, rate-limited; made by logs
+
+	stats rpcStats // requests served and failed (stats.go)
 }
 
 type pendingReq struct {

@@ -254,6 +254,7 @@ func (n *Node) runCall(f func()) {
 // cap: its calls queue in the scheduler without limit.
 func (n *Node) handleCall(c *conn, m Message) {
 	if !n.allowed(&m) {
+		n.rpc.served(false)
 		n.refuse(c, &m)
 		return
 	}
@@ -263,6 +264,7 @@ func (n *Node) handleCall(c *conn, m Message) {
 	}
 	if !n.admit(c, &m, cancel) {
 		cancel()
+		n.rpc.served(false)
 		n.busy(c, &m)
 		return
 	}
@@ -274,6 +276,7 @@ func (n *Node) handleCall(c *conn, m Message) {
 		if rerr == nil {
 			v, rerr = invoke(withCallerGroupLeader(ctx, &m), fn, m.Args)
 		}
+		n.rpc.served(rerr == nil)
 		if n.ctx.Err() != nil {
 			return // stopping: a node that is going away does not answer
 		}
