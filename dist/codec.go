@@ -192,6 +192,9 @@ type NativeCodec struct {
 	// without wire.FlagStructTypes cannot decode extStruct); decoding
 	// still rebuilds them.
 	plainStructs bool
+	// pids, in a codec made for one connection (forConn), remembers the
+	// pids last decoded; such a codec's Decode must not run concurrently.
+	pids *pidCache
 }
 
 // NewNativeCodec returns the native codec.
@@ -200,6 +203,14 @@ func NewNativeCodec() *NativeCodec { return newNativeCodec(nil) }
 func newNativeCodec(types StructTypes) *NativeCodec {
 	registerOnce.Do(registerExt)
 	return &NativeCodec{Types: types}
+}
+
+// forConn returns a copy of c for one connection, with a pid cache of its
+// own.
+func (c *NativeCodec) forConn() *NativeCodec {
+	cc := *c
+	cc.pids = new(pidCache)
+	return &cc
 }
 
 var _ Codec = (*NativeCodec)(nil)
@@ -227,7 +238,7 @@ func (c *NativeCodec) Encode(dst []byte, m *Message) ([]byte, error) {
 
 // Decode decodes one native frame payload.
 func (c *NativeCodec) Decode(frame []byte) (Message, error) {
-	d := decoder{b: frame, end: len(frame), budget: DecodeBudgetFactor*len(frame) + DecodeBudgetFloor, types: c.Types}
+	d := decoder{b: frame, end: len(frame), budget: DecodeBudgetFactor*len(frame) + DecodeBudgetFloor, types: c.Types, pids: c.pids}
 	var m Message
 	if err := d.message(&m); err != nil {
 		return Message{}, err

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -18,6 +19,7 @@ type decoder struct {
 	// bytes of heap.
 	budget int
 	types  StructTypes // rebuilds extStruct values; nil: they arrive as maps
+	pids   *pidCache   // the connection's, or nil
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -28,33 +30,46 @@ func (d *decoder) left() int { return d.end - d.i }
 
 func (d *decoder) take(n uint64) ([]byte, error) {
 	if n > uint64(d.left()) {
-		return nil, d.errorf("%d bytes announced, %d left", n, d.left())
+		return nil, errBeyondEnd
 	}
 	p := d.b[d.i : d.i+int(n)]
 	d.i += int(n)
 	return p, nil
 }
 
+// errTruncated and errBeyondEnd are the errors of byte1, take and be:
+// fixed values rather than errorf's, which keeps those three small enough
+// to inline (they run for every value of a stream).
+var (
+	errTruncated = fmt.Errorf("%w: truncated", ErrMalformed)
+	errBeyondEnd = fmt.Errorf("%w: a length beyond the end of its frame or extension", ErrMalformed)
+)
+
 func (d *decoder) byte1() (byte, error) {
 	if d.i >= d.end {
-		return 0, d.errorf("truncated")
+		return 0, errTruncated
 	}
 	c := d.b[d.i]
 	d.i++
 	return c, nil
 }
 
-// be reads an n-byte big-endian unsigned number.
+// be reads an n-byte big-endian unsigned number (n is 1, 2, 4 or 8).
 func (d *decoder) be(n int) (uint64, error) {
-	p, err := d.take(uint64(n))
-	if err != nil {
-		return 0, err
+	if n > d.left() {
+		return 0, errBeyondEnd
 	}
-	var v uint64
-	for _, c := range p {
-		v = v<<8 | uint64(c)
+	p := d.b[d.i : d.i+n]
+	d.i += n
+	switch n {
+	case 1:
+		return uint64(p[0]), nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p)), nil
+	case 4:
+		return uint64(binary.BigEndian.Uint32(p)), nil
 	}
-	return v, nil
+	return binary.BigEndian.Uint64(p), nil
 }
 
 // charge accounts for n bytes of heap that the decoded message will hold.

@@ -198,10 +198,16 @@ func (d *decoder) pidValue() (proc.Pid, error) {
 	if err != nil {
 		return proc.Pid{}, err
 	}
+	body := d.b[d.i:d.end]
+	if p, ok := d.pids.lookup(body); ok {
+		d.i = d.end
+		return p, d.close(outer)
+	}
 	p, err := d.pidBody()
 	if err != nil {
 		return proc.Pid{}, err
 	}
+	d.pids.remember(body, p)
 	return p, d.close(outer)
 }
 

@@ -16,6 +16,10 @@ import (
 // whatever it accepts must survive encoding and decoding again unchanged.
 func FuzzDecode(f *testing.F) {
 	c := &NativeCodec{Types: newTestTypes()} // so that extStruct values are rebuilt too
+	// A connection's codec remembers pids across frames: it must decode
+	// every frame as the shared codec does, its memory of earlier inputs
+	// notwithstanding.
+	conn := c.forConn()
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 40 {
 		m := genMessage(r)
@@ -61,6 +65,12 @@ func FuzzDecode(f *testing.F) {
 		alloc := allocatedBy(func() { m, err = c.Decode(frame) })
 		if limit := uint64(decodeAllocFactor*len(frame) + decodeAllocSlack); alloc > limit {
 			t.Fatalf("decoding %d bytes allocated %d, limit %d", len(frame), alloc, limit)
+		}
+		for range 2 { // the second time, from the cache
+			cm, cerr := conn.Decode(frame)
+			if (cerr == nil) != (err == nil) || err == nil && !hasNaN(reflect.ValueOf(m)) && !reflect.DeepEqual(m, cm) {
+				t.Fatalf("a connection's codec decoded %#v, %v; the shared one %#v, %v", cm, cerr, m, err)
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"strings"
@@ -521,5 +522,53 @@ func TestCodecRemoteExit(t *testing.T) {
 	got := roundTrip(t, m)
 	if !reflect.DeepEqual(got, m) || got.Err.Error() != "remote exit: :bye" {
 		t.Errorf("got %#v (%v)", got, got.Err)
+	}
+}
+
+// BenchmarkDecodeStream decodes the frame of BenchmarkRemoteStream's
+// messages, []any{:msg, i}: what a receiving node's reader spends per
+// message, with a connection's codec (which remembers pids) and with the
+// shared one.
+func BenchmarkDecodeStream(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		codec *NativeCodec
+	}{{"conn", NewNativeCodec().forConn()}, {"shared", NewNativeCodec()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			frame, _ := tc.codec.Encode(nil, &Message{Kind: KindSend, From: pidA, To: pidB, Payload: []any{proc.Atom("msg"), 123456}})
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tc.codec.Decode(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// A connection's codec remembers the pids it read: frames whose pids
+// differ in one number only, or share a body's length, still decode to
+// their own pids, however the cache's slots turn over.
+func TestPidCacheTellsPidsApart(t *testing.T) {
+	shared := NewNativeCodec()
+	conn := shared.forConn()
+	var pids []proc.Pid
+	for i := range 3 * pidCacheSlots {
+		pids = append(pids, proc.Pid{Node: "alpha@host", ID: uint32(100 + i%7), Serial: uint32(i % 2), Creation: 7})
+	}
+	long := proc.Pid{Node: strings.Repeat("n", 200) + "@host", ID: 1}
+	pids = append(pids, long, long, pidA, pidB)
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		m := Message{Kind: KindSend, From: pids[r.IntN(len(pids))], To: pids[r.IntN(len(pids))], Payload: 1}
+		frame, err := shared.Encode(nil, &m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := conn.Decode(frame)
+		if err != nil || got.From != m.From || got.To != m.To {
+			t.Fatalf("decoded %v -> %v, %v; sent %v -> %v", got.From, got.To, err, m.From, m.To)
+		}
 	}
 }

@@ -70,9 +70,9 @@ func nativeProtocol(types StructTypes) Protocol {
 		Handshake: nativeHandshake{},
 		NewConn: func(p wire.PeerInfo) Codec {
 			if types != nil && p.Flags&wire.FlagStructTypes == 0 {
-				return older
+				return older.forConn()
 			}
-			return codec
+			return codec.forConn()
 		},
 		Hello: nativeHello,
 	}
