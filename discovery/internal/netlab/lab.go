@@ -96,9 +96,9 @@ func New(t testing.TB, bin string, n int) *Lab {
 		l.Hosts = append(l.Hosts, h)
 		l.ip("netns", "add", h.NS)
 		if err := l.resolvConf(h.NS); err != nil {
-			t.Fatalf("netlab: %v", err)
+			t.Skipf("netlab: cannot give the namespace a resolver (%v); skipping", err)
 		}
-		veth := "hv" + strconv.Itoa(i)
+		veth := h.veth()
 		l.ip("-n", l.hub, "link", "add", "name", veth, "type", "veth", "peer", "name", "eth0", "netns", h.NS)
 		l.ip("-n", l.hub, "link", "set", veth, "master", "gnbr")
 		l.ip("-n", l.hub, "link", "set", veth, "up")
@@ -313,3 +313,18 @@ func Usable(t testing.TB) {
 		t.Skip("netlab: `ip` (Debian package iproute2) not on PATH; skipping")
 	}
 }
+
+// Cut takes the host off the bridge without a word to anyone: its veth's
+// end in the hub goes down, and what either side sends is lost.
+func (h *Host) Cut() {
+	h.lab.t.Helper()
+	h.lab.ip("-n", h.lab.hub, "link", "set", h.veth(), "down")
+}
+
+// Heal puts the host back on the bridge.
+func (h *Host) Heal() {
+	h.lab.t.Helper()
+	h.lab.ip("-n", h.lab.hub, "link", "set", h.veth(), "up")
+}
+
+func (h *Host) veth() string { return "hv" + strings.TrimPrefix(h.Addr, Subnet) }

@@ -13,6 +13,14 @@ type watcher struct {
 	mu      sync.Mutex
 	states  map[string]State // guarded by mu: by node name
 	waiters []*waiter        // guarded by mu: the waits under way
+	events  []Event          // guarded by mu: every update, in the order received
+}
+
+// Event is one node's new state, as of At.
+type Event struct {
+	Node  string
+	At    time.Time
+	State State
 }
 
 type waiter struct {
@@ -30,6 +38,7 @@ func (w *watcher) update(node string, s State, at time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.states[node] = s
+	w.events = append(w.events, Event{node, at, s})
 	w.waiters = slices.DeleteFunc(w.waiters, func(wt *waiter) bool {
 		if wt.cond(w.states) {
 			wt.at <- at
@@ -43,6 +52,15 @@ func (w *watcher) snapshot() map[string]State {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return maps.Clone(w.states)
+}
+
+// Events returns every state change so far, in the order received (which
+// may differ by milliseconds from the order of their times between
+// nodes).
+func (l *Lab) Events() []Event {
+	l.watch.mu.Lock()
+	defer l.watch.mu.Unlock()
+	return slices.Clone(l.watch.events)
 }
 
 // Wait waits until cond holds for the nodes' states (by node name; a node
