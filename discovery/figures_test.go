@@ -54,7 +54,7 @@ func TestDiscoveryFigures(t *testing.T) {
 // figures are one strategy's times over its runs, in seconds.
 type figures struct {
 	connected, mesh, gone, unfound, back []float64
-	drops                     string
+	drops                                string
 }
 
 // measure starts n nodes runs times: each time to a full mesh, then
