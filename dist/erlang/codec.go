@@ -23,6 +23,7 @@ type Codec struct {
 	refs     refWords
 	rpc      rpcTable      // erpc calls both ways (rpc_in.go, rpc_out.go)
 	calls    genCalls      // this node's gen_calls in flight (gencall.go)
+	frags    reassembly    // fragmented messages being received (fragments.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
 }
 
@@ -102,11 +103,11 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 	default:
 		return dst, fmt.Errorf("%w: %v is not supported over Erlang distribution yet", dist.ErrUnencodable, m.Kind)
 	}
-	out := append(dst, passThrough)
-	out, err := etf.Append(out, ctl)
-	if err == nil && hasPayload {
-		out, err = etf.Append(out, c.toTerm(payload, 0))
+	var msg any
+	if hasPayload {
+		msg = c.toTerm(payload, 0)
 	}
+	out, err := c.appendPacket(dst, ctl, msg, hasPayload)
 	if err != nil {
 		return dst, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)
 	}
@@ -139,8 +140,8 @@ func (c *Codec) Decode(frame []byte) (dist.Message, error) {
 	return m, err
 }
 
-// DecodeReply decodes one packet. A packet that is not 'p' followed by a
-// control tuple of the layout its operation has (and the message, if it
+// DecodeReply decodes one packet. A packet that is not 'p' (or a
+// distribution header, see fragments.go) followed by a control tuple of the layout its operation has (and the message, if it
 // carries one, and nothing after) is malformed: dist closes the
 // connection. An operation gonode does not handle gives an error
 // wrapping dist.ErrIgnored, which dist logs before reading on; the
@@ -148,10 +149,11 @@ func (c *Codec) Decode(frame []byte) (dist.Message, error) {
 // SPAWN_REPLY to a SPAWN_REQUEST), which dist writes before it hands the
 // message to the node.
 func (c *Codec) DecodeReply(frame []byte) (dist.Message, []byte, error) {
-	if len(frame) == 0 || frame[0] != passThrough {
-		return dist.Message{}, nil, malformed("packet type %d, want pass-through 112 (no atom cache was agreed)", first(frame))
+	body, tagged, err := c.unframe(frame)
+	if err != nil {
+		return dist.Message{}, nil, err // malformed, or a fragment of a message not yet whole
 	}
-	t, rest, err := etf.Decode(frame[1:])
+	t, rest, err := decodeTerm(body, tagged)
 	if err != nil {
 		return dist.Message{}, nil, termError("control message", err)
 	}
@@ -175,7 +177,7 @@ func (c *Codec) DecodeReply(frame []byte) (dist.Message, []byte, error) {
 		if len(rest) == 0 {
 			return dist.Message{}, nil, malformed("control message %d without its message", op)
 		}
-		if payload, rest, err = etf.Decode(rest); err != nil {
+		if payload, rest, err = decodeTerm(rest, tagged); err != nil {
 			return dist.Message{}, nil, termError(fmt.Sprintf("message of control message %d", op), err)
 		}
 	}

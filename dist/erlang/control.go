@@ -1,8 +1,9 @@
 package erlang
 
 // The connected phase of Erlang distribution, as OTP 25 speaks it to a
-// peer that offered neither DIST_HDR_ATOM_CACHE nor FRAGMENTS (gonode
-// offers neither: handshake.OfferedFlags):
+// peer that did not offer DIST_HDR_ATOM_CACHE (gonode does not) nor
+// FRAGMENTS (gonode does, and then the packets have a distribution
+// header instead of 'p': see fragments.go):
 //
 //	[Len:u32] 'p' ControlMessage [Message]
 //

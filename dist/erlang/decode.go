@@ -182,10 +182,7 @@ func mfaString(t etf.Tuple) string {
 // packet encodes a packet the codec sends by itself. Its terms are plain
 // wire values and always encode.
 func (c *Codec) packet(ctl etf.Tuple, msg any, hasMsg bool) []byte {
-	out, err := etf.Append([]byte{passThrough}, ctl)
-	if err == nil && hasMsg {
-		out, err = etf.Append(out, msg)
-	}
+	out, err := c.appendPacket(nil, ctl, msg, hasMsg)
 	if err != nil {
 		return nil
 	}

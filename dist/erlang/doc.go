@@ -38,9 +38,19 @@
 // SPAWN_REPLY with error notsup. ALIAS_SEND is dropped with a log line:
 // gonode processes have no aliases.
 // UNLINK_ID_ACK is taken silently; any other operation is dropped with a
-// log line, and the connection stays. A packet that is not 'p' and a
-// control tuple of its operation's layout (and its message, and nothing
-// after) closes the connection, as an undecodable native frame does.
+// log line, and the connection stays. A packet that is not 'p' (or a
+// distribution header) and a control tuple of its operation's layout
+// (and its message, and nothing after) closes the connection, as an
+// undecodable native frame does.
+//
+// Fragments (fragments.go): the dialect offers FRAGMENTS, so a BEAM
+// peer writes each packet after a distribution header of no atom cache
+// references (131 68 0, which gonode then writes too) and a large
+// message in fragments of 64 KiB (131 69, 131 70), which the codec
+// reassembles, interleaved as they come: at most 64 messages in flight
+// holding at most the frame limit (64 MiB) in all, past which the
+// connection closes with a log line saying which bound. gonode sends a
+// large message whole (the BEAM takes a packet of any size).
 //
 // Encoded: sends (SEND_SENDER when agreed and the sender is a process,
 // else SEND), REG_SEND, LINK, UNLINK_ID, EXIT, EXIT2, MONITOR_P,
@@ -126,12 +136,29 @@
 // on the node, as handler processes that the node stops with the rest.
 // cmd/gonode starts them when the dialect is on (the default).
 //
+// # Meshing with BEAM nodes (mesh.go)
+//
+// A BEAM node introduces nodes to each other through global, whose
+// protocol gonode does not speak, so it never tells its peers of a
+// gonode, nor a gonode of its peers. StartMesh, which cmd/gonode starts
+// beside StartSystem (a Go program embedding a node calls it itself),
+// closes the gap from gonode's side: when a visible peer comes up, and
+// then every MeshEvery (5 s) while it is up, it calls erlang:nodes() on
+// each BEAM peer (told from a gonode by its port mapper entry, as dist
+// dials) and connects to the nodes listed that it lacks; and it sends
+// its own node list to the mesh process of each gonode peer, which does
+// the same, since gonodes tell a new peer of their old ones but not the
+// old ones of the new. So a node that joins any member of a mixed
+// cluster is connected to all of them at once, and a BEAM node that
+// joins later within a round. A hidden node does not mesh.
+//
 // # Not yet
 //
 // spawning BEAM funs or BEAM modules' functions on gonode, spawning on
 // a BEAM node from gonode, a BEAM function's output (its group leader),
 // Erlang's own module of a node's functions beyond erlang:node/0 and
-// is_alive/0 (erlang:nodes/0, system_info, ...), aliases, fragments (FRAGMENTS is not offered, so the BEAM sends whole
-// packets), the atom cache, global's name registry, and sending
+// is_alive/0 (erlang:nodes/0, system_info, ...), aliases, sending
+// fragments (a message over the frame limit cannot be sent), the atom
+// cache, global's name registry, and sending
 // gonode-specific values (Go structs, channels) to BEAM processes.
 package erlang

@@ -51,10 +51,14 @@ func newConn(peer wire.PeerInfo) dist.Codec {
 
 type handshaker struct{}
 
+// offered is what the dialect offers: the handshake's OfferedFlags and
+// FRAGMENTS, whose packets the codec reassembles (fragments.go).
+const offered = handshake.OfferedFlags | handshake.FlagFragments
+
 func config(self wire.HandshakeConfig) handshake.Config {
 	return handshake.Config{
 		Name: self.Name, Creation: self.Creation, Cookie: self.Cookie, Hidden: self.Hidden,
-		Rand: self.Rand, AliveAsked: self.AliveAsked,
+		Rand: self.Rand, AliveAsked: self.AliveAsked, Flags: offered,
 	}
 }
 

@@ -211,10 +211,7 @@ func (c *Codec) callExit(dst []byte, m *dist.Message) ([]byte, bool, error) {
 	default:
 		reason = call.errorReason(m.Err)
 	}
-	out, err := etf.Append(append(dst, passThrough), etf.Tuple{int64(opPMonitorEx), call.pid, call.caller, call.reqID})
-	if err == nil {
-		out, err = etf.Append(out, reason)
-	}
+	out, err := c.appendPacket(dst, etf.Tuple{int64(opPMonitorEx), call.pid, call.caller, call.reqID}, reason, true)
 	if err != nil {
 		// dist then sends a badarg reply in its place (see dist's sendable).
 		return dst, true, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)

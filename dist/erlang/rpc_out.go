@@ -82,10 +82,7 @@ func (c *Codec) encodeCall(dst []byte, m *dist.Message) ([]byte, error) {
 		ctl = etf.Tuple{int64(opSpawnReq), reqID, self, self, etf.Tuple{atomErpc, etf.Atom("execute_cast"), int64(3)}, []any{}}
 		args = []any{mod, fun, c.argsToTerm(m.Args)}
 	}
-	out, err := etf.Append(append(dst, passThrough), ctl)
-	if err == nil {
-		out, err = etf.Append(out, args)
-	}
+	out, err := c.appendPacket(dst, ctl, args, true)
 	if err != nil {
 		return dst, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)
 	}
@@ -115,7 +112,7 @@ func (c *Codec) encodeCancel(dst []byte, m *dist.Message) ([]byte, error) {
 	}
 	delete(c.rpc.out, m.Ref)
 	c.rpc.mu.Unlock()
-	out, err := etf.Append(append(dst, passThrough), etf.Tuple{int64(opDemonitorP), c.selfPid(), o.pid, o.reqID})
+	out, err := c.appendPacket(dst, etf.Tuple{int64(opDemonitorP), c.selfPid(), o.pid, o.reqID}, nil, false)
 	if err != nil {
 		return dst, fmt.Errorf("%w: %v", dist.ErrUnencodable, err)
 	}

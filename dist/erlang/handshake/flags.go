@@ -66,7 +66,8 @@ const Mandatory25 = FlagExtendedReferences | FlagFunTags | FlagNewFunTags |
 //     Mandatory25 (which is also set bit by bit, for OTP 25 and 26).
 //
 // Left out on purpose: DIST_HDR_ATOM_CACHE and FRAGMENTS (the BEAM then
-// sends every message as one pass-through packet, 'p' 131 ...), the
+// sends every message as one pass-through packet, 'p' 131 ...; the
+// dialect, dist/erlang, adds FRAGMENTS through Config.Flags), the
 // obsolete ATOM_CACHE and HIDDEN_ATOM_CACHE, UNICODE_IO, and NAME_ME
 // (set by Initiate only when Config.NameMe asks for a name).
 const OfferedFlags = Mandatory25 | FlagPublished | FlagDistMonitor | FlagDistMonitorName |
