@@ -230,6 +230,37 @@ func TestAttachedProcessKilled(t *testing.T) {
 	}
 }
 
+// AttachContext's process context ends with its parent (the process lives
+// on) or with the process, whichever comes first.
+func TestAttachContext(t *testing.T) {
+	n := newNode(t)
+	parent, cancel := context.WithCancel(context.Background())
+	p, err := n.AttachContext(parent, SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Context().Err() != nil {
+		t.Fatal("context ended at once")
+	}
+	cancel()
+	<-p.Context().Done()
+	if !p.Alive() {
+		t.Fatal("the parent's end ended the process")
+	}
+	p.Exit(Normal)
+
+	q, err := n.AttachContext(context.Background(), SpawnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Exit(q.Pid(), Kill)
+	select {
+	case <-q.Context().Done():
+	case <-time.After(waitTime):
+		t.Fatal("a killed process's context did not end")
+	}
+}
+
 func TestStopRefusesSpawns(t *testing.T) {
 	n := newNode(t)
 	_, _ = n.Spawn(blockForever)

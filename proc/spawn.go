@@ -1,6 +1,9 @@
 package proc
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // SpawnOptions set up a process atomically with its start: a link or monitor
 // from the spawning process is in place before the new process can die.
@@ -47,6 +50,26 @@ func (n *Node) SpawnHandler(h Handler, o SpawnOptions) (Pid, error) {
 func (n *Node) Attach(o SpawnOptions) (*Process, error) {
 	p, _, err := n.start(nil, styleAttached, nil, nil, o)
 	return p, err
+}
+
+// AttachContext is Attach for work done on behalf of a caller who may give
+// up: the process's Context ends when the process dies, as always, and
+// also when parent ends (the process itself lives on until its owner ends
+// it). An rpc served as a process watches that one context instead of
+// two.
+func (n *Node) AttachContext(parent context.Context, o SpawnOptions) (*Process, error) {
+	p, err := n.Attach(o)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(parent)
+	p.mu.Lock()
+	p.ctx = &procContext{ctx, cancel}
+	if p.dead {
+		cancel()
+	}
+	p.mu.Unlock()
+	return p, nil
 }
 
 // Spawn starts a process from this one (spawn/1).

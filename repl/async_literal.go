@@ -26,13 +26,14 @@ func (rt *Runtime) runCall(ctx context.Context, label string, resolve func(conte
 		return nil, err
 	}
 	defer fn.Release()
-	p, err := rt.node.Attach(proc.SpawnOptions{Label: label})
+	// The process's context ends with the caller's or with the process
+	// (exit(pid, :kill)), and cancels the call's interpreter either way.
+	p, err := rt.node.AttachContext(ctx, proc.SpawnOptions{Label: label})
 	if err != nil {
 		return nil, err
 	}
 	defer p.Exit(proc.Normal)
-	ctx, stop := callContext(ctx, p) // exit(pid, :kill) cancels the call's interpreter
-	defer stop()
+	ctx = p.Context()
 	if err := rt.bindWorker(ctx, fn.Interp(), &Proc{rt: rt, p: p, ctx: func() context.Context { return ctx }}); err != nil {
 		if !p.Alive() { // killed before the call began
 			return nil, &dist.RemoteError{Kind: dist.RemoteExit, Message: proc.FormatReason(p.Reason())}

@@ -74,3 +74,25 @@ func benchNodes(b *testing.B) func(name string) *Runtime {
 		return rt
 	}
 }
+
+// BenchmarkShellFuncCall: what serving one call into a function typed in
+// the shell costs the callee, without the network: the process the call
+// runs as, the pooled interpreter, the call and its result. The rest of
+// an rpc into a shell function is BenchmarkShellRPC's fn=strings.ToUpper.
+func BenchmarkShellFuncCall(b *testing.B) {
+	rt := benchNodes(b)("benchcall@localhost")
+	bg := context.Background()
+	if _, err := rt.session.Eval(bg, "func Sq(v int) int { return v * v }"); err != nil {
+		b.Fatal(err)
+	}
+	call, ok := sessionFuncs{rt}.Resolve("Sq")
+	if !ok {
+		b.Fatal("Sq is not resolved")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, err := call(bg, []any{5}); err != nil || v != 25 {
+			b.Fatalf("Sq(5) = %v, %v", v, err)
+		}
+	}
+}

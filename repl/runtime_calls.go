@@ -165,13 +165,3 @@ func (s sessionSources) Compile(source string) (dist.Callable, error) {
 		return nil, nil
 	}, nil
 }
-
-// callContext returns a context that ends with ctx or with the death of
-// p, the process a call runs as: an rpc's process killed by exit(pid,
-// :kill) cancels the interpreter running the call, which stops at once
-// (yaegi checks at every step, so a busy loop stops too). stop releases it.
-func callContext(ctx context.Context, p *proc.Process) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	unhook := context.AfterFunc(p.Context(), cancel)
-	return ctx, func() { unhook(); cancel() }
-}
