@@ -75,6 +75,11 @@ func start(ctx context.Context, cfg Config, interactive bool) (*Runtime, error) 
 				rt.close()
 				return nil, err
 			}
+			// BEAM nodes do not introduce gonodes to their peers: ask them (mesh.go).
+			if _, err = erlang.StartMesh(d, erlang.MeshOptions{Logf: func(format string, args ...any) { fmt.Fprintf(rt.errw, "gonode: "+format+"\n", args...) }}); err != nil {
+				rt.close()
+				return nil, err
+			}
 		}
 		if rt.remote, err = serveRemoteShell(d, remsh, RemoteShellOptions{Halt: rt.halt, Exports: cfg.embed.packages()}, s, rt.cluster); err != nil {
 			rt.close()
