@@ -24,6 +24,7 @@ type Codec struct {
 	rpc      rpcTable      // erpc calls both ways (rpc_in.go, rpc_out.go)
 	calls    genCalls      // this node's gen_calls in flight (gencall.go)
 	frags    reassembly    // fragmented messages being received (fragments.go)
+	io       ioTable       // group leaders of this node's erpc calls (io.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
 }
 

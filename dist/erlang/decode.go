@@ -72,8 +72,14 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 	c := d.c
 	switch op {
 	case opSend, opSendTT:
+		if m, reply, ok := d.ioRequest(d.pid(2), payload); ok {
+			return m, reply // to the group leader of a call of this node's (io.go)
+		}
 		return dist.Message{Kind: dist.KindSend, To: d.pid(2), Payload: d.msg(payload)}, nil
 	case opSendSender, opSendSendTT:
+		if m, reply, ok := d.ioRequest(d.pid(2), payload); ok {
+			return m, reply
+		}
 		return dist.Message{Kind: dist.KindSend, From: d.pid(1), To: d.pid(2), Payload: d.msg(payload)}, nil
 	case opRegSend, opRegSendTT:
 		if d.atom(3) == GlobalNameServer && d.err == nil {
@@ -114,6 +120,13 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 			kind = dist.KindDemonitor
 		}
 		to, name := d.proc(2, c.self)
+		if name == "" && to == pidFromWire(c.selfPid()) {
+			// Process 0, the group leader of calls without one: io
+			// monitors its group leader, which answers as long as the
+			// connection lives (io.go), so no DOWN noproc.
+			d.ignored = dist.ErrIgnored
+			return dist.Message{}, nil
+		}
 		if kind == dist.KindDemonitor && name == "" && d.err == nil {
 			if cancel, ok := c.cancelIncoming(to); ok {
 				return cancel, nil // erpc's time-out on a call running here
@@ -131,6 +144,9 @@ func (d *decoding) message(op int64, payload any) (dist.Message, []byte) {
 			return c.result(o, ref, reason), nil // the answer to this node's erpc call
 		}
 		c.calls.take(ref) // a gen_call's callee gone: no reply will come
+		if e, ok := c.takeEval(ref); ok && d.err == nil {
+			return d.evalDone(e, reason) // the M:F(A) of a put_chars (io.go)
+		}
 		return dist.Message{Kind: dist.KindDown, From: from, ToName: name, To: d.pid(2), Ref: ref, Payload: d.term(reason)}, nil
 	case opSpawnReq, opSpawnReqTT:
 		return d.spawnRequest(op, payload)

@@ -32,6 +32,8 @@ func FuzzDecode(f *testing.F) {
 		etf.Tuple{etf.Atom("m"), etf.Atom("f"), int64(0)}, []any{}}, []any{}))
 	f.Add(packetOf(f, etf.Tuple{int64(opPExit2), pidToWire(pidB), pidToWire(pidG)}, etf.Atom("kill")))
 	f.Add(packetOf(f, etf.Tuple{int64(opAliasSend), pidToWire(pidB), req}, "m"))
+	f.Add(packetOf(f, etf.Tuple{int64(opSend), etf.Atom(""), c.selfPid()}, etf.Tuple{etf.Atom("io_request"), pidToWire(pidB), req,
+		etf.Tuple{etf.Atom("put_chars"), etf.Atom("unicode"), etf.Atom("io_lib"), etf.Atom("format"), []any{"~p", []any{int64(1)}}}}))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) > 1<<16 {
 			return

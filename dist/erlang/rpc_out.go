@@ -12,11 +12,12 @@ import (
 // erpc from gonode: dist's KindCall (Node.RPC, the shell's rpc) to a BEAM
 // node goes out as erpc:call does it,
 //
-//	SPAWN_REQUEST {29, ReqId, Self, Self, {erpc, execute_call, 4}, [monitor]} + [ReqId, M, F, Args]
+//	SPAWN_REQUEST {29, ReqId, Self, GL, {erpc, execute_call, 4}, [monitor]} + [ReqId, M, F, Args]
 //
 // with the call's ref as both ReqId and Res (Self is process 0 of this
 // node, which is no process: the codec takes the answers before they
-// would reach it). The BEAM answers SPAWN_REPLY with the pid of the
+// would reach it; GL the caller's group leader, or Self, whose io
+// requests the codec answers: io.go). The BEAM answers SPAWN_REPLY with the pid of the
 // process running the call, or an error atom, and then the DOWN of that
 // process, whose reason carries the result; the codec turns either into
 // the call's KindReply. dist's KindCancel (the caller's context ended)
@@ -64,13 +65,13 @@ func (c *Codec) encodeCall(dst []byte, m *dist.Message) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	self := c.selfPid()
+	self, gl := c.selfPid(), c.groupLeader(m)
 	var reqID etf.Ref
 	var ctl etf.Tuple
 	var args []any
 	if m.Kind == dist.KindCall {
 		reqID = c.refs.toWire(m.Ref)
-		ctl = etf.Tuple{int64(opSpawnReq), reqID, self, self, etf.Tuple{atomErpc, etf.Atom("execute_call"), int64(4)}, []any{atomMon}}
+		ctl = etf.Tuple{int64(opSpawnReq), reqID, self, gl, etf.Tuple{atomErpc, etf.Atom("execute_call"), int64(4)}, []any{atomMon}}
 		args = []any{reqID, mod, fun, c.argsToTerm(m.Args)}
 	} else {
 		// A cast has no ref of its own; the SPAWN_REPLY to this one is
@@ -79,7 +80,7 @@ func (c *Codec) encodeCall(dst []byte, m *dist.Message) ([]byte, error) {
 		c.rpc.casts++
 		reqID = etf.Ref{Node: etf.Atom(c.self), Creation: c.creation, Len: 3, ID: [5]uint32{c.rpc.casts, ^uint32(0)}}
 		c.rpc.mu.Unlock()
-		ctl = etf.Tuple{int64(opSpawnReq), reqID, self, self, etf.Tuple{atomErpc, etf.Atom("execute_cast"), int64(3)}, []any{}}
+		ctl = etf.Tuple{int64(opSpawnReq), reqID, self, gl, etf.Tuple{atomErpc, etf.Atom("execute_cast"), int64(3)}, []any{}}
 		args = []any{mod, fun, c.argsToTerm(m.Args)}
 	}
 	out, err := c.appendPacket(dst, ctl, args, true)
@@ -132,6 +133,11 @@ func (d *decoding) spawnReply() (dist.Message, []byte) {
 	o := c.rpc.out[ref]
 	if o == nil {
 		c.rpc.mu.Unlock()
+		if _, failed := d.ctl[4].(etf.Atom); failed {
+			if e, ok := c.takeEval(ref); ok { // io.go's M:F(A) could not start
+				return d.evalDone(e, nil)
+			}
+		}
 		return dist.Message{}, nil // a cast's, or a reply to a request gonode did not make
 	}
 	switch r := d.ctl[4].(type) {
