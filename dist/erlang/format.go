@@ -48,8 +48,12 @@ func writeTerm(b *strings.Builder, v any, depth int) {
 		b.WriteString(quoteAtom(string(x)))
 	case string:
 		b.WriteString("<<" + strconv.Quote(x) + ">>")
-	case etf.Charlist:
-		b.WriteString(strconv.Quote(string(x)))
+	case etf.Charlist: // a string only when io_lib:printable_list says so, as ~p
+		if x.Printable() {
+			b.WriteString(strconv.Quote(string(x)))
+		} else {
+			b.WriteString("[" + strings.Join(x.Codes(), ",") + "]")
+		}
 	case etf.Tuple:
 		writeSeq(b, "{", "}", x, nil, depth)
 	case []any:
