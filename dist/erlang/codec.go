@@ -25,6 +25,7 @@ type Codec struct {
 	calls    genCalls      // this node's gen_calls in flight (gencall.go)
 	frags    reassembly    // fragmented messages being received (fragments.go)
 	io       ioTable       // group leaders of this node's erpc calls (io.go)
+	spawns   spawnTable    // this node's spawn requests awaiting their reply (spawn_out.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
 }
 
@@ -52,10 +53,11 @@ func (c *Codec) from(p proc.Pid) etf.Pid {
 
 // Encode appends 'p', the control tuple and the message (if the kind
 // carries one) for m. Calls, casts, their cancels and replies are erpc's
-// (rpc_in.go, rpc_out.go). Kinds with no Erlang counterpart (gonode's
-// spawn requests, its peers and tick-time notices) give an error
-// wrapping dist.ErrUnencodable: the sender of a spawn learns that it is
-// not supported; the node's own notices are dropped.
+// (rpc_in.go, rpc_out.go), spawn requests spawn_request's
+// (spawn_out.go). What has no Erlang counterpart (a spawn of a function
+// literal, gonode's peers and tick-time notices) gives an error wrapping
+// dist.ErrUnencodable: the sender of a spawn learns that it is not
+// supported; the node's own notices are dropped.
 func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 	var ctl etf.Tuple
 	var payload any
@@ -94,6 +96,8 @@ func (c *Codec) Encode(dst []byte, m *dist.Message) ([]byte, error) {
 		ctl = etf.Tuple{int64(opMonitorEx), c.proc(m.From, m.ToName), pidToWire(m.To), c.refs.toWire(m.Ref), c.toTerm(m.Payload, 0)}
 	case dist.KindCall, dist.KindCast:
 		return c.encodeCall(dst, m)
+	case dist.KindSpawnRequest:
+		return c.encodeSpawn(dst, m)
 	case dist.KindCancel:
 		return c.encodeCancel(dst, m)
 	case dist.KindReply:

@@ -128,6 +128,9 @@ func (d *decoding) spawnReply() (dist.Message, []byte) {
 	if d.err != nil {
 		return dist.Message{}, nil
 	}
+	if m, ok := d.spawned(ref); ok {
+		return m, nil // to a spawn request of this node's (spawn_out.go)
+	}
 	d.ignored = dist.ErrIgnored
 	c.rpc.mu.Lock()
 	o := c.rpc.out[ref]
