@@ -10,6 +10,7 @@ import (
 
 	"github.com/gonode/gonode/dist"
 	"github.com/gonode/gonode/dist/erlang"
+	"github.com/gonode/gonode/proc"
 	"github.com/gonode/gonode/repl/term"
 )
 
@@ -61,6 +62,13 @@ type Config struct {
 	// 127.0.0.1:8080); an address other hosts can reach needs WebToken,
 	// which every request must then carry.
 	Web, WebToken string
+	// Started, if set, runs once the node is up, before the shell reads
+	// any input, with its process table and its distribution (nil for a
+	// node without a name); the stop function it returns runs first when
+	// the node stops. The command adds services this way (gonode
+	// --metrics) without the shell importing them. An error stops the
+	// node: exit code ExitStartup.
+	Started func(pn *proc.Node, d *dist.Node) (stop func(), err error)
 	// embed is what a Go program that embeds the node adds (Embed); nil
 	// for gonode.
 	embed *embedding
@@ -111,6 +119,14 @@ func Main(ctx context.Context, cfg Config) int {
 		return ExitStartup
 	}
 	defer rt.close()
+	if cfg.Started != nil {
+		stop, err := cfg.Started(rt.node, rt.dist)
+		if err != nil {
+			fmt.Fprintf(cfg.Stderr, "gonode: %v\n", err)
+			return ExitStartup
+		}
+		defer stop() // before rt.close: it reads the node
+	}
 	return serve(cfg.NoHalt, rt.quit, func() int { return ExitOK },
 		func(interrupts chan struct{}, evaluating *atomic.Bool) int {
 			return rt.runShell(cfg, interactive, interrupts, evaluating)

@@ -21,7 +21,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 	// The packages of gonode each package may import.
 	allowed := map[string][]string{
 		"cluster/global":   {"dist", "proc"},
-		"cmd/gonode":       {"repl"},
+		"cmd/gonode":       {"metrics", "repl"},
 		"cluster/pg":       {"dist", "proc"},
 		"repl":             {"cluster/global", "cluster/pg", "cluster/placement", "discovery", "discovery/setup", "dist", "dist/epmd", "dist/erlang", "otp", "proc", "repl/eval", "repl/format", "repl/syntax", "repl/term", "trace", "web"},
 		"repl/conformance": {"repl"},
@@ -57,6 +57,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		// The live web view (issue 13): the standard library only; the
 		// shell implements its Source and starts it (web(addr), --web).
 		"web": {},
+		// Prometheus metrics (issue 13): read from proc and dist at each
+		// scrape; the command wires it (--metrics, repl.Config.Started).
+		"metrics": {"dist", "proc"},
 		// Not part of the layout, but known: a test helper and an example.
 		"internal/testport":    {},
 		"internal/testcluster": {"dist", "internal/testport", "proc"},
@@ -68,6 +71,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 	thirdParty := map[string][]string{
 		"cmd/gonode": {"github.com/spf13/cobra"},
 		"dist":       {"github.com/vmihailenco/msgpack/v5"},
+		// client_golang, on a registry of its own, in one package.
+		"metrics": {"github.com/prometheus/client_golang"},
 		// The wiring hands host packages to the evaluator as yaegi symbol
 		// tables (interp.Exports, EmbedConfig.Exports) and reads
 		// stdlib.Symbols for the names an embedded package must not take;

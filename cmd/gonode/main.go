@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gonode/gonode/metrics"
 	"github.com/gonode/gonode/repl"
 )
 
@@ -62,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		join                      []string
 		gossipPort                int
 		webAddr, webToken         string
+		metricsAddr               string
 	)
 	cmd := &cobra.Command{
 		Use:   "gonode [flags] [FILE.gos]",
@@ -152,6 +154,15 @@ outlives it (gonode epmd -daemon).`,
 				return usageErr(cmd, "--web does not go with --remsh: start the web view on the node itself")
 			}
 			cfg.Web, cfg.WebToken = webAddr, webToken
+			if metricsAddr != "" {
+				if remsh != "" {
+					return usageErr(cmd, "--metrics does not go with --remsh: serve the metrics on the node itself")
+				}
+				if _, err := metrics.Addr(metricsAddr); err != nil {
+					return usageErr(cmd, err.Error())
+				}
+				cfg.Started = metrics.Hook(metricsAddr, cmd.ErrOrStderr())
+			}
 			cfg.TLSDir, cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = tlsDir, tlsCert, tlsKey, tlsCA
 			if err := repl.CheckTLSFlags(cfg); err != nil {
 				return usageErr(cmd, err.Error())
@@ -179,6 +190,7 @@ outlives it (gonode epmd -daemon).`,
 	f.IntVar(&gossipPort, "gossip-port", 0, "the gossip port, TCP and UDP, for --join and --discover gossip (0: 7946)")
 	f.StringVar(&webAddr, "web", "", "serve the live web view at `ADDR` (PORT or :PORT bind 127.0.0.1; another host needs --web-token): nodes, loads, processes, supervision trees, names, groups, and actions that send to or kill a process")
 	f.StringVar(&webToken, "web-token", "", "the `TOKEN` every web view request must carry (?token=TOKEN), needed to bind an address other hosts can reach")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (PORT or :PORT bind 127.0.0.1; 0.0.0.0:PORT for a Prometheus on another host): processes, mailboxes, peers and their traffic, rpc served and failed, Go's and the process's figures")
 	f.StringVar(&tlsDir, "tls-dir", "", "talk to peers over mutual TLS with the certificates in `DIR` (made by gonode cert: DIR/ca.pem, DIR/NODE.pem, DIR/NODE-key.pem)")
 	f.StringVar(&tlsCert, "tls-cert", "", "mutual TLS: this node's certificate, `FILE` (PEM); with --tls-key and --tls-ca")
 	f.StringVar(&tlsKey, "tls-key", "", "mutual TLS: this node's private key, `FILE` (PEM)")
