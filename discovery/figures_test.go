@@ -9,12 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gonode/gonode/discovery/internal/netlab"
 )
 
 // TestDiscoveryFigures measures what docs/reliability.md's Discovery
-// table shows, per strategy, with gonode processes on hosts of a netlab:
+// table shows, per strategy, with gonode processes on hosts of a netlab (netlab_*_test.go):
 // time to a full mesh of 3 and of 10 nodes, the time a node killed with
 // SIGKILL takes to leave the others' connections and what their
 // discovery found, the time a restarted one takes to be back in a full
@@ -30,8 +28,8 @@ func TestDiscoveryFigures(t *testing.T) {
 	runs := envInt(t, "RUNS", 3)
 	load := time.Duration(envInt(t, "LOAD_SECONDS", 60)) * time.Second
 	burners := envInt(t, "BURNERS", 4)
-	netlab.Usable(t)
-	bin := netlab.Build(t, t.TempDir())
+	labUsable(t)
+	bin := buildGonode(t, t.TempDir())
 	var b strings.Builder
 	fmt.Fprintf(&b, "| strategy | full mesh, 3 nodes: connected / found | full mesh, 10 nodes: connected / found | killed: connections gone (3 / 10 nodes) | killed: no longer found (3 / 10) | restarted: full mesh again (3 / 10) | false drops, %v of full CPU load on one of 3 |\n|---|---|---|---|---|---|---|\n", load)
 	for _, s := range labStrategies {
@@ -60,7 +58,7 @@ type figures struct {
 // measure starts n nodes runs times: each time to a full mesh, then
 // kills the first and restarts it once the others dropped it.
 func measure(t *testing.T, bin string, s labStrategy, n, runs int, pin bool) figures {
-	l := netlab.New(t, bin, n)
+	l := newLab(t, bin, n)
 	if pin {
 		pinHosts(l)
 	}
@@ -68,7 +66,7 @@ func measure(t *testing.T, bin string, s labStrategy, n, runs int, pin bool) fig
 		s.setup(l)
 	}
 	var f figures
-	var nodes []*netlab.Node
+	var nodes []*Node
 	for run := 0; run < runs; run++ {
 		for _, node := range nodes {
 			node.Kill()
@@ -94,9 +92,9 @@ func measure(t *testing.T, bin string, s labStrategy, n, runs int, pin bool) fig
 // connectedMesh holds when every node of nodes is connected to every
 // other, whatever its discovery found so far (a node found by one side is
 // connected to both).
-func connectedMesh(nodes []*netlab.Node) func(map[string]netlab.State) bool {
+func connectedMesh(nodes []*Node) func(map[string]State) bool {
 	all := names(nodes)
-	return func(states map[string]netlab.State) bool {
+	return func(states map[string]State) bool {
 		for _, n := range all {
 			s := states[n]
 			if !s.Running || len(s.Connected) != len(all)-1 {
@@ -109,7 +107,7 @@ func connectedMesh(nodes []*netlab.Node) func(map[string]netlab.State) bool {
 
 // pinHosts gives the last host the last CPU and the others the rest, as
 // if it were a machine of its own (on one CPU, nothing is pinned).
-func pinHosts(l *netlab.Lab) {
+func pinHosts(l *Lab) {
 	if cpus := runtime.NumCPU(); cpus > 1 {
 		last := len(l.Hosts) - 1
 		for i, h := range l.Hosts {
@@ -127,7 +125,7 @@ func pinHosts(l *netlab.Lab) {
 // node from their connections or from what discovery found: none went
 // down, so each is a false drop.
 func underLoad(t *testing.T, bin string, s labStrategy, d time.Duration, burners int) string {
-	l := netlab.New(t, bin, 3)
+	l := newLab(t, bin, 3)
 	pinHosts(l)
 	nodes := startAll(l, s)
 	l.Wait(2*time.Minute, "a full mesh", mesh(nodes))
@@ -143,7 +141,7 @@ func underLoad(t *testing.T, bin string, s labStrategy, d time.Duration, burners
 	l.Wait(2*time.Minute, "a full mesh after the load", mesh(nodes))
 	to := time.Now()
 	var connLost, foundLost int
-	last := map[string]netlab.State{}
+	last := map[string]State{}
 	for _, e := range l.Events() {
 		prev, seen := last[e.Node]
 		last[e.Node] = e.State

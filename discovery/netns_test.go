@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gonode/gonode/discovery/internal/netlab"
 )
 
 // labStrategy is one way of discovery as a lab runs it: the flags of
@@ -15,8 +13,8 @@ import (
 // takes to leave the others' discovered() and a restarted one to be back.
 type labStrategy struct {
 	name   string
-	setup  func(l *netlab.Lab) // what the strategy needs of the lab (a DNS server)
-	flags  func(hosts []*netlab.Host, i int) []string
+	setup  func(l *Lab) // what the strategy needs of the lab (a DNS server)
+	flags  func(hosts []*Host, i int) []string
 	drop   time.Duration // a killed node leaves discovered() within this
 	rejoin time.Duration // a restarted node is connected and found again within this
 }
@@ -27,7 +25,7 @@ const dnsName = "nodes.gonode.test"
 var labStrategies = []labStrategy{
 	{
 		name: "static",
-		flags: func(hosts []*netlab.Host, i int) []string {
+		flags: func(hosts []*Host, i int) []string {
 			addrs := make([]string, len(hosts))
 			for j, h := range hosts {
 				addrs[j] = h.Addr
@@ -39,8 +37,8 @@ var labStrategies = []labStrategy{
 	},
 	{
 		name:  "dns",
-		setup: func(l *netlab.Lab) { l.ServeDNS(dnsName, l.Hosts) },
-		flags: func(hosts []*netlab.Host, i int) []string {
+		setup: func(l *Lab) { l.ServeDNS(dnsName, l.Hosts) },
+		flags: func(hosts []*Host, i int) []string {
 			return []string{"--discover", "dns:" + dnsName}
 		},
 		drop:   5 * time.Second, // looked up every 5 s, then the port mappers asked
@@ -50,7 +48,7 @@ var labStrategies = []labStrategy{
 		// The first node is the seed the others join: killing it is the
 		// case users of memberlist and libcluster report never heals.
 		name: "gossip",
-		flags: func(hosts []*netlab.Host, i int) []string {
+		flags: func(hosts []*Host, i int) []string {
 			if i == 0 {
 				return []string{"--discover", "gossip"}
 			}
@@ -62,18 +60,18 @@ var labStrategies = []labStrategy{
 }
 
 // startAll starts one node per host of l, named n1, n2...
-func startAll(l *netlab.Lab, s labStrategy) []*netlab.Node {
+func startAll(l *Lab, s labStrategy) []*Node {
 	if s.setup != nil {
 		s.setup(l)
 	}
-	nodes := make([]*netlab.Node, len(l.Hosts))
+	nodes := make([]*Node, len(l.Hosts))
 	for i, h := range l.Hosts {
 		nodes[i] = h.Start("n"+strconv.Itoa(i+1), s.flags(l.Hosts, i)...)
 	}
 	return nodes
 }
 
-func names(nodes []*netlab.Node) []string {
+func names(nodes []*Node) []string {
 	out := make([]string, len(nodes))
 	for i, n := range nodes {
 		out[i] = n.Name
@@ -84,9 +82,9 @@ func names(nodes []*netlab.Node) []string {
 
 // mesh holds when every node of nodes is connected to and has found
 // every other, and nothing else.
-func mesh(nodes []*netlab.Node) func(map[string]netlab.State) bool {
+func mesh(nodes []*Node) func(map[string]State) bool {
 	all := names(nodes)
-	return func(states map[string]netlab.State) bool {
+	return func(states map[string]State) bool {
 		for _, n := range all {
 			others := slices.DeleteFunc(slices.Clone(all), func(o string) bool { return o == n })
 			if !states[n].Sees(others) {
@@ -99,8 +97,8 @@ func mesh(nodes []*netlab.Node) func(map[string]netlab.State) bool {
 
 // dropped holds when no node of survivors has victim in its list of
 // connected nodes (connected) or of nodes found (!connected).
-func dropped(victim *netlab.Node, survivors []*netlab.Node, connected bool) func(map[string]netlab.State) bool {
-	return func(states map[string]netlab.State) bool {
+func dropped(victim *Node, survivors []*Node, connected bool) func(map[string]State) bool {
+	return func(states map[string]State) bool {
 		for _, n := range survivors {
 			s := states[n.Name]
 			if in := slices.Contains(s.Found, victim.Name); connected {
@@ -130,12 +128,12 @@ func TestNetnsKillRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 9 gonode processes in network namespaces; skipped with -short")
 	}
-	netlab.Usable(t)
-	bin := netlab.Build(t, t.TempDir())
+	labUsable(t)
+	bin := buildGonode(t, t.TempDir())
 	for _, s := range labStrategies {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			l := netlab.New(t, bin, 3)
+			l := newLab(t, bin, 3)
 			start := time.Now()
 			nodes := startAll(l, s)
 			at := l.Wait(60*time.Second, "a full mesh of 3", mesh(nodes))

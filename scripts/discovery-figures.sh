@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # discovery-figures.sh -- the figures of docs/reliability.md's Discovery
 # table: for each strategy (static, dns, gossip), gonode processes on hosts
-# made of network namespaces (discovery/internal/netlab: a bridge, a port
+# made of network namespaces (discovery/netlab_*_test.go: a bridge, a port
 # mapper and an address per host, a DNS server for dns) measured by
 # TestDiscoveryFigures in discovery/figures_test.go:
 #   - time from the first node's start to a full mesh of 3 and of 10 nodes

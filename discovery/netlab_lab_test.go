@@ -1,5 +1,5 @@
-// Package netlab runs gonode processes as hosts of a small network, for
-// the discovery tests and figures that need real hosts: each host is a
+// A netlab runs gonode processes as hosts of a small network, for the
+// discovery tests and figures that need real hosts: each host is a
 // network namespace of its own with one address, its own port mapper on
 // port 4369 and its own gossip port, and all of them hang off one bridge
 // in a hub namespace, which also answers DNS. Nothing is added to the
@@ -10,7 +10,9 @@
 //	host i:        eth0 10.77.0.i/24 (veth to the bridge), lo
 //
 // The addresses are the same in every lab: labs never see each other.
-package netlab
+// (Test files, not a package: the lab is for these tests only.)
+
+package discovery_test
 
 import (
 	"bytes"
@@ -69,12 +71,12 @@ type Host struct {
 
 var labSeq atomic.Int32
 
-// New makes a lab of n hosts (at most 200), each with its port mapper
-// running, for the gonode binary bin (see Build). It skips the test where
+// newLab makes a lab of n hosts (at most 200), each with its port mapper
+// running, for the gonode binary bin (see buildGonode). It skips the test where
 // namespaces cannot be made (not root, no ip(8)).
-func New(t testing.TB, bin string, n int) *Lab {
+func newLab(t testing.TB, bin string, n int) *Lab {
 	t.Helper()
-	Usable(t)
+	labUsable(t)
 	if n < 1 || n > 200 {
 		t.Fatalf("netlab: %d hosts: want 1-200", n)
 	}
@@ -291,8 +293,8 @@ func inNamespace(ns string, f func() error) error {
 	return <-errc
 }
 
-// Build builds the gonode binary into dir and returns its path.
-func Build(t testing.TB, dir string) string {
+// buildGonode builds the gonode binary into dir and returns its path.
+func buildGonode(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "gonode")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/gonode/gonode/cmd/gonode").CombinedOutput()
@@ -302,9 +304,9 @@ func Build(t testing.TB, dir string) string {
 	return bin
 }
 
-// Usable skips the test where labs cannot be made (not root, no ip(8)),
+// labUsable skips the test where labs cannot be made (not root, no ip(8)),
 // before it spends time on Build.
-func Usable(t testing.TB) {
+func labUsable(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("netlab: needs root to create network namespaces (CI runs as root); skipping")

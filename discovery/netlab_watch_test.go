@@ -1,4 +1,4 @@
-package netlab
+package discovery_test
 
 import (
 	"maps"
