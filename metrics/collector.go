@@ -71,8 +71,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect reads the node. Walking the processes takes a lock per process
-// (no stop of the world), about 6 ms per 10,000 processes, as the
-// placement's load sampler does.
+// (no stop of the world), as the placement's load sampler does: a whole
+// scrape of a node of 10,000 processes takes 8-11 ms on 2 vCPUs
+// (BenchmarkGather10k).
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
