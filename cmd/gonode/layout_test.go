@@ -42,7 +42,9 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"dist/erlang/handshake": {},
 		// The Erlang dialect (issue 12): the adapter between those two and
 		// dist (dist/wire for the types of dist.Handshaker).
-		"dist/erlang": {"dist", "dist/erlang/etf", "dist/erlang/handshake", "dist/wire", "proc"},
+		// dist/epmd: the mesh looks BEAM nodes up in their hosts' port
+		// mappers to dial them in Erlang's protocol.
+		"dist/erlang": {"dist", "dist/epmd", "dist/erlang/etf", "dist/erlang/handshake", "dist/wire", "proc"},
 		// Discovery (issue 13): strategies behind one interface; none
 		// imports dist, only its standard-library port mapper client.
 		"discovery":                  {"dist/epmd"},
