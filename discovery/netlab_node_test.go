@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +102,7 @@ func (n *Node) start() {
 // read passes the node's state lines to the lab's watcher until the
 // process ends, then reaps it. It is owned by the node: stop and Kill
 // wait for it.
-func (n *Node) read(out interface{ Read([]byte) (int, error) }, cmd *exec.Cmd, done chan struct{}) {
+func (n *Node) read(out io.Reader, cmd *exec.Cmd, done chan struct{}) {
 	defer close(done)
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

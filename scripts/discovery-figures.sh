@@ -20,6 +20,7 @@
 # Env:    RUNS          runs of each mesh/kill/restart figure (default 3)
 #         LOAD_SECONDS  length of the CPU load (default 60)
 #         BURNERS       busy loops on the loaded host's CPU (default 4)
+#         LOAD_ALL      1: the busy loops run on every CPU (every node loaded)
 #
 # Prints the table (markdown) on stdout. The namespaces, processes and
 # temporary files are removed by the test itself, failed or not; if the
@@ -49,6 +50,6 @@ sweep() {
 trap 'rm -f "$OUT"; sweep' EXIT
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%SZ') $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $(git -C "$ROOT" rev-parse --short HEAD)" >&2
-(cd "$ROOT" && GONODE_DISCOVERY_FIGURES="$OUT" RUNS="${RUNS:-3}" LOAD_SECONDS="${LOAD_SECONDS:-60}" BURNERS="${BURNERS:-4}" \
+(cd "$ROOT" && GONODE_DISCOVERY_FIGURES="$OUT" RUNS="${RUNS:-3}" LOAD_SECONDS="${LOAD_SECONDS:-60}" BURNERS="${BURNERS:-4}" LOAD_ALL="${LOAD_ALL:-0}" \
 	go test -count=1 -timeout 60m -run '^TestDiscoveryFigures$' -v ./discovery/ >&2)
 cat "$OUT"
