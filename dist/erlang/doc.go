@@ -102,8 +102,19 @@
 // time-out (the function runs on). Cast is erpc:cast. A name without
 // ":" is refused with dist.ErrUnencodable (the shell's waitFor takes
 // that as a BEAM peer: connected means ready). The BEAM function's group
-// leader is process 0 of this node, which is no process: what it prints
-// is lost, and an io call of its waits for ever.
+// leader is the caller's (dist.WithGroupLeader: the shell's), or process
+// 0 of this node; the codec answers the io protocol sent to either
+// (io.go): what the function prints reaches the group leader as
+// gonode's output message, which the shell prints marked with the node
+// ([b@localhost] hi), or process 0's into the node's log, and io:format
+// returns ok; reading gets {error, request}.
+//
+// Node.SpawnRemote (and SpawnChild) with "module:function" spawns it on
+// a BEAM node as spawn_request does (spawn_out.go), with its link or
+// monitor and the caller's group leader; as in Erlang, an unknown
+// function starts a process that exits undef. A function literal
+// cannot go (dist.ErrUnencodable), so the shell's spawn on a BEAM node,
+// which sends one, is refused.
 //
 // # Values (terms.go)
 //
@@ -146,11 +157,13 @@
 // then every MeshEvery (5 s) while it is up, it calls erlang:nodes() on
 // each BEAM peer (told from a gonode by its port mapper entry, as dist
 // dials) and connects to the nodes listed that it lacks; and it sends
-// its own node list to the mesh process of each gonode peer, which does
-// the same, since gonodes tell a new peer of their old ones but not the
-// old ones of the new. So a node that joins any member of a mixed
-// cluster is connected to all of them at once, and a BEAM node that
-// joins later within a round. A hidden node does not mesh.
+// the BEAM nodes it is connected to to the mesh process of each gonode
+// peer, which connects to those too (gonodes tell a new peer of their
+// old ones, not the old ones of the new; between gonodes alone nothing
+// changes). So a node that joins any member of a mixed cluster is
+// connected to all of them at once, and to a BEAM node that joins later
+// within a round. A failed connect is logged when it fails twice in a
+// row. A hidden node does not mesh.
 //
 // # Meshing with BEAM nodes (mesh.go)
 //
@@ -172,11 +185,12 @@
 //
 // # Not yet
 //
-// spawning BEAM funs or BEAM modules' functions on gonode, spawning on
-// a BEAM node from gonode, a BEAM function's output (its group leader),
-// Erlang's own module of a node's functions beyond erlang:node/0 and
-// is_alive/0 (erlang:nodes/0, system_info, ...), aliases, sending
-// fragments (a message over the frame limit cannot be sent), the atom
-// cache, global's name registry, and sending
-// gonode-specific values (Go structs, channels) to BEAM processes.
+// spawning BEAM funs or BEAM modules' functions on gonode, the shell's
+// spawn on a BEAM node (it sends a Go function literal), Erlang's own
+// module of a node's functions beyond erlang:node/0 and is_alive/0
+// (erlang:nodes/0, system_info, ...), aliases (ALIAS_SEND is dropped:
+// gonode's calls use plain refs), sending fragments (a message over the
+// frame limit cannot be sent), the atom cache, global's name registry,
+// and sending gonode-specific values (Go structs, channels) to BEAM
+// processes.
 package erlang
