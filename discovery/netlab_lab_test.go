@@ -330,3 +330,12 @@ func (h *Host) Heal() {
 }
 
 func (h *Host) veth() string { return "hv" + strings.TrimPrefix(h.Addr, Subnet) }
+
+// RestartPortMapper kills the host's port mapper and starts a new one:
+// with the node's restart, a reboot of the host.
+func (h *Host) RestartPortMapper() {
+	h.lab.t.Helper()
+	_ = h.pm.Process.Kill()
+	_ = h.pm.Wait()
+	h.startPortMapper()
+}
