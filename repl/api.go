@@ -62,6 +62,8 @@ func spawnLink(args ...any) node.Pid                  { return __self.Spawn(true
 func spawnMonitor(args ...any) (node.Pid, node.Ref)   { return __self.SpawnMonitor(args...) }
 func send(to any, msg any) any                        { return __self.Send(to, msg) }
 func receive(timeout ...time.Duration) any            { return __self.Receive(timeout...) }
+func call(to any, request any, timeout ...time.Duration) any { return __self.Call(to, request, timeout...) }
+func reply(req node.CallRequest, v any) bool          { return __self.Reply(req, v) }
 func receiveMatch(match func(msg any) bool, timeout ...time.Duration) any { return __self.ReceiveMatch(match, timeout...) }
 func flush()                                          { __self.Flush() }
 func register(name string, pid node.Pid) bool         { return __self.Register(name, pid) }
@@ -159,6 +161,9 @@ const helpText = `Helpers (the full API is also available as node.X, for example
   receiveMatch(func(m any) bool {...}[, d]) any   take the first message the function accepts,
                                 leaving the others queued (selective receive); after d, :timeout
   flush()                       print and empty the mailbox
+  call(server, request[, d]) any   GenServer.call: ask a server (pid, name, at(name, node),
+                                global(name); a BEAM gen_server too) and wait 5 s or d for its reply
+  reply(req, v)                 answer a node.CallRequest taken from the mailbox
   register(name, pid), unregister(name), whereis(name), registered()
   link(pid), unlink(pid), monitor(pid or name), demonitor(ref), trapExit(bool)
   exit(reason) / exit(pid, reason)   end the caller / send an exit signal

@@ -27,7 +27,7 @@ var sameAs = map[string]string{
 	"intensity":      "supervise", "supName": "supervise",
 	"countChildren": "whichChildren", "tree": "whichChildren", "restarts": "whichChildren",
 	"terminateChild": "startChild", "restartChild": "startChild", "deleteChild": "startChild",
-	"await": "async", "quit": "help",
+	"await": "async", "quit": "help", "reply": "call",
 }
 
 var topics = map[string]topic{
@@ -52,6 +52,9 @@ var topics = map[string]topic{
 	"receiveMatch": {"receiveMatch(match func(m any) bool) any\nreceiveMatch(match, d) any",
 		"Take the first message, in mailbox order, for which match returns true, leaving the\nothers queued (Erlang's selective receive); after d, the atom :timeout.",
 		"send(self(), \"other\"); send(self(), 42)\nreceiveMatch(func(m any) bool { _, ok := m.(int); return ok }, time.Second)"},
+	"call": {"call(server, request) any\ncall(server, request, timeout) any\nreply(req node.CallRequest, v) bool",
+		"GenServer.call: send request to a server (pid, name, at(name, node), global(name)) and\nwait for its reply (5 s unless a timeout is given); a server that is missing, dies or\nis late fails the snippet. The server may be a BEAM gen_server, an otp server, or a\nprocess that takes the node.CallRequest from its mailbox and answers with reply.",
+		"register(\"echo\", spawn(func() { for { r := receive().(node.CallRequest); reply(r, r.Request) } }))\ncall(\"echo\", \"hi\")"},
 	"flush": {"flush()", "Print and empty the mailbox.", `send(self(), 1); flush()`},
 	"register": {"register(name, pid) bool\nunregister(name) bool\nwhereis(name) any\nregistered() []string",
 		"Name a process on this node, drop a name, look one up (nil if none), list the names.",
