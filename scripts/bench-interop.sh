@@ -12,9 +12,9 @@
 #              peer, then {Self, done}; sink answers {ack, Count} (Count
 #              checked): messages a second, ack included.
 #
-# The driver is the same BEAM code for both peers, and the peers run the
-# same two processes (BEAM code on b, Go on g), so the ratio is what
-# gonode costs as a BEAM node's peer. Absolute figures drift 20-30% from
+# The driver is the same compiled BEAM code for both peers, and the
+# peers run the same two processes (compiled BEAM code on b, compiled Go
+# on g), so the ratio is what gonode costs as a BEAM node's peer. Absolute figures drift 20-30% from
 # run to run on a 2-core machine: only the ratios of one sitting carry.
 #
 # Usage:  scripts/bench-interop.sh
@@ -22,6 +22,7 @@
 #         PP_N      round trips a run (default 10000)
 #         STREAM_N  messages a stream run (default 500000)
 #         OUTDIR    where the raw lines and the table go (default a new dir under /tmp)
+#         CPUPROFILE  a file for the gonode peer's CPU profile (go tool pprof)
 #
 # Everything runs on its own port mapper (a free port, ERL_EPMD_PORT) in
 # a temporary home that is removed at the end; every process started here
@@ -57,18 +58,69 @@ BIN="$WORK/erlang.test"
 epmd -port "$PORT" & PIDS+=($!)
 for _ in $(seq 100); do epmd -names >/dev/null 2>&1 && break; sleep 0.05; done
 
-# b: the BEAM peer, the same two processes as TestInteropBenchPeer's.
-cat > "$WORK/peer.erl.eval" <<'ERL'
-register(echo, spawn(fun E() -> receive {From, M} -> From ! M, E() end end)),
-register(sink, spawn(fun() -> (fun S(C) -> receive
-  {From, done} -> From ! {ack, C}, S(0);
-  _ -> S(C + 1) end end)(0) end)),
-io:format("ready ~s~n", [node()]),
-receive after infinity -> ok end.
+# The BEAM side, compiled (erl -eval's funs run in erl_eval, many times
+# slower than compiled code): peer/0 starts b's two processes, the same
+# as TestInteropBenchPeer's; driver/0 is a's, and prints
+# "pingpong PEER P50_US MEAN_US" and "stream PEER MSGS_PER_S" per run.
+cat > "$WORK/interop_bench.erl" <<'ERL'
+-module(interop_bench).
+-export([peer/0, driver/0]).
+
+peer() ->
+    register(echo, spawn(fun echo/0)),
+    register(sink, spawn(fun() -> sink(0) end)),
+    io:format("ready ~s~n", [node()]).
+
+echo() -> receive {From, M} -> From ! M, echo() end.
+
+sink(C) ->
+    receive
+        {From, done} -> From ! {ack, C}, sink(0);
+        _ -> sink(C + 1)
+    end.
+
+env(Name) -> list_to_integer(os:getenv(Name)).
+now_ns() -> erlang:monotonic_time(nanosecond).
+
+driver() ->
+    Peers = ['b@localhost', 'g@localhost'],
+    [true = net_kernel:connect_node(P) || P <- Peers],
+    [begin ping_pong(P, env("PP_N")), stream(P, env("STREAM_N")) end
+     || _ <- lists:seq(1, env("ROUNDS")), P <- Peers],
+    halt().
+
+ping_pong(Peer, N) ->
+    Echo = {echo, Peer},
+    Echo ! {self(), warm},
+    receive warm -> ok after 10000 -> exit(no_echo) end,
+    Ts = [round_trip(Echo, I) || I <- lists:seq(1, N)],
+    S = lists:sort(Ts),
+    io:format("pingpong ~s ~.2f ~.2f~n", [Peer, lists:nth(N div 2, S) / 1000, lists:sum(Ts) / N / 1000]).
+
+round_trip(Echo, I) ->
+    T0 = now_ns(),
+    Echo ! {self(), I},
+    receive I -> now_ns() - T0 end.
+
+stream(Peer, N) ->
+    Sink = {sink, Peer},
+    T0 = now_ns(),
+    send(Sink, N),
+    Sink ! {self(), done},
+    C = receive {ack, X} -> X after 120000 -> exit(no_ack) end,
+    T = now_ns() - T0,
+    C =:= N orelse exit({lost, N - C}),
+    io:format("stream ~s ~w~n", [Peer, round(N / (T / 1.0e9))]).
+
+send(_, 0) -> ok;
+send(Sink, I) -> Sink ! {msg, I}, send(Sink, I - 1).
 ERL
-erl -sname b@localhost -setcookie "$COOKIE" -noshell -start_epmd false -eval "$(cat "$WORK/peer.erl.eval")" \
+(cd "$WORK" && erlc interop_bench.erl)
+cd "$WORK" # a crash dump, if any, stays in the temporary home
+erl -sname b@localhost -setcookie "$COOKIE" -noshell -start_epmd false -pa "$WORK" -eval 'interop_bench:peer()' \
   > "$WORK/b.out" 2>&1 & PIDS+=($!)
 GONODE_INTEROP_PEER=g@localhost GONODE_INTEROP_COOKIE="$COOKIE" "$BIN" -test.run '^TestInteropBenchPeer$' \
+  ${CPUPROFILE:+-test.cpuprofile "$CPUPROFILE"} \
   > "$WORK/g.out" 2>&1 & PIDS+=($!)
 for _ in $(seq 200); do
   names="$(epmd -names 2>/dev/null || true)"
@@ -76,40 +128,9 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 
-# a: the driver. It prints "pingpong PEER P50_US MEAN_US" and
-# "stream PEER MSGS_PER_S" for each run.
-cat > "$WORK/driver.erl.eval" <<'ERL'
-Rounds = list_to_integer(os:getenv("ROUNDS")),
-PPN = list_to_integer(os:getenv("PP_N")),
-SN = list_to_integer(os:getenv("STREAM_N")),
-Now = fun() -> erlang:monotonic_time(nanosecond) end,
-PingPong = fun(Peer) ->
-  Echo = {echo, Peer},
-  Echo ! {self(), warm}, receive warm -> ok after 10000 -> exit(no_echo) end,
-  Ts = [begin T0 = Now(), Echo ! {self(), I}, receive I -> Now() - T0 end end || I <- lists:seq(1, PPN)],
-  S = lists:sort(Ts),
-  io:format("pingpong ~s ~.2f ~.2f~n", [Peer, lists:nth(PPN div 2, S) / 1000, lists:sum(Ts) / PPN / 1000])
-end,
-Stream = fun(Peer) ->
-  Sink = {sink, Peer},
-  Send = fun L(0) -> ok; L(I) -> Sink ! {msg, I}, L(I - 1) end,
-  T0 = Now(),
-  Send(SN),
-  Sink ! {self(), done},
-  C = receive {ack, X} -> X after 120000 -> exit(no_ack) end,
-  T = Now() - T0,
-  C =:= SN orelse exit({lost, SN - C}),
-  io:format("stream ~s ~w~n", [Peer, round(SN / (T / 1.0e9))])
-end,
-Peers = ['b@localhost', 'g@localhost'],
-[true = net_kernel:connect_node(P) || P <- Peers],
-[begin PingPong(P), Stream(P) end || _ <- lists:seq(1, Rounds), P <- Peers],
-halt().
-ERL
 RAW="$OUTDIR/raw.txt"
-cd "$WORK" # a crash dump, if any, stays in the temporary home
 ROUNDS="$ROUNDS" PP_N="$PP_N" STREAM_N="$STREAM_N" \
-  erl -sname a@localhost -setcookie "$COOKIE" -noshell -start_epmd false -eval "$(cat "$WORK/driver.erl.eval")" \
+  erl -sname a@localhost -setcookie "$COOKIE" -noshell -start_epmd false -pa "$WORK" -eval 'interop_bench:driver()' \
   | tee "$RAW" >&2
 
 # --- table ----------------------------------------------------------------
