@@ -32,6 +32,21 @@ type ReplyingCodec interface {
 	DecodeReply(frame []byte) (m Message, reply []byte, err error)
 }
 
+// FragmentingCodec is a Codec whose protocol cuts a large message into
+// fragments, each a frame of its own (Erlang's 131 69 and 131 70 packets,
+// 64 KiB of the message each). The connection asks it about each frame
+// payload Encode made (and each of ReplyingCodec's replies) as it queues
+// it: Fragments returns false for a payload that goes out whole, or calls
+// frame once per fragment, in order, and returns true. A fragment's frame
+// payload is head followed by data: two slices, so that the message's
+// bytes are copied once, into the queue; neither may be kept after frame
+// returns. Fragments runs under the connection's queue lock, so that the
+// fragments of a message are queued back to back, and must not block.
+type FragmentingCodec interface {
+	Codec
+	Fragments(payload []byte, frame func(head, data []byte)) bool
+}
+
 // Errors of the codecs; compare with errors.Is.
 var (
 	// ErrIgnored: a well-formed frame that carries nothing for the node

@@ -33,6 +33,11 @@ type conn struct {
 	br   *bufio.Reader
 
 	codec Codec // what this connection's messages are encoded with
+	// frag is codec as a FragmentingCodec, nil if it is not one (the
+	// native protocol): asked once, not per message. appendPart is
+	// c.appendPartLocked, made once for it.
+	frag       FragmentingCodec
+	appendPart func(head, data []byte)
 
 	mu sync.Mutex
 	// queue holds the frames waiting for the writer, header and payload,
@@ -71,6 +76,7 @@ type conn struct {
 func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec Codec) *conn {
 	c := &conn{n: n, peer: peer, nc: nc, br: br, kick: make(chan struct{}, 1), done: make(chan struct{}), maxBacklog: maxBacklog, codec: codec}
 	c.calls, c.cancelCalls = context.WithCancel(n.ctx)
+	c.hookFragments()
 	c.room = sync.NewCond(&c.mu)
 	// From now on br reads the socket through liveReader, which sets the
 	// read deadline; the bytes it already holds are read first.
@@ -84,6 +90,14 @@ func newConn(n *Node, nc net.Conn, br *bufio.Reader, peer wire.PeerInfo, codec C
 	c.readFrom.Store(monoNow(c.since))
 	c.tickEvery.Store(int64(n.cfg.TickTime / 4))
 	return c
+}
+
+// hookFragments finds out, once, whether c's codec cuts messages into
+// fragments (see FragmentingCodec).
+func (c *conn) hookFragments() {
+	if fc, ok := c.codec.(FragmentingCodec); ok {
+		c.frag, c.appendPart = fc, c.appendPartLocked
+	}
 }
 
 // close shuts the connection once; the reader then sees the error, ends,

@@ -110,11 +110,22 @@ func (c *conn) enqueueFirst(pending []Message) {
 	}
 }
 
-// appendFrameLocked adds one frame, [Len:u32][Payload], to the queue.
+// appendFrameLocked adds one message to the queue: its frame,
+// [Len:u32][Payload], or the fragments its codec cuts it into, back to back
+// (see FragmentingCodec). queued counts it once; the traffic counters
+// count frames, as they do on the way in.
 func (c *conn) appendFrameLocked(payload []byte) {
-	c.queue = binary.BigEndian.AppendUint32(c.queue, uint32(len(payload)))
-	c.queue = append(c.queue, payload...)
+	if c.frag == nil || !c.frag.Fragments(payload, c.appendPart) {
+		c.appendPartLocked(payload, nil)
+	}
 	c.queued++
+}
+
+// appendPartLocked adds one frame, [Len:u32][head][data], to the queue.
+func (c *conn) appendPartLocked(head, data []byte) {
+	n := len(head) + len(data)
+	c.queue = binary.BigEndian.AppendUint32(c.queue, uint32(n))
+	c.queue = append(append(c.queue, head...), data...)
 	c.stats.msgsOut.Add(1)
-	c.stats.bytesOut.Add(uint64(4 + len(payload)))
+	c.stats.bytesOut.Add(uint64(4 + n))
 }

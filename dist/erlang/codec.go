@@ -27,6 +27,7 @@ type Codec struct {
 	io       ioTable       // group leaders of this node's erpc calls (io.go)
 	spawns   spawnTable    // this node's spawn requests awaiting their reply (spawn_out.go)
 	unlinkID atomic.Uint64 // the last UNLINK_ID sent
+	fragSeq  atomic.Uint64 // the last sequence id of a message sent in fragments (fragments_out.go)
 }
 
 var _ dist.ReplyingCodec = (*Codec)(nil)

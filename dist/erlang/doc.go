@@ -49,8 +49,13 @@
 // message in fragments of 64 KiB (131 69, 131 70), which the codec
 // reassembles, interleaved as they come: at most 64 messages in flight
 // holding at most the frame limit (64 MiB) in all, past which the
-// connection closes with a log line saying which bound. gonode sends a
-// large message whole (the BEAM takes a packet of any size).
+// connection closes with a log line saying which bound. gonode sends
+// as OTP does (fragments_out.go): a message whose term is over 64 KiB
+// goes to such a peer in fragments of 64 KiB of it, the first with the
+// control message whole, one sequence id per message counting up per
+// connection; dist queues them back to back (dist.FragmentingCodec). A
+// control message without a message after it goes whole, however large.
+// The frame limit (64 MiB) still bounds one message.
 //
 // Encoded: sends (SEND_SENDER when agreed and the sender is a process,
 // else SEND), REG_SEND, LINK, UNLINK_ID, EXIT, EXIT2, MONITOR_P,
@@ -189,8 +194,8 @@
 // spawn on a BEAM node (it sends a Go function literal), Erlang's own
 // module of a node's functions beyond erlang:node/0 and is_alive/0
 // (erlang:nodes/0, system_info, ...), aliases (ALIAS_SEND is dropped:
-// gonode's calls use plain refs), sending fragments (a message over the
-// frame limit cannot be sent), the atom cache, global's name registry,
-// and sending gonode-specific values (Go structs, channels) to BEAM
-// processes.
+// gonode's calls use plain refs), a message over the frame limit (it
+// cannot be sent, though the BEAM would take it), the atom cache,
+// global's name registry, and sending gonode-specific values (Go
+// structs, channels) to BEAM processes.
 package erlang

@@ -23,10 +23,11 @@ import (
 // The terms after a header have no 131 of their own. FragID counts down
 // from the number of fragments to 1, the last; fragments of one sequence
 // (one sending process) come in order, but those of other sequences and
-// whole messages may come between them. gonode writes the first form
-// to such a peer (whole, however large: the BEAM takes a packet of any
-// size), and pass-through packets, 'p' 131 Control [131 Message], to a
-// peer that did not agree FRAGMENTS, as that peer writes them.
+// whole messages may come between them. gonode writes these forms to
+// such a peer (fragments for a message over 64 KiB, see
+// fragments_out.go), and pass-through packets, 'p' 131 Control [131
+// Message], to a peer that did not agree FRAGMENTS, as that peer writes
+// them.
 const (
 	distHeader = 68
 	fragHeader = 69
