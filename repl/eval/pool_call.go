@@ -86,6 +86,10 @@ func (srv *callServer) stop() bool {
 type assignProg struct {
 	slot reflect.Value
 	set  reflect.Value // an interpreted func() doing the assignment
+	// direct is the variable's own storage, when yaegi gives it settable
+	// and of the value's type: setting it is what set does, without a
+	// call into the interpreter.
+	direct reflect.Value
 }
 
 // prepareFast imports argName once, with Serve exported (in.mu held).
@@ -236,8 +240,10 @@ func (in *Interp) callCancellable(ctx context.Context, fn reflect.Value, vals []
 // Assign sets the package-level variable name to v, through an interpreted
 // function made on the first Assign of name with v's type and called
 // through reflect: about 1.5 us, where an evaluation takes a hundred and
-// executing a compiled program 4.5. A worker's __self is bound this way to
-// each process that uses it.
+// executing a compiled program 4.5. Where yaegi's storage of the variable
+// is settable and of v's type (a package-level variable of the main
+// package), later Assigns of the same type set it directly instead. A
+// worker's __self is bound this way to each process that uses it.
 func (in *Interp) Assign(name string, v any) error {
 	if v == nil {
 		return fmt.Errorf("repl: Assign %s: nil has no type", name)
@@ -275,7 +281,14 @@ func (in *Interp) Assign(name string, v any) error {
 			in.fast.assigns = map[string]*assignProg{}
 		}
 		a = &assignProg{slot: slot, set: reflect.ValueOf(vals[0])}
+		if g, ok := in.yi.Globals()[name]; ok && g.CanSet() && g.Type() == rv.Type() {
+			a.direct = g
+		}
 		in.fast.assigns[name] = a
+	}
+	if a.direct.IsValid() {
+		a.direct.Set(rv)
+		return nil
 	}
 	a.slot.Set(rv)
 	_, err := callHost(a.set, nil)
