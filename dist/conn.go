@@ -51,6 +51,12 @@ type conn struct {
 	closing bool            // guarded by mu
 	reason  error           // guarded by mu: why the connection closed
 	drains  []chan struct{} // guarded by mu: closed once what was queued before them is written (drain)
+	// After a failed write the socket stays open for the reader (see
+	// writeFailed): sockLate closes it if the reader has not by then;
+	// readDone says the reader has ended. Both guarded by mu.
+	sockLate *time.Timer
+	readDone bool
+	sockOnce sync.Once // closes nc once
 
 	kick chan struct{} // a token tells the writer that the queue is no longer empty
 	done chan struct{} // closed by close
@@ -106,7 +112,17 @@ func (c *conn) hookFragments() {
 func (c *conn) close(reason error) { c.shut(reason) }
 
 // shut is close, reporting whether this call closed the connection.
+// The socket is closed even when the connection was already closing
+// (a failed write leaves it open for the reader).
 func (c *conn) shut(reason error) bool {
+	first := c.markClosed(reason)
+	c.closeSocket()
+	return first
+}
+
+// markClosed is close without the socket: senders stop, waiters wake,
+// the peer's calls are cancelled. It reports whether this call did it.
+func (c *conn) markClosed(reason error) bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -118,8 +134,35 @@ func (c *conn) shut(reason error) bool {
 	c.mu.Unlock()
 	close(c.done)
 	c.cancelCalls()
-	c.nc.Close()
 	return true
+}
+
+func (c *conn) closeSocket() { c.sockOnce.Do(func() { c.nc.Close() }) }
+
+// readAfterWriteFail bounds how long the socket stays open for the
+// reader after a failed write (see writeFailed); a reset socket's reads
+// end at once, so this only bounds a transport that would go on.
+const readAfterWriteFail = 5 * time.Second
+
+// leaveSocketToReader closes the socket once the reader has read to its
+// end, or after readAfterWriteFail.
+func (c *conn) leaveSocketToReader() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.readDone {
+		c.sockLate = time.AfterFunc(readAfterWriteFail, c.closeSocket)
+	}
+}
+
+// readEnded is the reader's last word on the socket: it closes it.
+func (c *conn) readEnded() {
+	c.mu.Lock()
+	c.readDone = true
+	if c.sockLate != nil {
+		c.sockLate.Stop()
+	}
+	c.mu.Unlock()
+	c.closeSocket()
 }
 
 // drain waits, at most d, until the writer has written to the socket

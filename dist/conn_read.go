@@ -39,6 +39,7 @@ func (c *conn) readLoop() {
 					c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, reason)
 				}
 			}
+			c.readEnded()
 			c.n.connDown(c, c.closeReason())
 			return
 		}
@@ -51,6 +52,7 @@ func (c *conn) readLoop() {
 		if batch == nil && alone && ds.busy.Load() == 0 {
 			if !c.deliver(frame) {
 				ds.stop()
+				c.readEnded()
 				c.n.connDown(c, c.closeReason())
 				return
 			}

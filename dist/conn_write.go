@@ -124,15 +124,25 @@ const maxSpareBatch = 4 << 20
 // made no progress for the tick time is a peer gone: net_tick_timeout if
 // it has not sent anything for half the tick time either (frozen, or its
 // host gone), a write timeout if it still talks but takes nothing.
+//
+// Any other failure is a peer that reset or closed the connection, and
+// what it sent before that may still wait in the socket's receive buffer
+// (a node that stops sends its last messages, then closes; our write
+// after its close meets its reset). Closing the socket now would throw
+// those messages away: the connection closes for senders, and the socket
+// is left to the reader, which reads to the end and then closes it.
 func (c *conn) writeFailed(err error) {
-	reason := fmt.Errorf("write: %w", err)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		reason = errWriteTimeout
-		if silent := monoNow(time.Now()) - c.readFrom.Load(); silent >= int64(c.n.cfg.TickTime/2) {
-			reason = errTickTimeout
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.markClosed(fmt.Errorf("write: %w", err)) {
+			c.leaveSocketToReader()
 		}
+		return
 	}
-	if c.shut(reason) && (reason == errWriteTimeout || reason == errTickTimeout) {
+	reason := errWriteTimeout
+	if silent := monoNow(time.Now()) - c.readFrom.Load(); silent >= int64(c.n.cfg.TickTime/2) {
+		reason = errTickTimeout
+	}
+	if c.shut(reason) {
 		c.n.logf("dist: dropping the connection to %s: %v", c.peer.Name, reason)
 	}
 }
