@@ -170,24 +170,6 @@
 // within a round. A failed connect is logged when it fails twice in a
 // row. A hidden node does not mesh.
 //
-// # Meshing with BEAM nodes (mesh.go)
-//
-// A BEAM node introduces nodes to each other through global, whose
-// protocol gonode does not speak, so it never tells its peers of a
-// gonode, nor a gonode of its peers. StartMesh, which cmd/gonode starts
-// beside StartSystem (a Go program embedding a node calls it itself),
-// closes the gap from gonode's side: when a visible peer comes up, and
-// then every MeshEvery (5 s) while it is up, it calls erlang:nodes() on
-// each BEAM peer (told from a gonode by its port mapper entry, as dist
-// dials) and connects to the nodes listed that it lacks; and it sends
-// the BEAM nodes it is connected to to the mesh process of each gonode
-// peer, which connects to those too (gonodes tell a new peer of their
-// old ones, not the old ones of the new; between gonodes alone nothing
-// changes). So a node that joins any member of a mixed cluster is
-// connected to all of them at once, and to a BEAM node that joins later
-// within a round. A failed connect is logged when it fails twice in a
-// row. A hidden node does not mesh.
-//
 // # Not yet
 //
 // spawning BEAM funs or BEAM modules' functions on gonode, the shell's
