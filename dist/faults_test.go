@@ -198,6 +198,17 @@ func TestFaultStopCont(t *testing.T) {
 func faultStopCont(t *testing.T, loaded bool) {
 	const tick = time.Second
 	a, p, me := connectedToPeer(t, "stopcont_", tick)
+	// A failure says whether the peer was dropped again after SIGCONT (a
+	// machine too loaded for the tick time), not only what timed out.
+	t.Cleanup(func() {
+		for t.Failed() {
+			m, err := me.ReceiveMatchTimeout(0, func(m any) bool { _, ok := m.(NodeDown); return ok })
+			if err != nil {
+				return
+			}
+			t.Logf("unexpected: %v", m)
+		}
+	})
 	sink, _, err := a.SpawnRemote(ctx(t), nil, p.Name, "seq_sink", nil, SpawnOptions{})
 	if err != nil {
 		t.Fatal(err)

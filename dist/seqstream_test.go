@@ -121,7 +121,7 @@ func askSeqReport(t testing.TB, me *proc.Process, sink proc.Pid, final bool) seq
 	if err := me.Send(sink, []any{atomReport, me.Pid(), final}); err != nil {
 		t.Fatalf("asking %v for its report: %v", sink, err)
 	}
-	m, err := me.ReceiveMatchTimeout(waitTime, func(m any) bool {
+	m, err := me.ReceiveMatchTimeout(reportWait, func(m any) bool {
 		r, ok := m.([]any)
 		return ok && len(r) == 8 && r[0] == atomSeqReport && r[1] == sink
 	})
@@ -134,11 +134,19 @@ func askSeqReport(t testing.TB, me *proc.Process, sink proc.Pid, final bool) seq
 	return seqReport{Sink: sink, Received: asInt(r[2]), Last: asInt(r[3]), Bad: asInt(r[4]), Gaps: asInt(r[5]), First: first, GapList: gaps}
 }
 
+// reportWait bounds the wait for a sink's report. The request queues
+// behind every message already sent to the sink (in the sender's queue,
+// the socket buffers and the sink's mailbox): after a stream without
+// pause that can be a few hundred thousand messages, which a peer under
+// -race on a loaded 2-core machine takes well over waitTime to work
+// through (TestFaultStopCont/loaded timed out so once).
+const reportWait = 4 * waitTime
+
 // waitSeqReport asks sink for reports until cond holds, and returns the
 // report that met it.
 func waitSeqReport(t testing.TB, me *proc.Process, sink proc.Pid, what string, cond func(seqReport) bool) seqReport {
 	t.Helper()
-	deadline := time.Now().Add(waitTime)
+	deadline := time.Now().Add(reportWait)
 	for {
 		r := askSeqReport(t, me, sink, false)
 		if cond(r) {
