@@ -41,14 +41,22 @@ func TestInteropBenchPeer(t *testing.T) {
 	if err := StartSystem(pn, nil); err != nil {
 		t.Fatal(err)
 	}
-	echo := func(p *proc.Process, msg any) {
-		if m, ok := msg.(etf.Tuple); ok && len(m) == 2 {
-			if from, ok := m[0].(proc.Pid); ok {
-				_ = p.Send(from, m[1])
+	// echo is a process with a receive loop, as the BEAM peer's is (a
+	// handler-style process would start a goroutine per message).
+	echo := func(p *proc.Process) {
+		for {
+			msg, err := p.Receive(nil)
+			if err != nil {
+				return
+			}
+			if m, ok := msg.(etf.Tuple); ok && len(m) == 2 {
+				if from, ok := m[0].(proc.Pid); ok {
+					_ = p.Send(from, m[1])
+				}
 			}
 		}
 	}
-	_, err = pn.SpawnHandler(echo, proc.SpawnOptions{Name: "echo"})
+	_, err = pn.SpawnOpt(echo, proc.SpawnOptions{Name: "echo"})
 	if err != nil {
 		t.Fatal(err)
 	}
