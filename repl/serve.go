@@ -38,10 +38,19 @@ func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(inte
 	}()
 
 	code := -1
+	interrupted := false // a SIGINT was turned into an interrupt of a snippet
 	for code < 0 {
 		select {
 		case code = <-done:
 			if noHalt && code == ExitOK {
+				if interrupted {
+					// The input ended cleanly although a SIGINT came while
+					// a snippet ran: it came as that snippet was finishing
+					// and cancelled nothing (a cancelled snippet fails the
+					// input). It was meant for the node.
+					code = 130
+					break
+				}
 				code = -1
 				done = nil // the input ended; serve until told to stop
 			}
@@ -57,6 +66,7 @@ func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(inte
 		case s := <-sigs:
 			switch {
 			case s == os.Interrupt && evaluating.Load():
+				interrupted = true
 				select {
 				case interrupts <- struct{}{}:
 				default:
