@@ -257,6 +257,6 @@ func TestInteractiveAsyncOutputAndCompletion(t *testing.T) {
 	tm.send("(3, 4)\r")
 	at = tm.waitFor(at, `\n25\n`)
 	tm.send("registe\t")
-	tm.send("ed()\r")                                                                         // several candidates: Tab completes their common prefix
+	tm.send("ed()\r")                                                                                        // several candidates: Tab completes their common prefix
 	tm.waitFor(at, `\["erlang_mesh", "global_name_server", "net_kernel", "pg", "placement_load", "rex"\]\n`) // the cluster services' processes and the Erlang dialect's
 }
