@@ -1,7 +1,6 @@
 package erlang
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -98,16 +97,7 @@ func TestRealNodeGenCall(t *testing.T) {
 	const cookie = "gencall_cookie_3"
 	erl := startErl(t, cookie)
 	n, _, _, _ := startGonode(t, erl, cookie)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Connect(ctx, erl.name); err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	a, err := n.Proc().Attach(proc.SpawnOptions{Label: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Exit(proc.Normal)
+	ctx, a := connectAttached(t, n, erl, "test")
 
 	r, err := a.CallName(proc.Name{Name: "net_kernel", Node: erl.name}, etf.Tuple{proc.Atom("is_auth"), proc.Atom(gonodeName)}, 10*time.Second)
 	if err != nil || r != proc.Atom("yes") {

@@ -1,7 +1,6 @@
 package erlang
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -20,16 +19,7 @@ func TestRealNodeOutput(t *testing.T) {
 	const cookie = "io_cookie_9"
 	erl := startErl(t, cookie)
 	n, logs, _, _ := startGonode(t, erl, cookie)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Connect(ctx, erl.name); err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	gl, err := n.Proc().Attach(proc.SpawnOptions{Label: "group leader"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gl.Exit(proc.Normal)
+	ctx, gl := connectAttached(t, n, erl, "group leader")
 	glCtx := dist.WithGroupLeader(ctx, gl.Pid())
 	output := func() string {
 		t.Helper()

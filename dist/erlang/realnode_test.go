@@ -23,6 +23,23 @@ const gonodeName = "gonode@localhost"
 // answers the call {add, A, B} with A+B; victims answers {From,
 // victim} with {victim, G}, G a new process it monitors, and sends the
 // reason G ends with on died.
+// connectAttached connects n to erl and attaches a process to n that
+// ends with the test; the context it returns bounds the test's calls.
+func connectAttached(t *testing.T, n *dist.Node, erl *erlNode, label string) (context.Context, *proc.Process) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	if err := n.Connect(ctx, erl.name); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	a, err := n.Proc().Attach(proc.SpawnOptions{Label: label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Exit(proc.Normal) })
+	return ctx, a
+}
+
 func startGonode(t *testing.T, erl *erlNode, cookie string) (*dist.Node, *logBuf, chan any, *probe) {
 	t.Helper()
 	logs := &logBuf{}

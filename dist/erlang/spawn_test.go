@@ -1,7 +1,6 @@
 package erlang
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -19,16 +18,7 @@ func TestRealNodeSpawn(t *testing.T) {
 	const cookie = "spawn_cookie_1"
 	erl := startErl(t, cookie)
 	n, _, _, _ := startGonode(t, erl, cookie)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Connect(ctx, erl.name); err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	a, err := n.Proc().Attach(proc.SpawnOptions{Label: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Exit(proc.Normal)
+	ctx, a := connectAttached(t, n, erl, "test")
 
 	pid, ref, err := n.SpawnRemote(ctx, a, erl.name, "erlang:exit", []any{proc.Atom("bye")}, dist.SpawnOptions{Monitor: true})
 	if err != nil || pid.Node != erl.name {
