@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/gonode/gonode/discovery/internal/testnet"
 )
 
 // fakeStrategy reports the sets sent on sets, as a strategy polling
@@ -71,30 +73,6 @@ func (d *dialer) times(name string) []time.Time {
 	return slices.Clone(d.attempts[name])
 }
 
-// logs collects log lines.
-type logs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logs) logf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-func (l *logs) count(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, s := range l.lines {
-		if strings.Contains(s, substr) {
-			n++
-		}
-	}
-	return n
-}
-
 func TestStartConnectsToNewNodesSkippingSelfAndIgnored(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, dl := newFake(), newDialer()
@@ -136,9 +114,9 @@ func TestStartConnectsToNewNodesSkippingSelfAndIgnored(t *testing.T) {
 // backoff is at its cap; a connected node is only rechecked.
 func TestStartBacksOffFromARefusingNode(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, dl, lg := newFake(), newDialer(), &logs{}
+		f, dl, lg := newFake(), newDialer(), &testnet.Logs{}
 		dl.setRefuse("bad@h", errors.New("bad cookie"))
-		d := Start(f, Options{Connect: dl.connect, Logf: lg.logf, MinBackoff: time.Second, MaxBackoff: 8 * time.Second, Recheck: 5 * time.Second})
+		d := Start(f, Options{Connect: dl.connect, Logf: lg.Logf, MinBackoff: time.Second, MaxBackoff: 8 * time.Second, Recheck: 5 * time.Second})
 		defer d.Close()
 		f.sets <- []string{"bad@h", "good@h"}
 		time.Sleep(100 * time.Second)
@@ -161,7 +139,7 @@ func TestStartBacksOffFromARefusingNode(t *testing.T) {
 			}
 			prev = gap
 		}
-		if n := lg.count("cannot connect to bad@h"); n != 1 {
+		if n := lg.Count("cannot connect to bad@h"); n != 1 {
 			t.Errorf("the same failure was logged %d times, want once", n)
 		}
 		if good := dl.times("good@h"); len(good) < 19 || len(good) > 21 {
@@ -173,8 +151,8 @@ func TestStartBacksOffFromARefusingNode(t *testing.T) {
 		dl.setRefuse("bad@h", nil)
 		time.Sleep(11 * time.Second)
 		synctest.Wait()
-		if lg.count("connected to bad@h after") != 1 {
-			t.Errorf("recovery not logged: %q", lg.lines)
+		if lg.Count("connected to bad@h after") != 1 {
+			t.Errorf("recovery not logged: %q", lg.Lines())
 		}
 	})
 }
@@ -244,14 +222,14 @@ func TestStartBoundsDialsAndCloseWaitsForThem(t *testing.T) {
 
 // A strategy that cannot run reports its error through Close.
 func TestStartReportsStrategyFailure(t *testing.T) {
-	lg := &logs{}
+	lg := &testnet.Logs{}
 	boom := errors.New("port in use")
-	d := Start(strategyFunc(func(ctx context.Context, found func([]string)) error { return boom }), Options{Connect: newDialer().connect, Logf: lg.logf})
+	d := Start(strategyFunc(func(ctx context.Context, found func([]string)) error { return boom }), Options{Connect: newDialer().connect, Logf: lg.Logf})
 	if err := d.Close(); !errors.Is(err, boom) {
 		t.Errorf("Close = %v, want %v", err, boom)
 	}
-	if lg.count("port in use") != 1 {
-		t.Errorf("failure not logged: %q", lg.lines)
+	if lg.Count("port in use") != 1 {
+		t.Errorf("failure not logged: %q", lg.Lines())
 	}
 }
 
@@ -316,19 +294,19 @@ func TestPollReportsChangesAndKeepsLastSetOnError(t *testing.T) {
 			return a.names, a.err
 		}
 		var got [][]string
-		lg := &logs{}
+		lg := &testnet.Logs{}
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			time.Sleep(time.Duration(len(answers)+1) * time.Second)
 			cancel()
 		}()
-		Poll(ctx, time.Second, list, func(n []string) { got = append(got, n) }, &ErrorLog{Logf: lg.logf}, "test")
+		Poll(ctx, time.Second, list, func(n []string) { got = append(got, n) }, &ErrorLog{Logf: lg.Logf}, "test")
 		want := [][]string{{"a@h"}, {"a@h", "b@h"}, {}}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("reports %v, want %v", got, want)
 		}
-		if lg.count("test: i/o timeout") != 1 || lg.count("test answers again") != 1 {
-			t.Errorf("logs %q", lg.lines)
+		if lg.Count("test: i/o timeout") != 1 || lg.Count("test answers again") != 1 {
+			t.Errorf("logs %q", lg.Lines())
 		}
 	})
 }

@@ -128,29 +128,6 @@ func (z *zone) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	w.WriteMsg(m)
 }
 
-// logs collects log lines.
-type logs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logs) logf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-func (l *logs) has(substr string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, s := range l.lines {
-		if strings.Contains(s, substr) {
-			return true
-		}
-	}
-	return false
-}
-
 func start(t *testing.T, cfg dns.Config) *testnet.Recorder {
 	t.Helper()
 	if cfg.Interval == 0 {
@@ -243,8 +220,8 @@ func TestLargeAnswersAreBounded(t *testing.T) {
 		rrs = append(rrs, fmt.Sprintf("A 10.0.%d.%d", i/250, i%250+1))
 	}
 	z.set("many.test.", mdns.TypeA, rrs...)
-	lg := &logs{}
-	rec := start(t, dns.Config{Name: "many.test.", Basename: "app", MaxHosts: 100, Resolver: z.resolver(), Logf: lg.logf})
+	lg := &testnet.Logs{}
+	rec := start(t, dns.Config{Name: "many.test.", Basename: "app", MaxHosts: 100, Resolver: z.resolver(), Logf: lg.Logf})
 	var want []string
 	for _, rr := range rrs {
 		want = append(want, "app@"+strings.TrimPrefix(rr, "A "))
@@ -256,8 +233,8 @@ func TestLargeAnswersAreBounded(t *testing.T) {
 		t.Error("the large answer never went over TCP: the test does not test what it says")
 	}
 	z.mu.Unlock()
-	if !lg.has("more than 100 hosts") {
-		t.Errorf("the cut was not logged: %q", lg.lines)
+	if lg.Count("more than 100 hosts") == 0 {
+		t.Errorf("the cut was not logged: %q", lg.Lines())
 	}
 }
 
@@ -266,8 +243,8 @@ func TestLargeAnswersAreBounded(t *testing.T) {
 func TestResolverDownKeepsLastNodes(t *testing.T) {
 	z := startZone(t)
 	z.set("nodes.test.", mdns.TypeA, "A 10.0.0.1")
-	lg := &logs{}
-	s, err := dns.New(dns.Config{Name: "nodes.test.", Basename: "app", Resolver: z.resolver(), Interval: 20 * time.Millisecond, Logf: lg.logf})
+	lg := &testnet.Logs{}
+	s, err := dns.New(dns.Config{Name: "nodes.test.", Basename: "app", Resolver: z.resolver(), Interval: 20 * time.Millisecond, Logf: lg.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +253,7 @@ func TestResolverDownKeepsLastNodes(t *testing.T) {
 	rec.WaitFor(t, 5*time.Second, "app@10.0.0.1")
 	z.stop()
 	deadline := time.Now().Add(10 * time.Second)
-	for !lg.has("dns nodes.test.:") {
+	for lg.Count("dns nodes.test.:") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the resolver's failure was not logged")
 		}

@@ -6,6 +6,7 @@ package testnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -136,4 +137,38 @@ func Run(t *testing.T, run func(ctx context.Context, found func([]string)) error
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+// Logs collects the log lines a strategy or Start writes (its Logf), for
+// tests that look for one.
+type Logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// Logf records one line; it is safe from any goroutine.
+func (l *Logs) Logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// Count returns how many lines recorded so far contain substr.
+func (l *Logs) Count(substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.lines {
+		if strings.Contains(s, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// Lines returns a copy of the lines recorded so far.
+func (l *Logs) Lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
 }
