@@ -58,24 +58,7 @@ func (t *Tracer) serveStart(collector proc.Pid, id proc.Ref, pid proc.Pid, max i
 	pid = t.node.Resolve(pid) // keyed as proc's events name it
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.addLocked(tr); err != nil {
-		return err
-	}
-	tr.pids[pid] = struct{}{}
-	old := t.procs[pid]
-	t.procs[pid] = tr
-	if old != nil {
-		delete(old.pids, pid)
-		if len(old.pids) == 0 {
-			t.stopLocked(old)
-		}
-	}
-	if !t.node.Trace(pid, true) {
-		delete(t.procs, pid)
-		delete(t.byID, tr.id)
-		return fmt.Errorf("trace %v: %w", pid, &proc.ExitError{Pid: pid, Reason: proc.NoProc})
-	}
-	return nil
+	return t.watchLocked(tr, pid)
 }
 
 // serveStop ends a trace another node asked for, once its events so far

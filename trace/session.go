@@ -176,22 +176,8 @@ func (t *Tracer) Process(ctx context.Context, pid proc.Pid, o Options) (*Trace, 
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.addLocked(tr); err != nil {
+	if err := t.watchLocked(tr, pid); err != nil {
 		return nil, err
-	}
-	tr.pids[pid] = struct{}{}
-	old := t.procs[pid]
-	t.procs[pid] = tr
-	if old != nil {
-		delete(old.pids, pid)
-		if len(old.pids) == 0 {
-			t.stopLocked(old)
-		}
-	}
-	if !t.node.Trace(pid, true) {
-		delete(t.procs, pid)
-		delete(t.byID, tr.id)
-		return nil, fmt.Errorf("trace %v: %w", pid, &proc.ExitError{Pid: pid, Reason: proc.NoProc})
 	}
 	return tr, nil
 }
@@ -278,4 +264,27 @@ func (t *Tracer) stopLocked(tr *Trace) {
 			t.cfg.Dist.SetTrafficTracer(nil)
 		}
 	}
+}
+
+// watchLocked adds tr and makes it the trace of the local process pid,
+// ending the trace that had it if pid was its last process (t.mu held).
+func (t *Tracer) watchLocked(tr *Trace, pid proc.Pid) error {
+	if err := t.addLocked(tr); err != nil {
+		return err
+	}
+	tr.pids[pid] = struct{}{}
+	old := t.procs[pid]
+	t.procs[pid] = tr
+	if old != nil {
+		delete(old.pids, pid)
+		if len(old.pids) == 0 {
+			t.stopLocked(old)
+		}
+	}
+	if !t.node.Trace(pid, true) {
+		delete(t.procs, pid)
+		delete(t.byID, tr.id)
+		return fmt.Errorf("trace %v: %w", pid, &proc.ExitError{Pid: pid, Reason: proc.NoProc})
+	}
+	return nil
 }
