@@ -21,6 +21,7 @@ type encoder struct {
 	depth int
 	mp    *msgpack.Encoder
 	types StructTypes // names the program's struct types; nil: none
+	pids  pidMemo     // kept while the encoder is in encoders, unlike the rest
 }
 
 var encoders = sync.Pool{New: func() any {

@@ -63,10 +63,19 @@ func (e *encoder) extBody(id int8, v any) error {
 	return nil
 }
 
+// pid appends p as an extPid value. The whole value of the last pids
+// this encoder wrote is kept (pidMemo): a stream between two processes
+// writes the same sender and receiver in every frame, and copying a few
+// dozen bytes is cheaper than writing a node name and three numbers.
 func (e *encoder) pid(p proc.Pid) {
+	if enc, ok := e.pids.lookup(p); ok {
+		e.b = append(e.b, enc...)
+		return
+	}
 	start := e.beginExt(extPid)
 	e.pidBody(p)
 	e.endExt(start)
+	e.pids.remember(p, e.b[start:])
 }
 
 func (e *encoder) pidBody(p proc.Pid) {

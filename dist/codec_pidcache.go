@@ -50,3 +50,41 @@ func (c *pidCache) remember(body []byte, p proc.Pid) {
 	s.n = copy(s.raw[:], body)
 	s.pid = p
 }
+
+// pidMemo is the encoding side's counterpart of pidCache: the last pids an
+// encoder wrote, each with its whole encoded extPid value. An encoder is
+// used by one goroutine at a time (encoders is a sync.Pool), and an
+// encoding depends on nothing but the pid, so the memo needs no lock and
+// stays right whichever connection the encoder writes for next.
+type pidMemo struct {
+	slots [pidMemoSlots]pidMemoSlot
+	next  int
+}
+
+const pidMemoSlots = 2 // a message's sender and receiver
+
+type pidMemoSlot struct {
+	pid proc.Pid
+	n   int // bytes of enc used; 0: empty
+	enc [pidCacheBytes + 3]byte
+}
+
+func (m *pidMemo) lookup(p proc.Pid) ([]byte, bool) {
+	for i := range m.slots {
+		s := &m.slots[i]
+		if s.n > 0 && s.pid == p {
+			return s.enc[:s.n], true
+		}
+	}
+	return nil, false
+}
+
+func (m *pidMemo) remember(p proc.Pid, enc []byte) {
+	if len(enc) > len(m.slots[0].enc) {
+		return
+	}
+	s := &m.slots[m.next]
+	m.next = (m.next + 1) % pidMemoSlots
+	s.n = copy(s.enc[:], enc)
+	s.pid = p
+}

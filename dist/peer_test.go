@@ -95,7 +95,9 @@ func peerFuncs(node func() *Node) *Funcs {
 	return f
 }
 
-var (
+// Constants, as a Go program names its atoms: boxing a constant into an
+// interface costs no allocation, boxing a variable's string does.
+const (
 	atomMsg     = proc.Atom("msg")
 	atomCounted = proc.Atom("counted")
 )
