@@ -131,7 +131,7 @@ func (c *conn) deliver(frame []byte) bool {
 	// too (the Erlang dialect's SPAWN_REPLY must precede the DOWN that
 	// carries an erpc call's result).
 	c.sendFrame(reply)
-	c.n.dispatch(c, m)
+	c.n.dispatch(c, &m)
 	return true
 }
 

@@ -18,11 +18,14 @@ import (
 // scratch is what a sender encodes with before it copies the frame into
 // the connection's queue: a buffer, and a copy of the Message, so that the
 // sender's own Message does not escape to the heap through the Codec
-// interface (one allocation per message less). A sender takes one from
-// scratchPool and puts it back at once, so the pool stays warm on its P.
+// interface (one allocation per message less). The native codec is called
+// directly, which lets the compiler see that it keeps no pointer to the
+// Message, and needs no copy. A sender takes a scratch from scratchPool
+// and puts it back at once, so the pool stays warm on its P.
 type scratch struct {
-	b []byte
-	m Message
+	b      []byte
+	m      Message
+	copied bool // m holds a copy to clear
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0, 512)} }}
@@ -31,19 +34,27 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0,
 const maxPooledFrame = 64 << 10
 
 func putFrame(s *scratch) {
-	s.m = Message{}
+	if s.copied {
+		s.m, s.copied = Message{}, false
+	}
 	if cap(s.b) <= maxPooledFrame {
 		s.b = s.b[:0]
 		scratchPool.Put(s)
 	}
 }
 
-// encodeWith encodes a copy of m with codec into a scratch from the pool;
+// encodeWith encodes m (or a copy of it: see scratch) with codec into a scratch from the pool;
 // the caller puts it back with putFrame. limit bounds the frame.
 func encodeWith(codec Codec, m *Message, limit int) (*scratch, error) {
 	s := scratchPool.Get().(*scratch)
-	s.m = *m
-	b, err := codec.Encode(s.b[:0], &s.m)
+	var b []byte
+	var err error
+	if nc, ok := codec.(*NativeCodec); ok {
+		b, err = nc.Encode(s.b[:0], m)
+	} else {
+		s.m, s.copied = *m, true
+		b, err = codec.Encode(s.b[:0], &s.m)
+	}
 	if err == nil && len(b) > limit {
 		err = fmt.Errorf("%w: %d bytes, limit %d", wire.ErrFrameTooLarge, len(b), limit)
 	}

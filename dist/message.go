@@ -207,7 +207,10 @@ func MessageFromSignal(s proc.Signal) Message {
 // Signal converts m back into the proc.Signal that proc.Node.Deliver takes.
 // It reports false for kinds that are not process signals (spawn and rpc),
 // which the distribution layer handles itself.
-func (m Message) Signal() (proc.Signal, bool) {
+func (m Message) Signal() (proc.Signal, bool) { return m.signal() }
+
+// signal is Signal without copying the Message, for the receiving path.
+func (m *Message) signal() (proc.Signal, bool) {
 	for _, k := range signalKinds {
 		if k.kind == m.Kind {
 			return proc.Signal{Kind: k.sig, From: m.From, To: m.To, ToName: m.ToName, Ref: m.Ref, Msg: m.Payload}, true

@@ -113,23 +113,23 @@ func (r *rpcState) failConn(c *conn, reason error) {
 }
 
 // dispatch handles one message from a peer, on the connection's reader.
-func (n *Node) dispatch(c *conn, m Message) {
-	n.traceTraffic(c.peer.Name, false, &m)
-	if sig, ok := m.Signal(); ok {
+func (n *Node) dispatch(c *conn, m *Message) {
+	n.traceTraffic(c.peer.Name, false, m)
+	if sig, ok := m.signal(); ok {
 		n.proc.Deliver(sig)
 		return
 	}
 	switch m.Kind {
 	case KindCall, KindCast:
-		n.handleCall(c, m)
+		n.handleCall(c, *m)
 	case KindReply:
 		if p := n.rpc.take(m.Ref); p != nil {
-			p.reply <- m
+			p.reply <- *m
 		}
 	case KindSpawnRequest:
-		n.handleSpawn(c, m)
+		n.handleSpawn(c, *m)
 	case KindSpawnReply:
-		n.spawnReplied(m)
+		n.spawnReplied(*m)
 	case KindCancel:
 		n.cancelCall(c, m.Ref)
 	case KindPeers:
