@@ -17,6 +17,9 @@
 #         BEAM_DIR  where run_beam.sh lives (default ../shared/bench/beam)
 #         GOLIMIT   1 also runs ../shared/bench/golimit/run_go.sh (Go's own limits)
 #         OUTDIR    where raw outputs and the table go (default a new dir under /tmp)
+#         SCHED     schedulers per node on both sides: GOMAXPROCS=$SCHED for
+#                   gonode and its peer, ERL_FLAGS="+S $SCHED:$SCHED" for BEAM's
+#                   nodes (default: each runtime's own, one per CPU)
 #
 # Every process started here is stopped by pid: the gonode peers by the
 # benchmarks themselves, BEAM's nodes by run_beam.sh.
@@ -28,6 +31,12 @@ BEAM="${BEAM:-1}"
 BEAM_DIR="${BEAM_DIR:-$ROOT/../shared/bench/beam}"
 GOLIMIT="${GOLIMIT:-0}"
 OUTDIR="${OUTDIR:-$(mktemp -d "${TMPDIR:-/tmp}/bench-dist.XXXXXX")}"
+SCHED="${SCHED:-}"
+GO_ENV=() BEAM_ENV=()
+if [ -n "$SCHED" ]; then
+  GO_ENV=("GOMAXPROCS=$SCHED")
+  BEAM_ENV=("ERL_FLAGS=+S $SCHED:$SCHED")
+fi
 mkdir -p "$OUTDIR"
 GO_OUT="$OUTDIR/gonode.txt"
 : > "$GO_OUT"
@@ -39,7 +48,7 @@ BIN="$OUTDIR/dist.test"
 (cd "$ROOT" && go test -c -o "$BIN" ./dist)
 run_go() { # benchmark regexp, -benchtime
   echo "-- gonode $1 (-benchtime=$2, -count=$REPS)" >&2
-  (cd "$ROOT/dist" && "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime="$2" -test.count="$REPS") \
+  (cd "$ROOT/dist" && env "${GO_ENV[@]}" "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime="$2" -test.count="$REPS") \
     | grep "^Benchmark" | tee -a "$GO_OUT" >&2 || echo "gonode $1 failed" >&2
 }
 run_gonode() {
@@ -65,7 +74,7 @@ run_beam() {
   for what in remote fail; do
     echo "-- BEAM $what" >&2
     OUTDIR="$OUTDIR/beam" MAIN_NAME=distbench_a PEER_NAME=distbench_b \
-      "$BEAM_DIR/run_beam.sh" "$what" >&2 || echo "run_beam.sh $what failed" >&2
+      env "${BEAM_ENV[@]}" "$BEAM_DIR/run_beam.sh" "$what" >&2 || echo "run_beam.sh $what failed" >&2
   done
 }
 
@@ -105,7 +114,7 @@ fi
 
 TABLE="$OUTDIR/dist-compare.md"
 {
-  echo "Distribution benchmarks, $(date -u '+%Y-%m-%d'), $(nproc) cpus, $(go version | awk '{print $3}'), medians of $ROUNDS rounds (gonode: $REPS runs a round)"
+  echo "Distribution benchmarks, $(date -u '+%Y-%m-%d'), $(nproc) cpus, $(go version | awk '{print $3}'), medians of $ROUNDS rounds (gonode: $REPS runs a round)${SCHED:+, $SCHED scheduler(s) per node (GOMAXPROCS=$SCHED, BEAM +S $SCHED:$SCHED)}"
   echo
   echo "| figure | gonode | BEAM | gonode/BEAM | goal | met |"
   echo "|---|---:|---:|---:|---|---|"
