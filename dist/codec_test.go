@@ -572,3 +572,24 @@ func TestPidCacheTellsPidsApart(t *testing.T) {
 		}
 	}
 }
+
+// An encoder's memo of the last pids it wrote gives the bytes a fresh
+// encoder writes, whichever pids follow each other (a pid differing in
+// one number only, a node name too long to remember).
+func TestPidMemoWritesWhatAFreshEncoderWrites(t *testing.T) {
+	pids := []proc.Pid{pidA, pidB, {Node: pidA.Node, ID: pidA.ID + 1, Serial: pidA.Serial, Creation: pidA.Creation},
+		{Node: pidA.Node, ID: pidA.ID, Serial: pidA.Serial, Creation: pidA.Creation + 1},
+		{Node: strings.Repeat("n", 100) + "@host", ID: 3}}
+	memo := &encoder{}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		p := pids[r.IntN(len(pids))]
+		fresh := &encoder{}
+		fresh.pid(p)
+		memo.b = memo.b[:0]
+		memo.pid(p)
+		if !bytes.Equal(memo.b, fresh.b) {
+			t.Fatalf("pid %v: memo wrote % x, a fresh encoder % x", p, memo.b, fresh.b)
+		}
+	}
+}
