@@ -49,8 +49,10 @@ func TestInteractiveRemoteShell(t *testing.T) {
 	// variables kept.
 	tm.send("x := 7\r")
 	at = tm.waitFor(at, `ptynode2@localhost> `)
-	tm.send("for {}\r")
-	time.Sleep(300 * time.Millisecond) // let the loop start; the outcome is checked below either way
+	// Ctrl-C once the snippet runs, as it says: sent sooner, it could come
+	// before the snippet starts, where Ctrl-C ends the node.
+	tm.send(`fmt.Println("loop" + "ing"); for {}` + "\r")
+	at = tm.waitFor(at, `\nlooping\r?\n`)
 	tm.send("\x03")
 	at = tm.waitFor(at, `\*\* \(interrupted\)`)
 	at = tm.waitFor(at, `ptynode2@localhost> `)

@@ -168,8 +168,10 @@ func TestInteractiveShell(t *testing.T) {
 	// spawned before keeps running.
 	tm.send(`register("keeper", spawn(func() { for { m := receive(); send(m.(node.Pid), "alive") } }))` + "\r")
 	at = tm.waitFor(at, `true\n`)
-	tm.send("for {}\r")
-	time.Sleep(300 * time.Millisecond) // let the loop start; the outcome is checked below either way
+	// Ctrl-C once the snippet runs, as it says: sent sooner, it could come
+	// before the snippet starts, where Ctrl-C ends the node.
+	tm.send(`fmt.Println("loop" + "ing"); for {}` + "\r")
+	at = tm.waitFor(at, `\nlooping\r?\n`)
 	tm.send("\x03")
 	at = tm.waitFor(at, `\*\* \(interrupted\)`)
 	tm.send(`send("keeper", self()); receive(5*time.Second)` + "\r")
