@@ -160,7 +160,10 @@ func TestPanicsStayInTheirProcess(t *testing.T) {
 func TestShellKilledWhileReceiving(t *testing.T) {
 	port := freeEPMDPort(t)
 	n1 := startShell(t, "k@localhost", port)
-	n1.must(`spawnLink(func() { time.Sleep(100 * time.Millisecond); exit("went wrong") }) == self()`, "false")
+	// The linked process exits once the shell's process waits in the
+	// receive below: sooner, a new shell process would take its place
+	// before the receive, and wait forever.
+	n1.must(`sh := self(); spawnLink(func() { for i(sh).(node.Info).Status != "waiting" { time.Sleep(time.Millisecond) }; exit("went wrong") }) == sh`, "false")
 	_, err := n1.eval(`receive()`)
 	if err == nil || !strings.Contains(FormatError(err), `exited while waiting: "went wrong"`) {
 		t.Fatalf("receive in a shell killed by a link: %v", err)
