@@ -95,3 +95,24 @@ func TestQuietYaegiLog(t *testing.T) {
 		t.Errorf("logged %q", got)
 	}
 }
+
+// TestQuietYaegiLogAfterSetOutput checks that an environment made after
+// the standard logger's output was replaced filters it again (the second
+// run of repl/conformance's TestConformance in one process logged "nil
+// type": the first had restored os.Stderr without the filter).
+func TestQuietYaegiLogAfterSetOutput(t *testing.T) {
+	prev := log.Writer()
+	t.Cleanup(func() { log.SetOutput(prev) })
+	for i := 0; i < 2; i++ {
+		var buf syncBuffer
+		log.SetOutput(&buf)
+		if _, err := newEnv(Options{}); err != nil {
+			t.Fatal(err)
+		}
+		log.Print("nil type")
+		log.Print("a node went down")
+		if got := buf.String(); !strings.HasSuffix(got, " a node went down\n") || strings.Contains(got, "nil") {
+			t.Errorf("environment %d: logged %q", i, got)
+		}
+	}
+}

@@ -11,14 +11,21 @@ import (
 // 3" in v0.16.1) with log.Panic("nil type"): the standard logger prints a
 // timestamped line on stderr before the panic becomes the evaluation's
 // error. The shell reports that error itself, so the standard logger's
-// output is filtered once, for the whole program: those lines are dropped,
+// output is filtered, for the whole program: those lines are dropped,
 // every other line passes through to the writer it had.
 
-var quietOnce sync.Once
+var quietMu sync.Mutex
 
-// quietYaegiLog installs the filter on the standard logger.
+// quietYaegiLog installs the filter on the standard logger unless it is
+// there. Each new environment checks again: a program (or a test) that
+// sets the logger's output after the first one would otherwise get
+// yaegi's lines back.
 func quietYaegiLog() {
-	quietOnce.Do(func() { log.SetOutput(&yaegiLogFilter{w: log.Writer()}) })
+	quietMu.Lock()
+	defer quietMu.Unlock()
+	if _, ok := log.Writer().(*yaegiLogFilter); !ok {
+		log.SetOutput(&yaegiLogFilter{w: log.Writer()})
+	}
 }
 
 // yaegiLogFilter drops the lines of yaegi's compiler panics. The logger
