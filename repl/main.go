@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/gonode/gonode/dist"
@@ -128,7 +127,7 @@ func Main(ctx context.Context, cfg Config) int {
 		defer stop() // before rt.close: it reads the node
 	}
 	return serve(cfg.NoHalt, rt.quit, func() int { return ExitOK },
-		func(interrupts chan struct{}, evaluating *atomic.Bool) int {
-			return rt.runShell(cfg, interactive, interrupts, evaluating)
+		func(interrupts chan struct{}, in *inputState) int {
+			return rt.runShell(cfg, interactive, interrupts, in)
 		})
 }

@@ -84,8 +84,8 @@ func remoteMain(ctx context.Context, cfg Config) int {
 	}
 	defer c.close()
 	return serve(false, c.rt.quit, func() int { return int(c.downCode.Load()) },
-		func(interrupts chan struct{}, evaluating *atomic.Bool) int {
-			return c.runShell(cfg, interactive, interrupts, evaluating)
+		func(interrupts chan struct{}, in *inputState) int {
+			return c.runShell(cfg, interactive, interrupts, in)
 		})
 }
 

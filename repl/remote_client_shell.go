@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gonode/gonode/dist"
@@ -147,17 +146,17 @@ func (c *remoteClient) complete(line string, pos int) ([]string, int) {
 }
 
 // runShell reads snippets here and has the session evaluate them.
-func (c *remoteClient) runShell(cfg Config, interactive bool, interrupts chan struct{}, evaluating *atomic.Bool) int {
+func (c *remoteClient) runShell(cfg Config, interactive bool, interrupts chan struct{}, in *inputState) int {
 	sh := &Shell{
 		Eval: c.eval, Out: &c.out, Err: &c.errw, Interrupts: interrupts, Check: c.check,
-		BeforeEval:      func(context.Context) { evaluating.Store(true) },
-		AfterEval:       func(eval.Result, error) { evaluating.Store(false) },
+		BeforeEval:      func(context.Context) { in.evaluating.Store(true) },
+		AfterEval:       func(eval.Result, error) { in.evaluating.Store(false) },
 		Prompt:          func(int, bool) string { return "" },
 		ErrorValuesFail: !interactive,
 	}
 	var close func()
 	var err error
-	if sh.Lines, sh.StopOnError, sh.Source, close, err = c.input(cfg, interactive); err != nil {
+	if sh.Lines, sh.StopOnError, sh.Source, close, err = c.input(cfg, interactive, in); err != nil {
 		fmt.Fprintf(cfg.Stderr, "gonode: %v\n", err)
 		return ExitStartup
 	}
@@ -187,7 +186,7 @@ func (c *remoteClient) runShell(cfg Config, interactive bool, interrupts chan st
 
 // input opens what the shell reads, as a local shell does: -e, a script,
 // the terminal (whose Stdout then takes every stream), or piped input.
-func (c *remoteClient) input(cfg Config, interactive bool) (term.LineReader, bool, string, func(), error) {
+func (c *remoteClient) input(cfg Config, interactive bool, in *inputState) (term.LineReader, bool, string, func(), error) {
 	switch {
 	case cfg.Eval != "":
 		return term.NewPipeReader(strings.NewReader(cfg.Eval+"\n"), &c.out), true, "", func() {}, nil
@@ -202,10 +201,11 @@ func (c *remoteClient) input(cfg Config, interactive bool) (term.LineReader, boo
 		if home, _ := os.UserHomeDir(); home != "" {
 			hist = filepath.Join(home, ".gonode_history")
 		}
-		lr, err := term.NewTTYReader(term.TTYConfig{HistoryFile: hist, Complete: c.complete, TTY: cfg.Stdin})
+		lr, err := term.NewTTYReader(term.TTYConfig{HistoryFile: hist, Complete: c.complete, TTY: cfg.Stdin, Raw: &in.raw})
 		if err != nil {
 			return nil, false, "", nil, fmt.Errorf("terminal: %w", err)
 		}
+		in.terminal.Store(true)
 		c.out.set(lr.Stdout())
 		c.errw.set(lr.Stdout())
 		if !cfg.Quiet {

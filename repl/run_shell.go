@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 
 	"github.com/gonode/gonode/repl/eval"
 	"github.com/gonode/gonode/repl/term"
@@ -15,19 +14,19 @@ import (
 
 // runShell reads and evaluates the input in the mode cfg asks for and
 // returns the exit code.
-func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct{}, evaluating *atomic.Bool) int {
+func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct{}, in *inputState) int {
 	defer rt.startupDone()
 	sh := &Shell{
 		Session: rt.session, Out: rt.out, Err: rt.errw, Interrupts: interrupts,
 		BeforeEval: func(ctx context.Context) {
 			rt.snippetStarted()
 			rt.evalCtx.Store(&ctx)
-			evaluating.Store(true)
+			in.evaluating.Store(true)
 			rt.inSnippet.Store(true)
 		},
 		AfterEval: func(res eval.Result, err error) {
 			rt.inSnippet.Store(false)
-			evaluating.Store(false)
+			in.evaluating.Store(false)
 			rt.evalCtx.Store(nil)
 			// What the snippet's remote calls printed reached the group
 			// leader before their replies: print it before the value.
@@ -57,13 +56,14 @@ func (rt *Runtime) runShell(cfg Config, interactive bool, interrupts chan struct
 			hist = filepath.Join(home, ".gonode_history")
 		}
 		lr, err := term.NewTTYReader(term.TTYConfig{
-			HistoryFile: hist, Complete: rt.session.Complete, TTY: cfg.Stdin,
+			HistoryFile: hist, Complete: rt.session.Complete, TTY: cfg.Stdin, Raw: &in.raw,
 		})
 		if err != nil {
 			fmt.Fprintf(rt.errw, "gonode: terminal: %v\n", err)
 			return ExitStartup
 		}
 		defer lr.Close()
+		in.terminal.Store(true)
 		defer term.CancelReadOn(lr, rt.quit)() // a peer's node.Halt ends the read, and the terminal is restored
 		sh.Lines = lr
 		sh.Out, sh.Err = lr.Stdout(), lr.Stdout()

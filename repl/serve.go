@@ -10,18 +10,53 @@ import (
 	"time"
 )
 
+// inputState is what the shell loop tells serve about where it is, so
+// that serve knows what a SIGINT means.
+type inputState struct {
+	evaluating atomic.Bool // a snippet runs
+	terminal   atomic.Bool // the input is a terminal, read by readline
+	raw        atomic.Bool // the terminal is in raw mode (term.TTYConfig.Raw)
+}
+
+// What a SIGINT does (inputState.onInterrupt).
+type sigintAction int
+
+const (
+	sigintInterrupt sigintAction = iota // interrupt the snippet running
+	sigintIgnore                        // a Ctrl-C that came too early or too late for a snippet
+	sigintExit                          // end the node with exit code 130
+)
+
+// onInterrupt: a SIGINT interrupts the snippet that runs. On a terminal in
+// raw mode (the prompt) Ctrl-C is a key, so a SIGINT there was sent by
+// someone else and ends the node, as it does where the input is not a
+// terminal. A terminal outside raw mode with no snippet running is a
+// moment around a snippet: the line was read and the snippet has not
+// started yet, or it ended and the prompt is not back yet. A Ctrl-C then
+// was meant for that snippet and is dropped, rather than ending the node.
+func (s *inputState) onInterrupt() sigintAction {
+	switch {
+	case s.evaluating.Load():
+		return sigintInterrupt
+	case s.terminal.Load() && !s.raw.Load():
+		return sigintIgnore
+	default:
+		return sigintExit
+	}
+}
+
 // serve runs the shell loop on a goroutine of its own and waits for its
 // exit code, turning SIGINT into an interrupt of the snippet running (or
-// exit code 130 at the prompt, where the terminal is not raw) and SIGTERM
-// into a normal exit. quit closed ends it too, with the loop's verdict or,
-// if the loop is blocked reading, quitCode(). With noHalt the end of the
-// input does not end it.
-func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(interrupts chan struct{}, evaluating *atomic.Bool) int) int {
+// exit code 130: see inputState.onInterrupt) and SIGTERM into a normal
+// exit. quit closed ends it too, with the loop's verdict or, if the loop is
+// blocked reading, quitCode(). With noHalt the end of the input does not
+// end it.
+func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(interrupts chan struct{}, in *inputState) int) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	interrupts := make(chan struct{}, 1)
-	var evaluating atomic.Bool
+	var in inputState
 	done := make(chan int, 1)
 
 	go func() {
@@ -34,7 +69,7 @@ func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(inte
 				done <- ExitFailed
 			}
 		}()
-		done <- run(interrupts, &evaluating)
+		done <- run(interrupts, &in)
 	}()
 
 	code := -1
@@ -64,17 +99,19 @@ func serve(noHalt bool, quit <-chan struct{}, quitCode func() int, run func(inte
 				code = quitCode()
 			}
 		case s := <-sigs:
-			switch {
-			case s == os.Interrupt && evaluating.Load():
+			if s != os.Interrupt {
+				code = ExitOK
+				break
+			}
+			switch in.onInterrupt() {
+			case sigintInterrupt:
 				interrupted = true
 				select {
 				case interrupts <- struct{}{}:
 				default:
 				}
-			case s == os.Interrupt:
+			case sigintExit:
 				code = 130
-			default:
-				code = ExitOK
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -261,4 +262,36 @@ func TestInteractiveAsyncOutputAndCompletion(t *testing.T) {
 	tm.send("registe\t")
 	tm.send("ed()\r")                                                                                        // several candidates: Tab completes their common prefix
 	tm.waitFor(at, `\["erlang_mesh", "global_name_server", "net_kernel", "pg", "placement_load", "rex"\]\n`) // the cluster services' processes and the Erlang dialect's
+}
+
+// A SIGINT sent to a node waiting at its prompt ends it with exit code
+// 130: at a prompt Ctrl-C is a key (the terminal is raw), so a SIGINT can
+// only come from someone else. (A Ctrl-C typed in the moment between a
+// line and its snippet is dropped instead: repl's
+// TestInterruptDependsOnWhereTheShellIs.) The prompt may be drawn a moment
+// before the terminal is raw, so the signal is sent again until the node
+// ends.
+func TestInteractiveSIGINTAtPromptExits130(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), "--sname", "int@localhost", "--cookie", "c")
+	tm.waitFor(0, `int@localhost> `)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for ended := false; !ended; {
+		if err := tm.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Fatal(err)
+		}
+		select {
+		case <-tm.done:
+			ended = true
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("SIGINT at the prompt did not end the node:\n%s", tm.screen())
+		}
+	}
+	err := tm.cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want exit status 130", err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -57,6 +58,9 @@ type TTYConfig struct {
 	// unless Stdout is set, output written to it.
 	TTY    *os.File
 	Stdout io.Writer
+	// Raw, if set, is true while the terminal is in raw mode, that is
+	// while a line is being read: Ctrl-C is then a key, not a SIGINT.
+	Raw *atomic.Bool
 
 	onRaw func() // for tests: called each time the terminal enters raw mode
 }
@@ -111,6 +115,9 @@ func NewTTYReader(cfg TTYConfig) (LineReader, error) {
 			st, err := readline.MakeRaw(fd)
 			if err == nil {
 				state = st
+				if cfg.Raw != nil {
+					cfg.Raw.Store(true)
+				}
 				if cfg.onRaw != nil {
 					cfg.onRaw()
 				}
@@ -122,6 +129,9 @@ func NewTTYReader(cfg TTYConfig) (LineReader, error) {
 			defer stateMu.Unlock()
 			if state == nil {
 				return nil
+			}
+			if cfg.Raw != nil {
+				cfg.Raw.Store(false)
 			}
 			err := readline.Restore(fd, state)
 			state = nil

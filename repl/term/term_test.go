@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,7 +146,8 @@ func TestTTYReader(t *testing.T) {
 		default:
 		}
 	}
-	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: complete, onRaw: onRaw})
+	var inRaw atomic.Bool
+	lr, err := NewTTYReader(TTYConfig{TTY: tty, Prompt: "iex(n1)1> ", HistoryFile: hist, Complete: complete, Raw: &inRaw, onRaw: onRaw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +193,14 @@ func TestTTYReader(t *testing.T) {
 	}
 
 	ch := next("iex(n1)1> ")
+	if !inRaw.Load() {
+		t.Fatal("Raw is false while a line is read")
+	}
 	tm.ptmx.WriteString("x := 1 +\r")
 	expect(ch, "x := 1 +", nil)
+	if inRaw.Load() {
+		t.Fatal("Raw is still true once the line is read")
+	}
 
 	lr.SetPrompt("...(n1)1> ") // continuation
 	ch = next("...(n1)1> ")
