@@ -43,8 +43,9 @@ func putFrame(s *scratch) {
 	}
 }
 
-// encodeWith encodes m (or a copy of it: see scratch) with codec into a scratch from the pool;
-// the caller puts it back with putFrame. limit bounds the frame.
+// encodeWith encodes m (or a copy of it: see scratch) with codec into a
+// scratch from the pool; the caller puts it back with putFrame. limit
+// bounds the frame.
 func encodeWith(codec Codec, m *Message, limit int) (*scratch, error) {
 	s := scratchPool.Get().(*scratch)
 	var b []byte
